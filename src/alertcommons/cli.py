@@ -1,0 +1,35 @@
+"""The ``alertcommons`` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from alertcommons import __version__
+from alertcommons.commands.cap import cap
+from alertcommons.errors import AlertCommonsError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="alertcommons")
+def cli() -> None:
+    """Alert Commons: publish disaster information once, reach every receiver for the area."""
+
+
+cli.add_command(cap)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except AlertCommonsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # a last resort: a person should see a sentence, not a traceback
+        if os.environ.get("ALERTCOMMONS_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("set ALERTCOMMONS_DEBUG=1 to see the traceback", err=True)
+        sys.exit(3)

@@ -219,7 +219,8 @@ def _detached(element: etree._Element) -> etree._Element:
     detached copy carrying the inherited declarations canonicalizes as XML-DSig requires.
     """
     nsmap: Any = element.nsmap  # includes the default namespace, keyed None
-    detached = etree.Element(element.tag, attrib=element.attrib, nsmap=nsmap)
+    attributes: Any = dict(element.attrib)
+    detached = etree.Element(element.tag, attrib=attributes, nsmap=nsmap)
     detached.text = element.text
     for child in element:
         detached.append(copy.deepcopy(child))

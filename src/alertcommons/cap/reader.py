@@ -23,6 +23,8 @@ DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 _DEFAULT_LIMITS = ReadLimits()
+_DSIG_PREFIX = f"{{{DSIG_NS}}}"
+_FIELDS_BY_NAME = {cls: {f.xml: f for f in fields} for cls, fields in FIELDS.items()}
 VERSIONS = {CAP12_NS: "1.2", CAP11_NS: "1.1", CAP10_NS: "1.0"}
 
 
@@ -126,32 +128,42 @@ class _StructReader:
     """Walks one alert element, filling the model from the field tables."""
 
     def __init__(self, namespace: str, version: str) -> None:
-        self.namespace = namespace
+        self.prefix = f"{{{namespace}}}"
         self.version = version
         self.problems: list[Problem] = []
         self.notes: list[str] = []
         self.signed = False
 
     def read(self, element: etree._Element, cls: type[Struct], path: str) -> Struct:
-        fields = FIELDS[cls]
-        by_name = {f.xml: f for f in fields}
-        values: dict[str, Any] = {f.attr: [] for f in fields if f.many}
+        by_name = _FIELDS_BY_NAME[cls]
+        values: dict[str, Any] = {f.attr: [] for f in FIELDS[cls] if f.many}
         counts: dict[str, int] = {}
+        prefix = self.prefix
         for child in element:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            if not isinstance(tag, str):
                 continue  # comments and processing instructions carry no CAP content
-            qname = etree.QName(child)
-            name = qname.localname
+            ours = tag.startswith(prefix)
+            name = tag[len(prefix) :] if ours else etree.QName(tag).localname
             counts[name] = counts.get(name, 0) + 1
-            spec = by_name.get(name) if qname.namespace == self.namespace else None
+            spec = by_name.get(name) if ours else None
+            if spec is not None and spec.child is None and not len(child):
+                # The common case, kept lean: a leaf element holding text.
+                text = child.text or ""
+                if text == "Very Likely":
+                    text = self._upgrade_value(child, text, f"{path}/{name}")
+                if spec.many:
+                    values[spec.attr].append(text)
+                    continue
+                if spec.attr not in values:
+                    values[spec.attr] = text
+                    continue
             child_path = child_path_of(path, name, counts[name], spec is None or spec.many)
-            if qname.namespace != self.namespace:
-                if qname.namespace == DSIG_NS and cls is Alert:
+            if not ours:
+                if tag.startswith(_DSIG_PREFIX) and cls is Alert:
                     self.signed = True
                 else:
-                    self.problems.append(
-                        Problem(child_path, f"unexpected element {{{qname.namespace}}}{name}")
-                    )
+                    self.problems.append(Problem(child_path, f"unexpected element {tag}"))
                 continue
             if spec is None:
                 self._unknown(cls, name, child_path)
@@ -182,6 +194,9 @@ class _StructReader:
                     Problem(path, f"holds element <{etree.QName(child).localname}>; text expected")
                 )
             text += child.tail or ""
+        return self._upgrade_value(element, text, path)
+
+    def _upgrade_value(self, element: etree._Element, text: str, path: str) -> str:
         if text == "Very Likely" and etree.QName(element).localname == "certainty":
             self.notes.append(f"{path}: certainty 'Very Likely' (withdrawn in 1.2) became 'Likely'")
             return "Likely"

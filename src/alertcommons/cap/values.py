@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta, timezone
 _DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([-+])(\d{2}):(\d{2})$")
 # RFC 3066 (which CAP cites for `language`): primary tag of 1-8 letters, subtags of 1-8 alnum.
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER_TEXT = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+_NUMBER = re.compile(f"^{_NUMBER_TEXT}$")
+_POLYGON = re.compile(rf"^\s*{_NUMBER_TEXT},{_NUMBER_TEXT}(?:\s+{_NUMBER_TEXT},{_NUMBER_TEXT})*\s*$")
 
 
 class CapValueError(ValueError):
@@ -76,7 +78,13 @@ def parse_polygon(text: str) -> list[Point]:
     tokens = text.split()
     if not tokens:
         raise CapValueError("polygon is empty; it needs at least 4 coordinate pairs")
-    points = [parse_point(token) for token in tokens]
+    if _POLYGON.match(text):
+        # Well-formed throughout (checked by one regex in C); only the ranges remain.
+        points = [Point(float(a), float(b)) for a, b in (token.split(",") for token in tokens)]
+        if any(not (-90.0 <= p.lat <= 90.0 and -180.0 <= p.lon <= 180.0) for p in points):
+            points = [parse_point(token) for token in tokens]  # names the offending pair
+    else:
+        points = [parse_point(token) for token in tokens]
     if len(points) < 4:
         raise CapValueError(f"polygon has {len(points)} points; CAP requires at least 4")
     if points[0] != points[-1]:

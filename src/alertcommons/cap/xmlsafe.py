@@ -9,6 +9,7 @@ entity and touch no network, and a resolver that refuses every request backs tha
 from __future__ import annotations
 
 import threading
+from functools import cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,9 +101,11 @@ def _describe(exc: etree.XMLSyntaxError) -> str:
 
 
 def _check_depth(root: etree._Element, max_depth: int) -> None:
-    stack: list[tuple[etree._Element, int]] = [(root, 1)]
-    while stack:
-        element, depth = stack.pop()
-        if depth > max_depth:
-            raise UnsafeXMLError(f"elements nested deeper than {max_depth} levels")
-        stack.extend((child, depth + 1) for child in element)
+    # One XPath step per level, evaluated in C: is there any element below max_depth?
+    if _below(max_depth)(root):
+        raise UnsafeXMLError(f"elements nested deeper than {max_depth} levels")
+
+
+@cache
+def _below(depth: int) -> etree.XPath:
+    return etree.XPath("boolean(" + "/".join(["*"] * depth) + ")")

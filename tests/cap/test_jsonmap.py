@@ -38,3 +38,17 @@ def test_repeatable_elements_are_lists_and_names_are_caps() -> None:
         "msgType": "Alert",
         "info": [{"category": ["Met"], "event": "e"}],
     }
+
+
+def test_documented_example_is_valid_cap() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    from alertcommons.cap import to_xml, validate
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cap-json.md").read_text()
+    (block,) = re.findall(r"```json\n(.*?)```", doc, re.S)
+    alert = from_json(json.loads(block))
+    assert validate(alert).valid
+    assert to_xml(alert).count(b"<geocode>") == 1

@@ -12,7 +12,9 @@ _DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})([-+])(
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _NUMBER_TEXT = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
 _NUMBER = re.compile(f"^{_NUMBER_TEXT}$")
-_POLYGON = re.compile(rf"^\s*{_NUMBER_TEXT},{_NUMBER_TEXT}(?:\s+{_NUMBER_TEXT},{_NUMBER_TEXT})*\s*$")
+_POLYGON = re.compile(
+    rf"^\s*{_NUMBER_TEXT},{_NUMBER_TEXT}(?:\s+{_NUMBER_TEXT},{_NUMBER_TEXT})*\s*$"
+)
 
 
 class CapValueError(ValueError):

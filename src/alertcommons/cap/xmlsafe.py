@@ -9,8 +9,8 @@ entity and touch no network, and a resolver that refuses every request backs tha
 from __future__ import annotations
 
 import threading
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from lxml import etree

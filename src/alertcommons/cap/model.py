@@ -54,8 +54,8 @@ CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 class ValuePair:
     """A ``valueName``/``value`` pair: eventCode, parameter and geocode share this shape."""
 
-    value_name: str | None
-    value: str | None
+    value_name: str | None = None
+    value: str | None = None
 
 
 @dataclass(slots=True)

@@ -150,7 +150,7 @@ class _StructReader:
             if spec is not None and spec.child is None and not len(child):
                 # The common case, kept lean: a leaf element holding text.
                 text = child.text or ""
-                if text == "Very Likely":
+                if text == "Very Likely" and self.version != "1.2":
                     text = self._upgrade_value(child, text, f"{path}/{name}")
                 if spec.many:
                     values[spec.attr].append(text)
@@ -197,7 +197,11 @@ class _StructReader:
         return self._upgrade_value(element, text, path)
 
     def _upgrade_value(self, element: etree._Element, text: str, path: str) -> str:
-        if text == "Very Likely" and etree.QName(element).localname == "certainty":
+        if (
+            text == "Very Likely"
+            and self.version != "1.2"
+            and etree.QName(element).localname == "certainty"
+        ):
             self.notes.append(f"{path}: certainty 'Very Likely' (withdrawn in 1.2) became 'Likely'")
             return "Likely"
         return text

@@ -84,6 +84,8 @@ def _schema_subject(parsed: ParsedAlert) -> etree._Element:
         for node in element.iter():
             if isinstance(node.tag, str) and node.tag.startswith(f"{{{CAP11_NS}}}"):
                 node.tag = f"{{{CAP12_NS}}}" + node.tag.split("}", 1)[1]
+                if node.tag == f"{{{CAP12_NS}}}certainty" and node.text == "Very Likely":
+                    node.text = "Likely"  # upgraded in the model, with a note
         etree.cleanup_namespaces(element)
         return element
     return to_element(parsed.alert)  # 1.0's structure differs: check the upgraded form

@@ -9,6 +9,7 @@ import click
 
 from alertcommons import __version__
 from alertcommons.commands.cap import cap
+from alertcommons.commands.hub import audit_group, init, serve
 from alertcommons.errors import AlertCommonsError
 
 
@@ -19,6 +20,9 @@ def cli() -> None:
 
 
 cli.add_command(cap)
+cli.add_command(serve)
+cli.add_command(init)
+cli.add_command(audit_group)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Who may do what: organizations, tokens, roles, jurisdictions."""

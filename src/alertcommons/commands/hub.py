@@ -1,0 +1,145 @@
+"""``alertcommons serve``, ``init`` and ``audit``: running the hub and checking its records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from alertcommons.auth.jurisdiction import Jurisdiction
+from alertcommons.auth.principal import Principal, roles_for_kind
+from alertcommons.hub import bootstrap, demo
+from alertcommons.settings import Settings
+from alertcommons.store import audit, orgs
+from alertcommons.store.engine import Store
+
+_data_dir = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the embedded database and hub key live [env ALERTCOMMONS_DATA_DIR].",
+)
+_database_url = click.option(
+    "--database-url",
+    help="PostgreSQL URL instead of the embedded SQLite [env ALERTCOMMONS_DATABASE_URL].",
+)
+
+
+def _settings(**flags: Any) -> Settings:
+    if flags.get("data_dir") and flags.get("database_url"):
+        raise click.UsageError("give --data-dir or --database-url, not both")
+    return Settings.load(**flags)
+
+
+@click.command()
+@click.option("--host", help="Address to listen on [env ALERTCOMMONS_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [env ALERTCOMMONS_PORT, default 8080].")
+@_data_dir
+@_database_url
+@click.option("--demo", is_flag=True, help="Load demo issuers, receivers and alerts.")
+def serve(
+    host: str | None, port: int | None, data_dir: Path | None, database_url: str | None, demo: bool
+) -> None:
+    """Start the hub."""
+    import uvicorn
+
+    from alertcommons.api.app import create_app
+
+    settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    store = Store(settings.store_url)
+    store.migrate()
+    result = store.run_write(
+        lambda c: bootstrap.initialize(
+            c, admin_token=settings.admin_token, new_token=demo and not settings.admin_token
+        )
+    )
+    store.close()
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(f"Alert Commons hub on {base}  (database: {store.safe_url})")
+    if result.token:
+        click.echo(f"  admin token (shown once): {result.token}")
+    if demo:
+        _load_demo(settings)
+    click.echo(f"  API docs:        {base}/docs")
+    click.echo(f"  alerts in force: {base}/api/v1/alerts?active=true")
+    click.echo(f"  signing key:     {base}/api/v1/keys")
+    sys.stdout.flush()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+def _load_demo(settings: Settings) -> None:
+    from alertcommons.api.app import build_services
+
+    async def seed() -> dict[str, str]:
+        services = build_services(settings)
+        try:
+            secrets = await services.store.write(demo.ensure_orgs)
+            if not await services.store.read(demo.has_alerts):
+                for org_id, alert in demo.demo_alerts():
+                    row = await services.store.read(lambda c, o=org_id: orgs.get_org(c, o))  # type: ignore[misc]
+                    principal = Principal(
+                        organization_id=row.id,
+                        organization_name=row.name,
+                        token_id="demo",
+                        roles=frozenset(roles_for_kind(row.kind)),
+                        sender=row.sender,
+                        jurisdiction=Jurisdiction(frozenset(json.loads(row.jurisdiction))),
+                    )
+                    await services.publisher.publish(principal, alert)
+            return secrets
+        finally:
+            services.store.close()
+
+    secrets = asyncio.run(seed())
+    click.echo("  demo organizations and their tokens (new at every start):")
+    for org in demo.DEMO_ORGS:
+        click.echo(f"    {org.name:<20} {org.kind:<8} {secrets[org.id]}")
+
+
+@click.command()
+@_data_dir
+@_database_url
+@click.option("--new-token", is_flag=True, help="Issue another admin token even if one exists.")
+def init(data_dir: Path | None, database_url: str | None, new_token: bool) -> None:
+    """Set up the database and create the first admin token (or ALERTCOMMONS_ADMIN_TOKEN)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    store = Store(settings.store_url)
+    store.migrate()
+    try:
+        result = store.run_write(
+            lambda c: bootstrap.initialize(c, admin_token=settings.admin_token, new_token=new_token)
+        )
+    finally:
+        store.close()
+    if result.token:
+        click.echo(f"admin token (shown once, store it safely): {result.token}")
+    elif settings.admin_token:
+        click.echo("admin token from ALERTCOMMONS_ADMIN_TOKEN is registered")
+    else:
+        click.echo("already set up; use --new-token to issue another admin token")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Check the audit log."""
+
+
+@audit_group.command("verify")
+@_data_dir
+@_database_url
+def audit_verify(data_dir: Path | None, database_url: str | None) -> None:
+    """Check the whole hash chain; name the first broken record. Exit 0 iff intact."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    store = Store(settings.store_url)
+    try:
+        report = store.run_read(audit.verify_chain)
+    finally:
+        store.close()
+    if report.intact:
+        click.echo(f"audit log intact: {report.records} records")
+        return
+    click.echo(f"audit log BROKEN at record {report.broken_at}: {report.reason}")
+    sys.exit(1)

@@ -1,0 +1,156 @@
+"""Demo data for a first look: a few issuers and receivers, and some alerts in force."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Connection, select, update
+
+from alertcommons.auth.jurisdiction import Jurisdiction
+from alertcommons.auth.principal import roles_for_kind
+from alertcommons.cap import Alert, Area, Info, ValuePair
+from alertcommons.cap.values import format_datetime
+from alertcommons.store import audit, orgs
+from alertcommons.store.schema import tokens
+
+JST = timezone(timedelta(hours=9))
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOrg:
+    id: str
+    name: str
+    kind: str
+    sender: str | None
+    jurisdiction: tuple[str, ...]
+
+
+DEMO_ORGS = (
+    DemoOrg("demo-chiyoda", "東京都千代田区", "issuer", "city.chiyoda.tokyo.jp", ("131016",)),
+    DemoOrg("demo-shinjuku", "東京都新宿区", "issuer", "city.shinjuku.tokyo.jp", ("131041",)),
+    DemoOrg("demo-tokyo", "東京都", "issuer", "metro.tokyo.jp", ("13",)),
+    DemoOrg("demo-jma", "気象庁 (demo)", "issuer", "jma.go.jp", ("*",)),
+    DemoOrg("demo-broadcaster", "Demo Broadcaster", "receiver", None, ()),
+    DemoOrg("demo-portal", "Demo Portal", "receiver", None, ()),
+)
+
+
+def ensure_orgs(connection: Connection) -> dict[str, str]:
+    """Create the demo organizations if missing; give each a fresh token (old ones revoked)."""
+    secrets: dict[str, str] = {}
+    now = datetime.now(UTC)
+    for demo in DEMO_ORGS:
+        if orgs.get_org(connection, demo.id) is None:
+            orgs.create_org(
+                connection,
+                name=demo.name,
+                kind=demo.kind,
+                sender=demo.sender,
+                jurisdiction=Jurisdiction.parse(list(demo.jurisdiction)).as_list(),
+                org_id=demo.id,
+            )
+            audit.append(
+                connection,
+                actor="system",
+                action="org.create",
+                subject=demo.id,
+                detail={"name": demo.name, "demo": True},
+            )
+        connection.execute(
+            update(tokens)
+            .where(
+                tokens.c.organization_id == demo.id,
+                tokens.c.label == "demo",
+                tokens.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        issued = orgs.issue_token(connection, demo.id, roles_for_kind(demo.kind), label="demo")
+        secrets[demo.id] = issued.token
+    return secrets
+
+
+def has_alerts(connection: Connection) -> bool:
+    from alertcommons.store.schema import alerts
+
+    return connection.execute(select(alerts.c.id).limit(1)).first() is not None
+
+
+def demo_alerts(now: datetime | None = None) -> list[tuple[str, Alert]]:
+    """(organization id, alert) pairs, dated around ``now``."""
+    moment = (now or datetime.now(UTC)).astimezone(JST).replace(microsecond=0)
+    sent = format_datetime(moment)
+    later = format_datetime(moment + timedelta(hours=12))
+    evacuation = Alert(
+        identifier=f"demo-chiyoda-{moment:%Y%m%d%H%M%S}-evac",
+        sender="city.chiyoda.tokyo.jp",
+        sent=sent,
+        status="Actual",
+        msg_type="Alert",
+        scope="Public",
+        infos=[
+            Info(
+                language="ja-JP",
+                categories=["Safety"],
+                event="避難指示",
+                response_types=["Evacuate"],
+                urgency="Immediate",
+                severity="Severe",
+                certainty="Likely",
+                effective=sent,
+                expires=later,
+                sender_name="東京都千代田区",
+                headline="【警戒レベル4】避難指示 千代田区全域",
+                description="大雨による浸水のおそれがあるため、区内全域に避難指示を発令しました。",
+                instruction="危険な場所から全員避難してください。",
+                areas=[
+                    Area(area_desc="東京都千代田区", geocodes=[ValuePair("JIS X 0402", "131016")])
+                ],
+            ),
+            Info(
+                language="en-US",
+                categories=["Safety"],
+                event="Evacuation order",
+                response_types=["Evacuate"],
+                urgency="Immediate",
+                severity="Severe",
+                certainty="Likely",
+                effective=sent,
+                expires=later,
+                sender_name="Chiyoda City, Tokyo",
+                headline="[Alert level 4] Evacuation order: all of Chiyoda City",
+                instruction="Everyone must leave dangerous places now.",
+                areas=[
+                    Area(
+                        area_desc="Chiyoda City, Tokyo",
+                        geocodes=[ValuePair("JIS X 0402", "131016")],
+                    )
+                ],
+            ),
+        ],
+    )
+    warning = Alert(
+        identifier=f"demo-jma-{moment:%Y%m%d%H%M%S}-rain",
+        sender="jma.go.jp",
+        sent=sent,
+        status="Actual",
+        msg_type="Alert",
+        scope="Public",
+        infos=[
+            Info(
+                language="ja-JP",
+                categories=["Met"],
+                event="大雨警報",
+                urgency="Expected",
+                severity="Severe",
+                certainty="Likely",
+                effective=sent,
+                expires=later,
+                sender_name="気象庁",
+                headline="東京都に大雨警報",
+                areas=[Area(area_desc="東京都", geocodes=[ValuePair("JIS X 0402", "130001")])],
+            )
+        ],
+    )
+    return [("demo-chiyoda", evacuation), ("demo-jma", warning)]

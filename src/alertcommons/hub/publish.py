@@ -1,0 +1,264 @@
+"""Publishing: parse → validate → authorize → sign → store, in that order.
+
+The caller is answered only after the store's commit: an accepted alert is never lost. A
+refused attempt (wrong sender, outside the jurisdiction, someone else's alert) is recorded in
+the audit log before the refusal goes out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import Connection
+
+from alertcommons.auth.jurisdiction import OutsideJurisdiction, check_area
+from alertcommons.auth.principal import Principal
+from alertcommons.cap import (
+    Alert,
+    CapJSONError,
+    CapReadError,
+    from_json,
+    read_alert,
+    to_element,
+    to_json,
+    to_xml,
+    validate,
+)
+from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, parse_references
+from alertcommons.cap.values import parse_datetime
+from alertcommons.cap.xmlsafe import ReadLimits
+from alertcommons.hub.signer import HubKey
+from alertcommons.problems import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidAlert,
+    Unprocessable,
+    UnsupportedMediaType,
+)
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store import audit
+from alertcommons.store.engine import Store
+from alertcommons.store.ids import new_id
+
+XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+JSON_TYPES = ("application/json",)
+
+# Writes the outbox rows for an alert inside its transaction; returns how many.
+Outbox = Callable[[Connection, alert_queries.NewAlert], int]
+
+
+def no_outbox(connection: Connection, alert: alert_queries.NewAlert) -> int:
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    created: bool
+    alert_id: str
+    deliveries: int
+
+
+def parse_body(body: bytes, content_type: str, max_bytes: int) -> Alert:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in XML_TYPES:
+        try:
+            return read_alert(body, ReadLimits(max_bytes=max_bytes)).alert
+        except CapReadError as exc:
+            raise InvalidAlert(str(exc), errors=[{"path": "document", "message": str(exc)}])
+    if media in JSON_TYPES:
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        try:
+            return from_json(document)
+        except CapJSONError as exc:
+            raise InvalidAlert(str(exc), errors=[{"path": exc.path, "message": exc.message}])
+    raise UnsupportedMediaType(
+        f"send CAP XML ({', '.join(XML_TYPES)}) or its JSON form (application/json),"
+        f" not '{media or 'no content type'}'"
+    )
+
+
+class Publisher:
+    def __init__(self, store: Store, key: HubKey, *, outbox: Outbox = no_outbox) -> None:
+        self.store = store
+        self.key = key
+        self.outbox = outbox
+
+    async def publish(self, principal: Principal, alert: Alert) -> Published:
+        report = validate(alert)
+        if not report.valid:
+            raise InvalidAlert(
+                f"{len(report.errors)} problem(s) found; see 'errors'",
+                errors=[{"path": p.path, "message": p.message} for p in report.errors],
+            )
+        await self._authorize(principal, alert)
+        try:
+            area_codes = self._check_areas(principal, alert)
+        except OutsideJurisdiction as exc:
+            raise await self._refuse(principal, alert, exc.message) from None
+        references = await self._resolve_references(principal, alert)
+
+        unsigned = to_xml(alert)
+        content_hash = hashlib.sha256(unsigned).hexdigest()
+        existing = await self.store.read(
+            lambda c: alert_queries.find(c, alert.sender or "", alert.identifier or "")
+        )
+        if existing is not None:
+            return self._repeat(existing, content_hash)
+
+        signed = etree.tostring(
+            self.key.signing.sign(to_element(alert)), xml_declaration=True, encoding="UTF-8"
+        )
+        record = _new_record(principal, alert, content_hash, signed, area_codes, references)
+        return await self.store.write(lambda c: self._store(c, principal, record))
+
+    def _store(
+        self, connection: Connection, principal: Principal, record: alert_queries.NewAlert
+    ) -> Published:
+        existing = alert_queries.find(connection, record.sender, record.identifier)
+        if existing is not None:  # a concurrent request stored it first
+            return self._repeat(existing, record.content_hash)
+        alert_queries.insert_alert(connection, record)
+        deliveries = self.outbox(connection, record)
+        action = {"Update": "alert.update", "Cancel": "alert.cancel"}.get(
+            record.msg_type, "alert.publish"
+        )
+        audit.append(
+            connection,
+            actor=principal.actor,
+            action=action,
+            subject=record.id,
+            detail={
+                "sender": record.sender,
+                "identifier": record.identifier,
+                "msgType": record.msg_type,
+                "status": record.status,
+                "areas": list(record.area_codes),
+                "references": list(record.references),
+                "content_hash": record.content_hash,
+                "deliveries": deliveries,
+            },
+        )
+        return Published(True, record.id, deliveries)
+
+    @staticmethod
+    def _repeat(existing: Any, content_hash: str) -> Published:
+        if existing.content_hash == content_hash:
+            return Published(False, existing.id, 0)
+        raise Conflict(
+            f"alert {existing.identifier} from {existing.sender} was already published with"
+            " different content; publish an Update with a new identifier instead",
+            alert_id=existing.id,
+        )
+
+    async def _refuse(self, principal: Principal, alert: Alert, reason: str) -> Forbidden:
+        await self.store.write(
+            lambda c: audit.append(
+                c,
+                actor=principal.actor,
+                action="alert.refused",
+                subject=alert.identifier,
+                detail={"sender": alert.sender, "msgType": alert.msg_type, "reason": reason},
+            )
+        )
+        return Forbidden(reason)
+
+    async def _authorize(self, principal: Principal, alert: Alert) -> None:
+        if "issuer" not in principal.roles:
+            raise await self._refuse(principal, alert, "this token may not publish alerts")
+        if principal.sender is None or alert.sender != principal.sender:
+            raise await self._refuse(
+                principal,
+                alert,
+                f"your organization publishes as sender '{principal.sender}', not '{alert.sender}'",
+            )
+
+    def _check_areas(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
+        codes: list[str] = []
+        for i, info in enumerate(alert.infos, start=1):
+            for j, area in enumerate(info.areas, start=1):
+                path = f"alert/info[{i}]/area[{j}]"
+                codes.extend(check_area(principal.jurisdiction, area, path))
+        return tuple(dict.fromkeys(codes))
+
+    async def _resolve_references(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
+        if alert.msg_type not in ("Update", "Cancel") or not alert.references:
+            return ()
+        ids: list[str] = []
+        for reference in parse_references(alert.references):
+            row = await self.store.read(
+                lambda c, r=reference: alert_queries.find(c, r.sender, r.identifier)  # type: ignore[misc]
+            )
+            if row is None:
+                if reference.sender != principal.sender:
+                    raise await self._refuse(
+                        principal,
+                        alert,
+                        f"references an alert of sender '{reference.sender}';"
+                        f" a {alert.msg_type} may only refer to your own alerts",
+                    )
+                raise Unprocessable(
+                    f"references alert {reference.identifier} from {reference.sender},"
+                    " which this hub does not hold",
+                    path="alert/references",
+                )
+            if row.sender != principal.sender or row.organization_id != principal.organization_id:
+                raise await self._refuse(
+                    principal,
+                    alert,
+                    f"alert {reference.identifier} belongs to sender '{row.sender}';"
+                    f" you cannot {alert.msg_type.lower()} another sender's alert",
+                )
+            ids.append(row.id)
+        return tuple(dict.fromkeys(ids))
+
+
+def _most_pressing(values: list[str | None], order: tuple[str, ...]) -> str | None:
+    ranked = [v for v in values if v in order]
+    return min(ranked, key=order.index) if ranked else None
+
+
+def _new_record(
+    principal: Principal,
+    alert: Alert,
+    content_hash: str,
+    signed: bytes,
+    area_codes: tuple[str, ...],
+    references: tuple[str, ...],
+) -> alert_queries.NewAlert:
+    sent_text = (alert.sent or "").strip()
+    sent = parse_datetime(sent_text).astimezone(UTC)
+    effectives = [parse_datetime(i.effective.strip()) for i in alert.infos if i.effective]
+    expiries = [parse_datetime(i.expires.strip()) for i in alert.infos if i.expires]
+    open_ended = not alert.infos or any(not i.expires for i in alert.infos)
+    return alert_queries.NewAlert(
+        id=new_id(),
+        organization_id=principal.organization_id,
+        sender=alert.sender or "",
+        identifier=alert.identifier or "",
+        sent=sent,
+        sent_text=sent_text,
+        status=alert.status or "",
+        msg_type=alert.msg_type or "",
+        scope=alert.scope or "",
+        effective=min(effectives).astimezone(UTC) if effectives else sent,
+        expires=None if open_ended else max(expiries).astimezone(UTC),
+        urgency=_most_pressing([i.urgency for i in alert.infos], URGENCIES),
+        severity=_most_pressing([i.severity for i in alert.infos], SEVERITIES),
+        certainty=_most_pressing([i.certainty for i in alert.infos], CERTAINTIES),
+        content_hash=content_hash,
+        cap_xml=signed,
+        cap_json=json.dumps(to_json(alert), ensure_ascii=False),
+        received_at=datetime.now(UTC),
+        area_codes=area_codes,
+        references=references,
+    )

@@ -1,0 +1,40 @@
+"""Stored alerts as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from alertcommons.store import alerts as alert_queries
+
+
+def alert_record(
+    row: Any,
+    *,
+    areas: list[str],
+    references: list[str],
+    referenced_by: list[str],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "identifier": row.identifier,
+        "sender": row.sender,
+        "sent": row.sent_text,
+        "status": row.status,
+        "msgType": row.msg_type,
+        "scope": row.scope,
+        "effective": row.effective.isoformat(),
+        "expires": row.expires.isoformat() if row.expires else None,
+        "urgency": row.urgency,
+        "severity": row.severity,
+        "certainty": row.certainty,
+        "active": alert_queries.is_active(row, now),
+        "superseded_by": row.superseded_by,
+        "references": references,
+        "referenced_by": referenced_by,
+        "areas": areas,
+        "received_at": row.received_at.isoformat(),
+        "alert": alert_queries.decode_json(row),
+        "links": {"self": f"/api/v1/alerts/{row.id}", "cap": f"/api/v1/alerts/{row.id}/cap"},
+    }

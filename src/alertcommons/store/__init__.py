@@ -1,0 +1,1 @@
+"""Storage: schema, engines (SQLite by default, PostgreSQL), migrations, queries."""

@@ -1,0 +1,155 @@
+"""Queries for alerts: insert with areas and references, read, list with filters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from alertcommons.jp.codes import parent_of
+from alertcommons.store.schema import alert_areas, alert_references, alerts
+
+LIVE_TYPES = ("Alert", "Update")
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    id: str
+    organization_id: str
+    sender: str
+    identifier: str
+    sent: datetime
+    sent_text: str
+    status: str
+    msg_type: str
+    scope: str
+    effective: datetime
+    expires: datetime | None
+    urgency: str | None
+    severity: str | None
+    certainty: str | None
+    content_hash: str
+    cap_xml: bytes
+    cap_json: str
+    received_at: datetime
+    area_codes: tuple[str, ...]
+    references: tuple[str, ...]  # ids of the alerts this one updates or cancels
+
+
+def insert_alert(connection: Connection, alert: NewAlert) -> None:
+    values = {
+        name: getattr(alert, name)
+        for name in alerts.c.keys()
+        if name != "superseded_by" and hasattr(alert, name)
+    }
+    connection.execute(insert(alerts).values(**values, superseded_by=None))
+    if alert.area_codes:
+        connection.execute(
+            insert(alert_areas), [{"alert_id": alert.id, "code": c} for c in alert.area_codes]
+        )
+    if alert.references:
+        connection.execute(
+            insert(alert_references),
+            [{"alert_id": alert.id, "referenced_id": r} for r in alert.references],
+        )
+        if alert.msg_type in ("Update", "Cancel"):
+            connection.execute(
+                update(alerts)
+                .where(alerts.c.id.in_(alert.references), alerts.c.superseded_by.is_(None))
+                .values(superseded_by=alert.id)
+            )
+
+
+def find(connection: Connection, sender: str, identifier: str) -> Any:
+    query = select(alerts).where(alerts.c.sender == sender, alerts.c.identifier == identifier)
+    return connection.execute(query).first()
+
+
+def get(connection: Connection, alert_id: str) -> Any:
+    return connection.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+
+
+def area_codes_of(connection: Connection, alert_id: str) -> list[str]:
+    query = select(alert_areas.c.code).where(alert_areas.c.alert_id == alert_id)
+    return sorted(connection.execute(query).scalars())
+
+
+def references_of(connection: Connection, alert_id: str) -> list[str]:
+    query = select(alert_references.c.referenced_id).where(alert_references.c.alert_id == alert_id)
+    return list(connection.execute(query).scalars())
+
+
+def referenced_by(connection: Connection, alert_id: str) -> list[str]:
+    query = select(alert_references.c.alert_id).where(alert_references.c.referenced_id == alert_id)
+    return list(connection.execute(query).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQuery:
+    active: bool | None = None
+    area: str | None = None  # canonical: 2 or 5 digits
+    sender: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def active_clause(now: datetime) -> Any:
+    return and_(
+        alerts.c.msg_type.in_(LIVE_TYPES),
+        alerts.c.superseded_by.is_(None),
+        alerts.c.effective <= now,
+        or_(alerts.c.expires.is_(None), alerts.c.expires > now),
+    )
+
+
+def list_alerts(connection: Connection, query: AlertQuery) -> list[Any]:
+    now = datetime.now(UTC)
+    statement = select(alerts).order_by(alerts.c.id.desc()).limit(query.limit)
+    if query.active is True:
+        statement = statement.where(active_clause(now))
+    elif query.active is False:
+        statement = statement.where(~active_clause(now))
+    if query.sender is not None:
+        statement = statement.where(alerts.c.sender == query.sender)
+    if query.status is not None:
+        statement = statement.where(alerts.c.status == query.status)
+    if query.since is not None:
+        statement = statement.where(alerts.c.sent >= query.since)
+    if query.cursor is not None:
+        statement = statement.where(alerts.c.id < query.cursor)
+    if query.area is not None:
+        statement = statement.where(alerts.c.id.in_(_ids_for_area(query.area)))
+    return list(connection.execute(statement))
+
+
+def _ids_for_area(code: str) -> Any:
+    if len(code) == 2:
+        condition = alert_areas.c.code.startswith(code)
+    else:
+        # An alert for the prefecture, or for the designated city a ward belongs to, covers it.
+        covering = [code, code[:2]]
+        parent = parent_of(code)
+        if parent:
+            covering.append(parent)
+        condition = alert_areas.c.code.in_(covering)
+    return select(alert_areas.c.alert_id).where(condition)
+
+
+def is_active(row: Any, now: datetime | None = None) -> bool:
+    moment = now or datetime.now(UTC)
+    return (
+        row.msg_type in LIVE_TYPES
+        and row.superseded_by is None
+        and row.effective <= moment
+        and (row.expires is None or row.expires > moment)
+    )
+
+
+def decode_json(row: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(row.cap_json)
+    return document

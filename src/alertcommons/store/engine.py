@@ -1,0 +1,216 @@
+"""The store: SQLite (WAL) by default, PostgreSQL by URL; writes group-committed.
+
+Writes go through writer threads (one for SQLite — one writer per database, so no client
+ever sees ``database is locked``; a few for PostgreSQL). Each writer takes every job waiting
+in its queue, runs each in its own savepoint, and commits them in one transaction: a job's
+caller is answered only after that commit, so an acknowledged write is durable, and under
+load many writes share one fsync. Reads run on a small thread pool with their own
+connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from alertcommons.errors import AlertCommonsError
+
+T = TypeVar("T")
+
+_BATCH_LIMIT = 128
+
+
+class StoreError(AlertCommonsError):
+    """The database could not be reached or set up."""
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'alertcommons.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgresql://`` as integrators write it; use the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, *, for_writes: bool) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine, immediate=for_writes)
+        return engine
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun explicitly below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Writers take the write lock up front, so a transaction never fails half-way on
+        # upgrading a read lock; readers use WAL snapshots and never block writers.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@dataclass(slots=True)
+class _Job:
+    fn: Callable[[Connection], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+    def settle(self, result: Any, error: BaseException | None) -> None:
+        def _set() -> None:
+            if self.future.done():
+                return
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(result)
+
+        self.loop.call_soon_threadsafe(_set)
+
+
+class Store:
+    """Async front to the database. ``open()`` migrates; ``write``/``read`` run queries."""
+
+    def __init__(self, url: str, *, writers: int | None = None) -> None:
+        self.url = normalize_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        if self.dialect == "sqlite":
+            database = make_url(self.url).database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+        self._write_engine = make_engine(self.url, for_writes=True)
+        self._read_engine = make_engine(self.url, for_writes=False)
+        self._writer_count = writers or (1 if self.dialect == "sqlite" else 4)
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-read")
+        self._open = False
+
+    def migrate(self) -> None:
+        """Bring the schema up to date (Alembic); safe to run at every start."""
+        config = Config()
+        script_location = resources.files("alertcommons.store").joinpath("migrations")
+        config.set_main_option("script_location", str(script_location))
+        try:
+            with self._write_engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except Exception as exc:
+            raise StoreError(f"cannot set up the database at {self.safe_url}: {exc}") from exc
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def open(self) -> None:
+        self.migrate()
+        for number in range(self._writer_count):
+            thread = threading.Thread(
+                target=self._writer_loop, name=f"store-writer-{number}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        self._open = True
+
+    def close(self) -> None:
+        if self._open:
+            for _ in self._threads:
+                self._queue.put(None)
+            for thread in self._threads:
+                thread.join(timeout=30)
+            self._threads.clear()
+            self._open = False
+        self._readers.shutdown(wait=True)
+        self._write_engine.dispose()
+        self._read_engine.dispose()
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in a write transaction; return after the commit that includes it."""
+        if not self._open:
+            raise StoreError("the store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(fn, loop, future))
+        return await future
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, fn)
+
+    def run_write(self, fn: Callable[[Connection], T]) -> T:
+        """Synchronous write for command-line tools (no event loop, no writer thread)."""
+        with self._write_engine.begin() as connection:
+            return fn(connection)
+
+    def run_read(self, fn: Callable[[Connection], T]) -> T:
+        return self._run_read(fn)
+
+    def _run_read(self, fn: Callable[[Connection], T]) -> T:
+        with self._read_engine.connect() as connection:
+            return fn(connection)
+
+    def _writer_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < _BATCH_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            with self._write_engine.connect() as connection, connection.begin():
+                for job in batch:
+                    savepoint = connection.begin_nested()
+                    try:
+                        result = job.fn(connection)
+                    except Exception as exc:
+                        savepoint.rollback()
+                        outcomes.append((job, None, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((job, result, None))
+        except Exception as exc:  # the commit itself failed: nothing in the batch is durable
+            for job in batch:
+                job.settle(None, StoreError(f"the database refused the write: {exc}"))
+            return
+        for job, result, error in outcomes:
+            job.settle(result, error)

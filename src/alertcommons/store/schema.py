@@ -1,0 +1,137 @@
+"""The tables, in SQLAlchemy Core. Migrations in ``migrations/`` create exactly these.
+
+Times are UTC (:class:`UTCDateTime`). Alert content is kept twice on purpose: the signed XML
+exactly as distributed (never rewritten) and its JSON form for queries and the API.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from alertcommons.store.types import UTCDateTime
+
+metadata = MetaData()
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # issuer | receiver | both | operator
+    Column("sender", Text, nullable=True, unique=True),  # the CAP sender it publishes as
+    Column("jurisdiction", Text, nullable=False, default="[]"),  # JSON list of area codes
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), ForeignKey("organizations.id"), nullable=False),
+    Column("roles", Text, nullable=False),  # comma-separated: admin, issuer, receiver
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
+    Column("hint", String(16), nullable=False),  # last characters, to tell tokens apart
+    Column("label", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), ForeignKey("organizations.id"), nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("identifier", Text, nullable=False),
+    Column("sent", UTCDateTime, nullable=False),
+    Column("sent_text", Text, nullable=False),  # as the alert says it, with its offset
+    Column("status", String(16), nullable=False),
+    Column("msg_type", String(16), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("effective", UTCDateTime, nullable=False),
+    Column("expires", UTCDateTime, nullable=True),  # the latest info/expires; none = open
+    Column("urgency", String(16), nullable=True),  # the most pressing across info blocks
+    Column("severity", String(16), nullable=True),
+    Column("certainty", String(16), nullable=True),
+    Column("content_hash", String(64), nullable=False),  # SHA-256 of the canonical CAP
+    Column("cap_xml", LargeBinary, nullable=False),  # signed, exactly as distributed
+    Column("cap_json", Text, nullable=False),
+    Column("superseded_by", String(32), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("sender", "identifier", name="uq_alerts_sender_identifier"),
+)
+Index("ix_alerts_received", alerts.c.received_at)
+Index("ix_alerts_expires", alerts.c.expires)
+
+alert_areas = Table(
+    "alert_areas",
+    metadata,
+    Column("alert_id", String(32), ForeignKey("alerts.id"), nullable=False),
+    Column("code", String(16), nullable=False),  # canonical local-government code: 2 or 5
+    UniqueConstraint("alert_id", "code", name="uq_alert_areas"),
+)
+Index("ix_alert_areas_code", alert_areas.c.code)
+
+alert_references = Table(
+    "alert_references",
+    metadata,
+    Column("alert_id", String(32), ForeignKey("alerts.id"), nullable=False),
+    Column("referenced_id", String(32), ForeignKey("alerts.id"), nullable=False),
+    UniqueConstraint("alert_id", "referenced_id", name="uq_alert_references"),
+)
+Index("ix_alert_references_referenced", alert_references.c.referenced_id)
+
+# The outbox: one row per (alert, endpoint), written in the alert's own transaction.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("alert_id", String(32), ForeignKey("alerts.id"), nullable=False),
+    Column("endpoint_id", String(32), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # pending|sent|delivered|acknowledged|failed
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    UniqueConstraint("alert_id", "endpoint_id", name="uq_deliveries_alert_endpoint"),
+)
+Index("ix_deliveries_due", deliveries.c.state, deliveries.c.priority, deliveries.c.due_at)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", Text, nullable=False),  # organization id (and token id) or "system"
+    Column("action", String(64), nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("detail", Text, nullable=False),  # JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# One row: the chain's head. Locking it serializes appends across writers and nodes.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

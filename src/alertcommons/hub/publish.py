@@ -71,7 +71,8 @@ def parse_body(body: bytes, content_type: str, max_bytes: int) -> Alert:
         try:
             return read_alert(body, ReadLimits(max_bytes=max_bytes)).alert
         except CapReadError as exc:
-            raise InvalidAlert(str(exc), errors=[{"path": "document", "message": str(exc)}])
+            problem = {"path": "document", "message": str(exc)}
+            raise InvalidAlert(str(exc), errors=[problem]) from None
     if media in JSON_TYPES:
         try:
             document = json.loads(body)
@@ -80,7 +81,8 @@ def parse_body(body: bytes, content_type: str, max_bytes: int) -> Alert:
         try:
             return from_json(document)
         except CapJSONError as exc:
-            raise InvalidAlert(str(exc), errors=[{"path": exc.path, "message": exc.message}])
+            problem = {"path": exc.path, "message": exc.message}
+            raise InvalidAlert(str(exc), errors=[problem]) from None
     raise UnsupportedMediaType(
         f"send CAP XML ({', '.join(XML_TYPES)}) or its JSON form (application/json),"
         f" not '{media or 'no content type'}'"

@@ -3,7 +3,7 @@
 * 2 digits: a prefecture (01 北海道 … 47 沖縄県).
 * 5 digits: a municipality (prefecture + 3 digits), e.g. 13101 千代田区.
 * 6 digits: the 5-digit code with a check digit, e.g. 131016. Check digit: weights 6,5,4,3,2
-  over the five digits, check = (11 − sum mod 11) mod 10.
+  over the five digits, check = (11 - sum mod 11) mod 10.
 
 The registry of names and centroids comes from the ``japancode`` package's data, loaded once
 on first use; nothing is downloaded.

@@ -42,7 +42,7 @@ class NewAlert:
 def insert_alert(connection: Connection, alert: NewAlert) -> None:
     values = {
         name: getattr(alert, name)
-        for name in alerts.c.keys()
+        for name in alerts.c.keys()  # noqa: SIM118 - column names, not columns
         if name != "superseded_by" and hasattr(alert, name)
     }
     connection.execute(insert(alerts).values(**values, superseded_by=None))

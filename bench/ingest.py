@@ -1,0 +1,150 @@
+"""Publishing throughput and latency of a real hub process, on SQLite and PostgreSQL.
+
+For each store: a hub on a free port; many issuers; first a closed loop of concurrent
+publishers (accepted alerts per second: validate + authorize + sign + commit), then an open
+loop at half that rate (p50/p99 request latency). Prints one JSON object.
+
+Run: ``python bench/ingest.py [--seconds N] [--concurrency N] [--stores sqlite,postgresql]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.httpload import Connection, Result  # noqa: E402
+from tests.support.alerts import make_alert, xml  # noqa: E402
+from tests.support.pg import fresh_database  # noqa: E402
+from tests.support.server import HubProcess  # noqa: E402
+
+ADMIN = "ac_bench-admin-token-0123456789abcdefghijklmnopqrs"
+ISSUERS = 20
+
+
+def _issuers(base: str) -> list[tuple[str, str]]:
+    out = []
+    for number in range(ISSUERS):
+        sender = f"bench{number}.example.jp"
+        body = {"name": f"bench {number}", "kind": "issuer", "sender": sender,
+                "jurisdiction": ["13"]}  # fmt: skip
+        response = httpx.post(f"{base}/api/v1/organizations", json=body,
+                              headers={"Authorization": f"Bearer {ADMIN}"})  # fmt: skip
+        response.raise_for_status()
+        out.append((sender, response.json()["token"]))
+    return out
+
+
+def _bodies(issuers: list[tuple[str, str]], count: int) -> list[tuple[bytes, dict[str, str]]]:
+    bodies = []
+    for number in range(count):
+        sender, token = issuers[number % len(issuers)]
+        alert = make_alert(sender, ["131016"], identifier=f"bench-{time.time_ns()}-{number}")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/cap+xml"}
+        bodies.append((xml(alert), headers))
+    return bodies
+
+
+async def _closed_loop(port: int, bodies: list, concurrency: int, seconds: float) -> dict:
+    queue = iter(bodies)
+    results: list[Result] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        connection = Connection("127.0.0.1", port)
+        await connection.open()
+        try:
+            while time.perf_counter() < deadline:
+                try:
+                    body, headers = next(queue)
+                except StopIteration:
+                    return
+                results.append(await connection.request("POST", "/api/v1/alerts", body, headers))
+        finally:
+            await connection.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    accepted = sum(1 for r in results if r.status == 201)
+    return {"accepted_per_s": round(accepted / elapsed, 1), "requests": len(results),
+            "non_201": len(results) - accepted, **_percentiles(results)}  # fmt: skip
+
+
+async def _open_loop(port: int, bodies: list, rate: float, seconds: float) -> dict:
+    count = int(rate * seconds)
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(64):
+        connection = Connection("127.0.0.1", port)
+        await connection.open()
+        pool.put_nowait(connection)
+    results: list[Result] = []
+
+    async def one(body: bytes, headers: dict[str, str]) -> None:
+        connection = await pool.get()
+        try:
+            results.append(await connection.request("POST", "/api/v1/alerts", body, headers))
+        finally:
+            pool.put_nowait(connection)
+
+    start = time.perf_counter()
+    tasks = []
+    for number in range(count):
+        await asyncio.sleep(max(0.0, start + number / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(*bodies[number])))
+    await asyncio.gather(*tasks)
+    while not pool.empty():
+        await pool.get_nowait().close()
+    return {"rate_per_s": round(rate, 1), "requests": len(results),
+            "non_201": sum(1 for r in results if r.status != 201), **_percentiles(results)}  # fmt: skip
+
+
+def _percentiles(results: list[Result]) -> dict:
+    latencies = sorted(r.latency * 1000 for r in results)
+    if not latencies:
+        return {}
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"p50_ms": round(cuts[49], 2), "p99_ms": round(cuts[98], 2),
+            "max_ms": round(latencies[-1], 2)}  # fmt: skip
+
+
+def run_store(store: str, seconds: float, concurrency: int) -> dict:
+    with ExitStack() as stack:
+        data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = stack.enter_context(fresh_database()) if store == "postgresql" else None
+        hub = HubProcess(data / "hub", ADMIN, url)
+        hub.start()
+        stack.callback(hub.stop)
+        issuers = _issuers(hub.url)
+        bodies = _bodies(issuers, int(seconds * 3000) + 100)
+        closed = asyncio.run(_closed_loop(hub.port, bodies, concurrency, seconds))
+        fresh = _bodies(issuers, int(closed["accepted_per_s"] * 0.5 * seconds) + 10)
+        half = asyncio.run(_open_loop(hub.port, fresh, closed["accepted_per_s"] * 0.5, seconds))
+        return {"closed_loop": closed, "open_loop_half_rate": half}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    args = parser.parse_args()
+    figures = {store: run_store(store, args.seconds, args.concurrency)
+               for store in args.stores.split(",")}  # fmt: skip
+    print(json.dumps({"benchmark": "ingest", "seconds": args.seconds,
+                      "concurrency": args.concurrency, "goal_sqlite_per_s": 1000,
+                      "goal_p99_ms_at_half_rate": 50, **figures}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

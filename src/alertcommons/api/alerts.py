@@ -58,14 +58,13 @@ async def publish_alert(
     content_type = request.headers.get("content-type", "")
     alert = parse_body(body, content_type, hub.settings.max_body_bytes)
     outcome = await hub.publisher.publish(caller, alert)
-    row = await hub.store.read(lambda c: alert_queries.get(c, outcome.alert_id))
     response.status_code = 201 if outcome.created else 200
-    response.headers["Location"] = f"/api/v1/alerts/{row.id}"
+    response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
     return PublishResult(
-        id=row.id,
-        identifier=row.identifier,
-        sender=row.sender,
-        sent=row.sent_text,
+        id=outcome.alert_id,
+        identifier=outcome.identifier,
+        sender=outcome.sender,
+        sent=outcome.sent,
         deliveries=outcome.deliveries,
     )
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from alertcommons import __version__
 from alertcommons.hub import signer
 from alertcommons.hub.publish import Publisher
-from alertcommons.hub.services import Services
+from alertcommons.hub.services import PrincipalCache, Services
 from alertcommons.settings import Settings
 from alertcommons.store.engine import Store
 
@@ -32,7 +32,10 @@ def build_services(settings: Settings) -> Services:
     except Exception:
         store.close()
         raise
-    return Services(settings=settings, store=store, key=key, publisher=Publisher(store, key))
+    publisher = Publisher(store, key, max_bytes=settings.max_body_bytes)
+    return Services(
+        settings=settings, store=store, key=key, publisher=publisher, principals=PrincipalCache()
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:

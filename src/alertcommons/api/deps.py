@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal
+from alertcommons.auth.tokens import hash_token
 from alertcommons.hub.services import Services
 from alertcommons.problems import Forbidden, Unauthorized
 from alertcommons.store import orgs
@@ -32,10 +33,14 @@ async def principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send 'Authorization: Bearer <token>'")
     secret = credentials.credentials
+    token_hash = hash_token(secret)
+    cached = hub.principals.get(token_hash)
+    if cached is not None:
+        return cached
     row = await hub.store.read(lambda c: orgs.principal_row(c, secret))
     if row is None:
         raise Unauthorized("the token is unknown, revoked, or its organization is inactive")
-    return Principal(
+    found = Principal(
         organization_id=row.organization_id,
         organization_name=row.name,
         token_id=row.token_id,
@@ -43,6 +48,8 @@ async def principal(
         sender=row.sender,
         jurisdiction=Jurisdiction(frozenset(json.loads(row.jurisdiction))),
     )
+    hub.principals.put(token_hash, found)
+    return found
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]

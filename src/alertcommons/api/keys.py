@@ -18,7 +18,7 @@ async def list_keys(hub: ServicesDep) -> dict[str, Any]:
         "keys": [
             {
                 "id": hub.key.key_id,
-                "algorithm": hub.key.signing.method.value.rsplit("#", 1)[-1],
+                "algorithm": hub.key.signing.algorithm,
                 "subject": certificate.subject.rfc4514_string(),
                 "not_before": certificate.not_valid_before_utc.isoformat(),
                 "not_after": certificate.not_valid_after_utc.isoformat(),

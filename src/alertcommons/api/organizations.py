@@ -139,7 +139,9 @@ async def update_organization(
         return orgs.org_to_dict(orgs.get_org(connection, org_id))
 
     try:
-        return await hub.store.write(apply)
+        updated = await hub.store.write(apply)
+        hub.principals.clear()  # jurisdiction, sender or active may have changed
+        return updated
     except IntegrityError:
         raise Conflict(
             f"another organization already publishes as '{changes.get('sender')}'"
@@ -195,6 +197,7 @@ async def revoke_token(
         )
 
     await hub.store.write(revoke)
+    hub.principals.clear()
     return Response(status_code=204)
 
 

@@ -25,14 +25,14 @@ from alertcommons.cap import (
     CapReadError,
     from_json,
     read_alert,
-    to_element,
     to_json,
     to_xml,
     validate,
 )
 from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, parse_references
+from alertcommons.cap.reader import ParsedAlert, Problem
 from alertcommons.cap.values import parse_datetime
-from alertcommons.cap.xmlsafe import ReadLimits
+from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
 from alertcommons.hub.signer import HubKey
 from alertcommons.problems import (
     BadRequest,
@@ -62,6 +62,9 @@ def no_outbox(connection: Connection, alert: alert_queries.NewAlert) -> int:
 class Published:
     created: bool
     alert_id: str
+    identifier: str
+    sender: str
+    sent: str
     deliveries: int
 
 
@@ -90,13 +93,26 @@ def parse_body(body: bytes, content_type: str, max_bytes: int) -> Alert:
 
 
 class Publisher:
-    def __init__(self, store: Store, key: HubKey, *, outbox: Outbox = no_outbox) -> None:
+    def __init__(
+        self,
+        store: Store,
+        key: HubKey,
+        *,
+        outbox: Outbox = no_outbox,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         self.store = store
         self.key = key
         self.outbox = outbox
+        self.max_bytes = max_bytes
 
     async def publish(self, principal: Principal, alert: Alert) -> Published:
-        report = validate(alert)
+        # One serialization serves the size check, the schema, the content hash and signing.
+        unsigned = to_xml(alert)
+        element = etree.fromstring(unsigned)
+        report = validate(ParsedAlert(alert=alert, version="1.2", element=element))
+        if len(unsigned) > self.max_bytes:
+            report.errors.append(Problem("alert", f"alert is over {self.max_bytes:,} bytes"))
         if not report.valid:
             raise InvalidAlert(
                 f"{len(report.errors)} problem(s) found; see 'errors'",
@@ -109,16 +125,9 @@ class Publisher:
             raise await self._refuse(principal, alert, exc.message) from None
         references = await self._resolve_references(principal, alert)
 
-        unsigned = to_xml(alert)
         content_hash = hashlib.sha256(unsigned).hexdigest()
-        existing = await self.store.read(
-            lambda c: alert_queries.find(c, alert.sender or "", alert.identifier or "")
-        )
-        if existing is not None:
-            return self._repeat(existing, content_hash)
-
         signed = etree.tostring(
-            self.key.signing.sign(to_element(alert)), xml_declaration=True, encoding="UTF-8"
+            self.key.signing.sign(element), xml_declaration=True, encoding="UTF-8"
         )
         record = _new_record(principal, alert, content_hash, signed, area_codes, references)
         return await self.store.write(lambda c: self._store(c, principal, record))
@@ -150,12 +159,16 @@ class Publisher:
                 "deliveries": deliveries,
             },
         )
-        return Published(True, record.id, deliveries)
+        return Published(
+            True, record.id, record.identifier, record.sender, record.sent_text, deliveries
+        )
 
     @staticmethod
     def _repeat(existing: Any, content_hash: str) -> Published:
         if existing.content_hash == content_hash:
-            return Published(False, existing.id, 0)
+            return Published(
+                False, existing.id, existing.identifier, existing.sender, existing.sent_text, 0
+            )
         raise Conflict(
             f"alert {existing.identifier} from {existing.sender} was already published with"
             " different content; publish an Update with a new identifier instead",

@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
+from alertcommons.auth.principal import Principal
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.signer import HubKey
 from alertcommons.settings import Settings
 from alertcommons.store.engine import Store
+
+PRINCIPAL_TTL_SECONDS = 5.0
+
+
+@dataclass
+class PrincipalCache:
+    """Token hash → caller, for a few seconds: most requests then need no database read.
+
+    Revocation through this node clears the cache at once; on other nodes sharing the
+    database a revoked token stops working within ``PRINCIPAL_TTL_SECONDS``.
+    """
+
+    ttl: float = PRINCIPAL_TTL_SECONDS
+    _entries: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+
+    def get(self, token_hash: str) -> Principal | None:
+        entry = self._entries.get(token_hash)
+        if entry is None or entry[0] < time.monotonic():
+            self._entries.pop(token_hash, None)
+            return None
+        return entry[1]
+
+    def put(self, token_hash: str, principal: Principal) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[token_hash] = (time.monotonic() + self.ttl, principal)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 @dataclass
@@ -16,3 +47,4 @@ class Services:
     store: Store
     key: HubKey
     publisher: Publisher
+    principals: PrincipalCache = field(default_factory=PrincipalCache)

@@ -16,7 +16,7 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
     assert response.status_code == status, response.text  # type: ignore[attr-defined]
     assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
     body: dict[str, object] = response.json()  # type: ignore[attr-defined]
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status
     assert str(body["type"]).startswith("https://alertcommons.org/problems/")
     assert isinstance(body["detail"], str) and body["detail"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from lxml import etree
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from alertcommons.auth.jurisdiction import OutsideJurisdiction, check_area
 from alertcommons.auth.principal import Principal
@@ -50,12 +51,12 @@ from alertcommons.store.ids import new_id
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
 
-# Writes the outbox rows for an alert inside its transaction; returns how many.
-Outbox = Callable[[Connection, alert_queries.NewAlert], int]
+# Writes the outbox rows for alerts inside their transaction; returns how many for each.
+Outbox = Callable[[Connection, list[alert_queries.NewAlert]], list[int]]
 
 
-def no_outbox(connection: Connection, alert: alert_queries.NewAlert) -> int:
-    return 0
+def no_outbox(connection: Connection, batch: list[alert_queries.NewAlert]) -> list[int]:
+    return [0] * len(batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,23 @@ def parse_body(body: bytes, content_type: str, max_bytes: int) -> Alert:
         f"send CAP XML ({', '.join(XML_TYPES)}) or its JSON form (application/json),"
         f" not '{media or 'no content type'}'"
     )
+
+
+_Item = tuple[Principal, alert_queries.NewAlert]
+_ACTIONS = {"Alert": "alert.publish", "Update": "alert.update", "Cancel": "alert.cancel"}
+
+
+def _audit_detail(record: alert_queries.NewAlert, deliveries: int) -> dict[str, Any]:
+    return {
+        "sender": record.sender,
+        "identifier": record.identifier,
+        "msgType": record.msg_type,
+        "status": record.status,
+        "areas": list(record.area_codes),
+        "references": list(record.references),
+        "content_hash": record.content_hash,
+        "deliveries": deliveries,
+    }
 
 
 class Publisher:
@@ -130,38 +148,59 @@ class Publisher:
             self.key.signing.sign(element), xml_declaration=True, encoding="UTF-8"
         )
         record = _new_record(principal, alert, content_hash, signed, area_codes, references)
-        return await self.store.write(lambda c: self._store(c, principal, record))
-
-    def _store(
-        self, connection: Connection, principal: Principal, record: alert_queries.NewAlert
-    ) -> Published:
-        existing = alert_queries.find(connection, record.sender, record.identifier)
-        if existing is not None:  # a concurrent request stored it first
+        try:
+            return await self.store.write_batched(self, (principal, record))
+        except IntegrityError:
+            # Another writer (thread or hub node) stored the same (sender, identifier) between
+            # our check and our insert; it has committed now, so answer as for a repeat.
+            existing = await self.store.read(
+                lambda c: alert_queries.find(c, record.sender, record.identifier)
+            )
+            if existing is None:
+                raise
             return self._repeat(existing, record.content_hash)
-        alert_queries.insert_alert(connection, record)
-        deliveries = self.outbox(connection, record)
-        action = {"Update": "alert.update", "Cancel": "alert.cancel"}.get(
-            record.msg_type, "alert.publish"
+
+    def write_one(self, connection: Connection, item: _Item) -> Published:
+        outcome = self.write_many(connection, [item])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def write_many(self, connection: Connection, items: list[_Item]) -> list[Published | Exception]:
+        """Store a batch of signed alerts: one set of statements, one audit append."""
+        existing: dict[tuple[str, str], Any] = alert_queries.find_many(
+            connection, [(record.sender, record.identifier) for _, record in items]
         )
-        audit.append(
+        outcomes: list[Published | Exception | None] = []
+        fresh: list[_Item] = []
+        for principal, record in items:
+            key = (record.sender, record.identifier)
+            prior = existing.get(key)
+            if prior is not None:  # stored before, or earlier in this very batch
+                try:
+                    outcomes.append(self._repeat(prior, record.content_hash))
+                except Conflict as conflict:
+                    outcomes.append(conflict)
+                continue
+            existing[key] = record
+            fresh.append((principal, record))
+            outcomes.append(None)
+        records = [record for _, record in fresh]
+        alert_queries.insert_alerts(connection, records)
+        deliveries = self.outbox(connection, records)
+        audit.append_many(
             connection,
-            actor=principal.actor,
-            action=action,
-            subject=record.id,
-            detail={
-                "sender": record.sender,
-                "identifier": record.identifier,
-                "msgType": record.msg_type,
-                "status": record.status,
-                "areas": list(record.area_codes),
-                "references": list(record.references),
-                "content_hash": record.content_hash,
-                "deliveries": deliveries,
-            },
+            [
+                audit.Entry(principal.actor, _ACTIONS.get(record.msg_type, "alert.publish"),
+                            record.id, _audit_detail(record, count))
+                for (principal, record), count in zip(fresh, deliveries, strict=True)
+            ],
+        )  # fmt: skip
+        published = iter(
+            Published(True, r.id, r.identifier, r.sender, r.sent_text, count)
+            for r, count in zip(records, deliveries, strict=True)
         )
-        return Published(
-            True, record.id, record.identifier, record.sender, record.sent_text, deliveries
-        )
+        return [outcome if outcome is not None else next(published) for outcome in outcomes]
 
     @staticmethod
     def _repeat(existing: Any, content_hash: str) -> Published:

@@ -39,23 +39,27 @@ class NewAlert:
     references: tuple[str, ...]  # ids of the alerts this one updates or cancels
 
 
+_COLUMNS = [name for name in alerts.c.keys() if name != "superseded_by"]  # noqa: SIM118
+
+
 def insert_alert(connection: Connection, alert: NewAlert) -> None:
-    values = {
-        name: getattr(alert, name)
-        for name in alerts.c.keys()  # noqa: SIM118 - column names, not columns
-        if name != "superseded_by" and hasattr(alert, name)
-    }
-    connection.execute(insert(alerts).values(**values, superseded_by=None))
-    if alert.area_codes:
-        connection.execute(
-            insert(alert_areas), [{"alert_id": alert.id, "code": c} for c in alert.area_codes]
-        )
-    if alert.references:
-        connection.execute(
-            insert(alert_references),
-            [{"alert_id": alert.id, "referenced_id": r} for r in alert.references],
-        )
-        if alert.msg_type in ("Update", "Cancel"):
+    insert_alerts(connection, [alert])
+
+
+def insert_alerts(connection: Connection, batch: list[NewAlert]) -> None:
+    """Insert alerts with their areas and references; mark what they update or cancel."""
+    if not batch:
+        return
+    rows = [{**{name: getattr(a, name) for name in _COLUMNS}, "superseded_by": None} for a in batch]
+    connection.execute(insert(alerts), rows)
+    areas = [{"alert_id": a.id, "code": code} for a in batch for code in a.area_codes]
+    if areas:
+        connection.execute(insert(alert_areas), areas)
+    references = [{"alert_id": a.id, "referenced_id": r} for a in batch for r in a.references]
+    if references:
+        connection.execute(insert(alert_references), references)
+    for alert in batch:
+        if alert.references and alert.msg_type in ("Update", "Cancel"):
             connection.execute(
                 update(alerts)
                 .where(alerts.c.id.in_(alert.references), alerts.c.superseded_by.is_(None))
@@ -66,6 +70,18 @@ def insert_alert(connection: Connection, alert: NewAlert) -> None:
 def find(connection: Connection, sender: str, identifier: str) -> Any:
     query = select(alerts).where(alerts.c.sender == sender, alerts.c.identifier == identifier)
     return connection.execute(query).first()
+
+
+def find_many(connection: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """Stored alerts for (sender, identifier) pairs, keyed the same way."""
+    identifiers = sorted({identifier for _, identifier in keys})
+    query = select(alerts).where(alerts.c.identifier.in_(identifiers))
+    wanted = set(keys)
+    found = {}
+    for row in connection.execute(query):
+        if (row.sender, row.identifier) in wanted:
+            found[(row.sender, row.identifier)] = row
+    return found
 
 
 def get(connection: Connection, alert_id: str) -> Any:

@@ -37,6 +37,14 @@ def _digest(
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    actor: str
+    action: str
+    subject: str | None = None
+    detail: dict[str, Any] | None = None
+
+
 def append(
     connection: Connection,
     *,
@@ -44,35 +52,39 @@ def append(
     action: str,
     subject: str | None = None,
     detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
 ) -> int:
     """Append one record inside the caller's transaction; return its sequence number."""
-    moment = at or datetime.now(UTC)
+    return append_many(connection, [Entry(actor, action, subject, detail)])[0]
+
+
+def append_many(connection: Connection, entries: list[Entry]) -> list[int]:
+    """Append records in order, in the caller's transaction; return their sequence numbers."""
+    if not entries:
+        return []
     head = connection.execute(
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
     ).first()
     if head is None:
         connection.execute(insert(audit_head).values(id=1, seq=0, hash=GENESIS))
-        prev_seq, prev_hash = 0, GENESIS
+        seq, prev_hash = 0, GENESIS
     else:
-        prev_seq, prev_hash = head.seq, head.hash
-    seq = prev_seq + 1
-    detail_text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)
-    digest = _digest(prev_hash, seq, moment, actor, action, subject, detail_text)
+        seq, prev_hash = head.seq, head.hash
+    rows = []
+    moment = datetime.now(UTC)
+    for entry in entries:
+        seq += 1
+        detail_text = json.dumps(entry.detail or {}, ensure_ascii=False, sort_keys=True)
+        digest = _digest(prev_hash, seq, moment, entry.actor, entry.action, entry.subject,
+                         detail_text)  # fmt: skip
+        rows.append({"seq": seq, "at": moment, "actor": entry.actor, "action": entry.action,
+                     "subject": entry.subject, "detail": detail_text, "prev_hash": prev_hash,
+                     "hash": digest})  # fmt: skip
+        prev_hash = digest
+    connection.execute(insert(audit_log), rows)
     connection.execute(
-        insert(audit_log).values(
-            seq=seq,
-            at=moment,
-            actor=actor,
-            action=action,
-            subject=subject,
-            detail=detail_text,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+        update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev_hash)
     )
-    connection.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
-    return seq
+    return list(range(seq - len(rows) + 1, seq + 1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -28,6 +28,8 @@ from sqlalchemy.engine import make_url
 from alertcommons.errors import AlertCommonsError
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
 
 _BATCH_LIMIT = 128
 
@@ -75,11 +77,28 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class BatchWriter(Protocol[ItemT, ResultT]):
+    """Writes many items of one kind in one go; ``write_one`` is the per-item fallback.
+
+    ``write_many`` returns one outcome per item, in order: a result, or an exception to
+    raise to that item's caller. If it raises instead, nothing it did is kept and each item
+    is written on its own with ``write_one``.
+    """
+
+    def write_many(
+        self, connection: Connection, items: list[ItemT]
+    ) -> list[ResultT | Exception]: ...
+
+    def write_one(self, connection: Connection, item: ItemT) -> ResultT: ...
+
+
 @dataclass(slots=True)
 class _Job:
     fn: Callable[[Connection], Any]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
+    batch: BatchWriter[Any, Any] | None = None
+    item: Any = None
 
     def settle(self, result: Any, error: BaseException | None) -> None:
         def _set() -> None:
@@ -158,6 +177,17 @@ class Store:
         self._queue.put(_Job(fn, loop, future))
         return await future
 
+    async def write_batched(self, writer: BatchWriter[Any, T], item: Any) -> T:
+        """Like :meth:`write`, but items for the same writer waiting together are written
+        with one ``write_many`` call: one set of statements for the whole batch."""
+        if not self._open:
+            raise StoreError("the store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        fn: Callable[[Connection], Any] = lambda connection: writer.write_one(connection, item)  # noqa: E731
+        self._queue.put(_Job(fn, loop, future, writer, item))
+        return await future
+
     async def read(self, fn: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._run_read, fn)
@@ -198,19 +228,51 @@ class Store:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             with self._write_engine.connect() as connection, connection.begin():
-                for job in batch:
-                    savepoint = connection.begin_nested()
-                    try:
-                        result = job.fn(connection)
-                    except Exception as exc:
-                        savepoint.rollback()
-                        outcomes.append((job, None, exc))
-                    else:
-                        savepoint.commit()
-                        outcomes.append((job, result, None))
+                for group in _groups(batch):
+                    outcomes.extend(self._run_group(connection, group))
         except Exception as exc:  # the commit itself failed: nothing in the batch is durable
             for job in batch:
                 job.settle(None, StoreError(f"the database refused the write: {exc}"))
             return
         for job, result, error in outcomes:
             job.settle(result, error)
+
+    def _run_group(
+        self, connection: Connection, group: list[_Job]
+    ) -> list[tuple[_Job, Any, BaseException | None]]:
+        writer = group[0].batch
+        if writer is not None and len(group) > 1:
+            savepoint = connection.begin_nested()
+            try:
+                results = writer.write_many(connection, [job.item for job in group])
+            except Exception:
+                savepoint.rollback()  # fall through: each item on its own
+            else:
+                savepoint.commit()
+                return [
+                    (job, None, r) if isinstance(r, Exception) else (job, r, None)
+                    for job, r in zip(group, results, strict=True)
+                ]
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        for job in group:
+            savepoint = connection.begin_nested()
+            try:
+                result = job.fn(connection)
+            except Exception as exc:
+                savepoint.rollback()
+                outcomes.append((job, None, exc))
+            else:
+                savepoint.commit()
+                outcomes.append((job, result, None))
+        return outcomes
+
+
+def _groups(batch: list[_Job]) -> list[list[_Job]]:
+    """Consecutive jobs for the same batch writer go together; others one by one."""
+    groups: list[list[_Job]] = []
+    for job in batch:
+        if groups and job.batch is not None and groups[-1][0].batch is job.batch:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups

@@ -74,8 +74,12 @@ def find(connection: Connection, sender: str, identifier: str) -> Any:
 
 def find_many(connection: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """Stored alerts for (sender, identifier) pairs, keyed the same way."""
+    senders = sorted({sender for sender, _ in keys})
     identifiers = sorted({identifier for _, identifier in keys})
-    query = select(alerts).where(alerts.c.identifier.in_(identifiers))
+    # Both columns constrained, so the (sender, identifier) unique index serves the look-up.
+    query = select(alerts).where(
+        alerts.c.sender.in_(senders), alerts.c.identifier.in_(identifiers)
+    )
     wanted = set(keys)
     found = {}
     for row in connection.execute(query):

@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from alertcommons import __version__
+from alertcommons.cap.validate import cap12_schema
 from alertcommons.hub import signer
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.services import PrincipalCache, Services
+from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
 from alertcommons.store.engine import Store
 
@@ -19,7 +21,14 @@ from . import alerts, errors, keys, organizations
 from .bodylimit import BodyLimit
 
 
+def warm_up() -> None:
+    """Load the reference data the first request would otherwise pay for."""
+    cap12_schema()
+    registry()
+
+
 def build_services(settings: Settings) -> Services:
+    warm_up()
     store = Store(settings.store_url)
     store.open()
     try:

@@ -77,9 +77,7 @@ def find_many(connection: Connection, keys: list[tuple[str, str]]) -> dict[tuple
     senders = sorted({sender for sender, _ in keys})
     identifiers = sorted({identifier for _, identifier in keys})
     # Both columns constrained, so the (sender, identifier) unique index serves the look-up.
-    query = select(alerts).where(
-        alerts.c.sender.in_(senders), alerts.c.identifier.in_(identifiers)
-    )
+    query = select(alerts).where(alerts.c.sender.in_(senders), alerts.c.identifier.in_(identifiers))
     wanted = set(keys)
     found = {}
     for row in connection.execute(query):

@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/alertcommons --help
+	$(BIN)/alertcommons serve --demo
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
@@ -28,6 +28,7 @@ test: lint typecheck unit
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/cap_parse.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -27,8 +27,8 @@ unit: $(BIN)/.installed
 test: lint typecheck unit
 
 bench: $(BIN)/.installed
-	$(BIN)/python bench/cap_parse.py
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.cap_parse
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -28,8 +28,11 @@ class Connection:
 
     async def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Result:
         assert self.reader is not None and self.writer is not None
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 f"Content-Length: {len(body)}"]  # fmt: skip
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+        ]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         start = time.perf_counter()
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)

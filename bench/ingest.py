@@ -4,7 +4,8 @@ For each store: a hub on a free port; many issuers; first a closed loop of concu
 publishers (accepted alerts per second: validate + authorize + sign + commit), then an open
 loop at half that rate (p50/p99 request latency). Prints one JSON object.
 
-Run: ``python bench/ingest.py [--seconds N] [--concurrency N] [--stores sqlite,postgresql]``
+Run from the project root: ``python -m bench.ingest [--seconds N] [--concurrency N]
+[--stores sqlite,postgresql]``
 """
 
 from __future__ import annotations
@@ -13,20 +14,17 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
+from tests.support.alerts import make_alert, xml
+from tests.support.pg import fresh_database
+from tests.support.server import HubProcess
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.httpload import Connection, Result  # noqa: E402
-from tests.support.alerts import make_alert, xml  # noqa: E402
-from tests.support.pg import fresh_database  # noqa: E402
-from tests.support.server import HubProcess  # noqa: E402
+from bench.httpload import Connection, Result
 
 ADMIN = "ac_bench-admin-token-0123456789abcdefghijklmnopqrs"
 ISSUERS = 20
@@ -36,10 +34,15 @@ def _issuers(base: str) -> list[tuple[str, str]]:
     out = []
     for number in range(ISSUERS):
         sender = f"bench{number}.example.jp"
-        body = {"name": f"bench {number}", "kind": "issuer", "sender": sender,
-                "jurisdiction": ["13"]}  # fmt: skip
-        response = httpx.post(f"{base}/api/v1/organizations", json=body,
-                              headers={"Authorization": f"Bearer {ADMIN}"})  # fmt: skip
+        body = {
+            "name": f"bench {number}",
+            "kind": "issuer",
+            "sender": sender,
+            "jurisdiction": ["13"],
+        }
+        response = httpx.post(
+            f"{base}/api/v1/organizations", json=body, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
         response.raise_for_status()
         out.append((sender, response.json()["token"]))
     return out
@@ -77,8 +80,12 @@ async def _closed_loop(port: int, bodies: list, concurrency: int, seconds: float
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - start
     accepted = sum(1 for r in results if r.status == 201)
-    return {"accepted_per_s": round(accepted / elapsed, 1), "requests": len(results),
-            "non_201": len(results) - accepted, **_percentiles(results)}  # fmt: skip
+    return {
+        "accepted_per_s": round(accepted / elapsed, 1),
+        "requests": len(results),
+        "non_201": len(results) - accepted,
+        **_percentiles(results),
+    }
 
 
 async def _open_loop(port: int, bodies: list, rate: float, seconds: float) -> dict:
@@ -105,8 +112,12 @@ async def _open_loop(port: int, bodies: list, rate: float, seconds: float) -> di
     await asyncio.gather(*tasks)
     while not pool.empty():
         await pool.get_nowait().close()
-    return {"rate_per_s": round(rate, 1), "requests": len(results),
-            "non_201": sum(1 for r in results if r.status != 201), **_percentiles(results)}  # fmt: skip
+    return {
+        "rate_per_s": round(rate, 1),
+        "requests": len(results),
+        "non_201": sum(1 for r in results if r.status != 201),
+        **_percentiles(results),
+    }
 
 
 def _percentiles(results: list[Result]) -> dict:
@@ -114,8 +125,11 @@ def _percentiles(results: list[Result]) -> dict:
     if not latencies:
         return {}
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"p50_ms": round(cuts[49], 2), "p99_ms": round(cuts[98], 2),
-            "max_ms": round(latencies[-1], 2)}  # fmt: skip
+    return {
+        "p50_ms": round(cuts[49], 2),
+        "p99_ms": round(cuts[98], 2),
+        "max_ms": round(latencies[-1], 2),
+    }
 
 
 def run_store(store: str, seconds: float, concurrency: int) -> dict:
@@ -139,11 +153,21 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--stores", default="sqlite,postgresql")
     args = parser.parse_args()
-    figures = {store: run_store(store, args.seconds, args.concurrency)
-               for store in args.stores.split(",")}  # fmt: skip
-    print(json.dumps({"benchmark": "ingest", "seconds": args.seconds,
-                      "concurrency": args.concurrency, "goal_sqlite_per_s": 1000,
-                      "goal_p99_ms_at_half_rate": 50, **figures}))  # fmt: skip
+    figures = {
+        store: run_store(store, args.seconds, args.concurrency) for store in args.stores.split(",")
+    }
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest",
+                "seconds": args.seconds,
+                "concurrency": args.concurrency,
+                "goal_sqlite_per_s": 1000,
+                "goal_p99_ms_at_half_rate": 50,
+                **figures,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

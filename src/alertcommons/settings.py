@@ -39,6 +39,7 @@ class Settings:
     hub_name: str = "Alert Commons hub"
     public_url: str | None = None
     admin_token: Secret | None = field(default=None, repr=False)
+    delivery_lease_seconds: float = 30.0
 
     @property
     def store_url(self) -> str:
@@ -79,6 +80,8 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
     try:
         if "Path" in text:
             return Path(raw)
+        if "float" in text:
+            return float(raw)
         if "int" in text:
             return int(raw)
         if "Secret" in text:

@@ -121,8 +121,13 @@ async def test_update_and_cancel_supersede(hub: Hub) -> None:
     headers = {**org["headers"], **CAP_XML}
     original = make_alert(CHIYODA, ["131016"])
     first = (await hub.client.post("/api/v1/alerts", content=xml(original), headers=headers)).json()
-    update = make_alert(CHIYODA, ["131016"], msg_type="Update", references=reference_to(original),
-                        headline="【警戒レベル5】緊急安全確保")  # fmt: skip
+    update = make_alert(
+        CHIYODA,
+        ["131016"],
+        msg_type="Update",
+        references=reference_to(original),
+        headline="【警戒レベル5】緊急安全確保",
+    )
     second = (await hub.client.post("/api/v1/alerts", content=xml(update), headers=headers)).json()
     active = (await hub.client.get("/api/v1/alerts", params={"active": "true"})).json()["items"]
     assert [item["id"] for item in active] == [second["id"]]
@@ -141,8 +146,12 @@ async def test_update_and_cancel_supersede(hub: Hub) -> None:
 
 async def test_update_of_unknown_alert_is_422(hub: Hub) -> None:
     org = await hub.org("東京都千代田区", CHIYODA, ["131016"])
-    update = make_alert(CHIYODA, ["131016"], msg_type="Update",
-                        references=f"{CHIYODA},never-sent,2026-01-01T00:00:00+09:00")  # fmt: skip
+    update = make_alert(
+        CHIYODA,
+        ["131016"],
+        msg_type="Update",
+        references=f"{CHIYODA},never-sent,2026-01-01T00:00:00+09:00",
+    )
     response = await hub.client.post(
         "/api/v1/alerts", content=xml(update), headers={**org["headers"], **CAP_XML}
     )

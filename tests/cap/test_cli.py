@@ -88,11 +88,17 @@ def test_verify_json(cap_dir: Path) -> None:
 
 def test_verify_at_sent_time_trusts_then_valid_certificate(cap_dir: Path) -> None:
     result = run(
-        "cap", "verify", "--json", "--at", "sent",
-        "--cert", cap_dir / "naads_x509_cert.pem",
-        "--cert", cap_dir / "environment_canada_x509_cert.pem",
+        "cap",
+        "verify",
+        "--json",
+        "--at",
+        "sent",
+        "--cert",
+        cap_dir / "naads_x509_cert.pem",
+        "--cert",
+        cap_dir / "environment_canada_x509_cert.pem",
         cap_dir / "canada_signed.cap",
-    )  # fmt: skip
+    )
     assert lines(result)[0]["certificate"] == "trusted"
 
 

@@ -28,13 +28,20 @@ def test_no_server_errors_for_any_generated_request(tmp_path: Path) -> None:
     try:
         result = subprocess.run(
             [
-                _schemathesis(), "run", f"{hub.url}/openapi.json",
-                "--checks", "not_a_server_error",
-                "--header", f"Authorization: Bearer {ADMIN}",
-                "--max-examples", "40",
+                _schemathesis(),
+                "run",
+                f"{hub.url}/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--header",
+                f"Authorization: Bearer {ADMIN}",
+                "--max-examples",
+                "40",
             ],
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         hub.stop()
     summary = result.stdout[-3000:]

@@ -37,8 +37,9 @@ def _count(connection: Connection) -> int:
 
 async def test_concurrent_writes_all_committed_and_answered(store: Store) -> None:
     def create(n: int) -> object:
-        return lambda c: orgs.create_org(c, name=f"o{n}", kind="receiver", sender=None,
-                                         jurisdiction=[])  # fmt: skip
+        return lambda c: orgs.create_org(
+            c, name=f"o{n}", kind="receiver", sender=None, jurisdiction=[]
+        )
 
     ids = await asyncio.gather(*(store.write(create(n)) for n in range(200)))  # type: ignore[arg-type]
     assert len(set(ids)) == 200
@@ -47,16 +48,20 @@ async def test_concurrent_writes_all_committed_and_answered(store: Store) -> Non
 
 async def test_a_failing_job_does_not_undo_its_neighbours(store: Store) -> None:
     def good(n: int) -> object:
-        return lambda c: orgs.create_org(c, name=f"ok{n}", kind="receiver", sender=f"s{n}",
-                                         jurisdiction=[])  # fmt: skip
+        return lambda c: orgs.create_org(
+            c, name=f"ok{n}", kind="receiver", sender=f"s{n}", jurisdiction=[]
+        )
 
     def bad(c: Connection) -> None:
         orgs.create_org(c, name="dup", kind="issuer", sender="s1", jurisdiction=[])
 
     results = await asyncio.gather(
-        store.write(good(0)), store.write(good(1)), store.write(bad), store.write(good(2)),  # type: ignore[arg-type]
+        store.write(good(0)),
+        store.write(good(1)),
+        store.write(bad),
+        store.write(good(2)),  # type: ignore[arg-type]
         return_exceptions=True,
-    )  # fmt: skip
+    )
     assert isinstance(results[2], Exception)
     assert not any(isinstance(r, Exception) for r in results[:2] + results[3:])
     assert await store.read(_count) == 3
@@ -74,9 +79,18 @@ class _Flaky:
         raise RuntimeError("batch path broken")
 
     def write_one(self, connection: Connection, item: str) -> str:
-        connection.execute(insert(organizations).values(
-            id=item, name=item, kind="receiver", sender=None, jurisdiction="[]", active=True,
-            created_at=func.now(), updated_at=func.now()))  # fmt: skip
+        connection.execute(
+            insert(organizations).values(
+                id=item,
+                name=item,
+                kind="receiver",
+                sender=None,
+                jurisdiction="[]",
+                active=True,
+                created_at=func.now(),
+                updated_at=func.now(),
+            )
+        )
         return item
 
 
@@ -93,8 +107,9 @@ async def test_publisher_batch_handles_repeats_and_conflicts(store: Store, tmp_p
     org_id = await store.write(
         lambda c: orgs.create_org(c, name="x", kind="issuer", sender="x.jp", jurisdiction=["13"])
     )
-    principal = Principal(org_id, "x", "t", frozenset({"issuer"}), "x.jp",
-                          Jurisdiction(frozenset({"13"})))  # fmt: skip
+    principal = Principal(
+        org_id, "x", "t", frozenset({"issuer"}), "x.jp", Jurisdiction(frozenset({"13"}))
+    )
     publisher = Publisher(store, key)
     alert = make_alert("x.jp", ["131016"])
     changed = replace(alert, note="different")

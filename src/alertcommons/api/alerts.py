@@ -17,6 +17,7 @@ from alertcommons.jp.codes import CodeError, normalize
 from alertcommons.problems import NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
 
+from .deliveries import acknowledge_by_cap
 from .deps import PrincipalDep, ServicesDep, principal
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -57,6 +58,9 @@ async def publish_alert(
     body = await request.body()
     content_type = request.headers.get("content-type", "")
     alert = parse_body(body, content_type, hub.settings.max_body_bytes)
+    if alert.msg_type == "Ack" and "issuer" not in caller.roles:
+        response.status_code = 200
+        return await acknowledge_by_cap(hub, caller, alert)  # type: ignore[return-value]
     outcome = await hub.publisher.publish(caller, alert)
     response.status_code = 201 if outcome.created else 200
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"

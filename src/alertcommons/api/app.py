@@ -10,6 +10,9 @@ from fastapi import FastAPI
 
 from alertcommons import __version__
 from alertcommons.cap.validate import cap12_schema
+from alertcommons.delivery.channels import builtin_channels
+from alertcommons.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.hub import signer
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.services import PrincipalCache, Services
@@ -17,7 +20,7 @@ from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
 from alertcommons.store.engine import Store
 
-from . import alerts, errors, keys, organizations
+from . import alerts, deliveries, endpoints, errors, keys, organizations
 from .bodylimit import BodyLimit
 
 
@@ -41,9 +44,20 @@ def build_services(settings: Settings) -> Services:
     except Exception:
         store.close()
         raise
-    publisher = Publisher(store, key, max_bytes=settings.max_body_bytes)
+    outbox = DeliveryOutbox()
+    publisher = Publisher(store, key, outbox=outbox, max_bytes=settings.max_body_bytes)
+    dispatcher = Dispatcher(
+        store, builtin_channels(), DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
+    )
+    publisher.listeners.append(lambda published: dispatcher.wake())
     return Services(
-        settings=settings, store=store, key=key, publisher=publisher, principals=PrincipalCache()
+        settings=settings,
+        store=store,
+        key=key,
+        publisher=publisher,
+        outbox=outbox,
+        dispatcher=dispatcher,
+        principals=PrincipalCache(),
     )
 
 
@@ -52,9 +66,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
+        await services.dispatcher.start()
         try:
             yield
         finally:
+            await services.dispatcher.stop()
             services.store.close()
 
     app = FastAPI(
@@ -68,6 +84,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(organizations.router)
     app.include_router(organizations.me_router)
     app.include_router(keys.router)
+    app.include_router(endpoints.router)
+    app.include_router(deliveries.router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")
     async def health() -> dict[str, Any]:

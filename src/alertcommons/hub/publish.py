@@ -34,6 +34,7 @@ from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, parse_ref
 from alertcommons.cap.reader import ParsedAlert, Problem
 from alertcommons.cap.values import parse_datetime
 from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
+from alertcommons.delivery.matching import facts_of
 from alertcommons.hub.signer import HubKey
 from alertcommons.problems import (
     BadRequest,
@@ -123,6 +124,7 @@ class Publisher:
         self.key = key
         self.outbox = outbox
         self.max_bytes = max_bytes
+        self.listeners: list[Callable[[Published], None]] = []
 
     async def publish(self, principal: Principal, alert: Alert) -> Published:
         # One serialization serves the size check, the schema, the content hash and signing.
@@ -149,7 +151,7 @@ class Publisher:
         )
         record = _new_record(principal, alert, content_hash, signed, area_codes, references)
         try:
-            return await self.store.write_batched(self, (principal, record))
+            published = await self.store.write_batched(self, (principal, record))
         except IntegrityError:
             # Another writer (thread or hub node) stored the same (sender, identifier) between
             # our check and our insert; it has committed now, so answer as for a repeat.
@@ -159,6 +161,10 @@ class Publisher:
             if existing is None:
                 raise
             return self._repeat(existing, record.content_hash)
+        if published.created:
+            for listener in self.listeners:
+                listener(published)
+        return published
 
     def write_one(self, connection: Connection, item: _Item) -> Published:
         outcome = self.write_many(connection, [item])[0]
@@ -191,11 +197,15 @@ class Publisher:
         audit.append_many(
             connection,
             [
-                audit.Entry(principal.actor, _ACTIONS.get(record.msg_type, "alert.publish"),
-                            record.id, _audit_detail(record, count))
+                audit.Entry(
+                    principal.actor,
+                    _ACTIONS.get(record.msg_type, "alert.publish"),
+                    record.id,
+                    _audit_detail(record, count),
+                )
                 for (principal, record), count in zip(fresh, deliveries, strict=True)
             ],
-        )  # fmt: skip
+        )
         published = iter(
             Published(True, r.id, r.identifier, r.sender, r.sent_text, count)
             for r, count in zip(records, deliveries, strict=True)
@@ -315,4 +325,5 @@ def _new_record(
         received_at=datetime.now(UTC),
         area_codes=area_codes,
         references=references,
+        facts=facts_of(alert),
     )

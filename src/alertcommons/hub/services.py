@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 
 from alertcommons.auth.principal import Principal
+from alertcommons.delivery.dispatcher import Dispatcher
+from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.signer import HubKey
 from alertcommons.settings import Settings
@@ -47,4 +49,6 @@ class Services:
     store: Store
     key: HubKey
     publisher: Publisher
+    outbox: DeliveryOutbox
+    dispatcher: Dispatcher
     principals: PrincipalCache = field(default_factory=PrincipalCache)

@@ -37,6 +37,7 @@ class NewAlert:
     received_at: datetime
     area_codes: tuple[str, ...]
     references: tuple[str, ...]  # ids of the alerts this one updates or cancels
+    facts: object = None  # what delivery matching needs, computed before the write
 
 
 _COLUMNS = [name for name in alerts.c.keys() if name != "superseded_by"]  # noqa: SIM118

@@ -74,11 +74,21 @@ def append_many(connection: Connection, entries: list[Entry]) -> list[int]:
     for entry in entries:
         seq += 1
         detail_text = json.dumps(entry.detail or {}, ensure_ascii=False, sort_keys=True)
-        digest = _digest(prev_hash, seq, moment, entry.actor, entry.action, entry.subject,
-                         detail_text)  # fmt: skip
-        rows.append({"seq": seq, "at": moment, "actor": entry.actor, "action": entry.action,
-                     "subject": entry.subject, "detail": detail_text, "prev_hash": prev_hash,
-                     "hash": digest})  # fmt: skip
+        digest = _digest(
+            prev_hash, seq, moment, entry.actor, entry.action, entry.subject, detail_text
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "at": moment,
+                "actor": entry.actor,
+                "action": entry.action,
+                "subject": entry.subject,
+                "detail": detail_text,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
         prev_hash = digest
     connection.execute(insert(audit_log), rows)
     connection.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -95,6 +96,27 @@ alert_references = Table(
 )
 Index("ix_alert_references_referenced", alert_references.c.referenced_id)
 
+# A receiver's way in: a channel, its settings (secrets included: they sign or log in), and
+# the filter choosing which alerts it gets.
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), ForeignKey("organizations.id"), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("config", Text, nullable=False),  # JSON
+    Column("filter", Text, nullable=False),  # JSON
+    Column("label", Text, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("disabled_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("failing_since", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+Index("ix_endpoints_organization", endpoints.c.organization_id)
+
 # The outbox: one row per (alert, endpoint), written in the alert's own transaction.
 deliveries = Table(
     "deliveries",
@@ -103,16 +125,21 @@ deliveries = Table(
     Column("alert_id", String(32), ForeignKey("alerts.id"), nullable=False),
     Column("endpoint_id", String(32), nullable=False),
     Column("priority", Integer, nullable=False),
-    Column("state", String(16), nullable=False),  # pending|sent|delivered|acknowledged|failed
+    # pending (waiting, or retrying) | sending (claimed) | delivered | acknowledged | failed
+    Column("state", String(16), nullable=False),
     Column("due_at", UTCDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),  # retries stop when the alert expires
+    Column("latency_ms", Float, nullable=True),  # from the publish request to delivery
     UniqueConstraint("alert_id", "endpoint_id", name="uq_deliveries_alert_endpoint"),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.priority, deliveries.c.due_at)
+Index("ix_deliveries_endpoint", deliveries.c.endpoint_id)
 
 audit_log = Table(
     "audit_log",

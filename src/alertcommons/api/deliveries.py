@@ -1,0 +1,123 @@
+"""Deliveries: acknowledgements from receivers, and the report an issuer watches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import Connection
+
+from alertcommons.auth.principal import Principal
+from alertcommons.cap import Alert
+from alertcommons.cap.model import parse_references
+from alertcommons.problems import Forbidden, NotFound, Unprocessable
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store import audit
+from alertcommons.store import deliveries as delivery_queries
+
+from .deps import PrincipalDep, ServicesDep
+
+router = APIRouter(tags=["deliveries"])
+
+STATES = ("pending", "delivered", "acknowledged", "failed")
+
+
+@router.post("/api/v1/deliveries/{delivery_id}/ack", summary="Acknowledge a delivery")
+async def acknowledge(delivery_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    row = await hub.store.read(lambda c: delivery_queries.get(c, delivery_id))
+    if row is None or (not caller.is_admin and row.organization_id != caller.organization_id):
+        raise NotFound(f"no delivery '{delivery_id}' to one of your endpoints")
+    now = datetime.now(UTC)
+
+    def ack(connection: Connection) -> Any:
+        if delivery_queries.acknowledge(connection, delivery_id, now):
+            audit.append(
+                connection,
+                actor=caller.actor,
+                action="delivery.ack",
+                subject=delivery_id,
+                detail={"alert_id": row.alert_id},
+            )
+        return delivery_queries.get(connection, delivery_id)
+
+    updated = await hub.store.write(ack)
+    if updated.state != "acknowledged":
+        raise Unprocessable(f"delivery {delivery_id} is {updated.state} and cannot be acknowledged")
+    return {
+        "id": delivery_id,
+        "alert_id": updated.alert_id,
+        "state": updated.state,
+        "acknowledged_at": updated.acknowledged_at.isoformat(),
+    }
+
+
+async def acknowledge_by_cap(hub: Any, caller: Principal, alert: Alert) -> dict[str, Any]:
+    """A CAP ``msgType=Ack`` from a receiver acknowledges what it references."""
+    if "receiver" not in caller.roles:
+        raise Forbidden("only a receiver acknowledges alerts")
+    if caller.sender is not None and alert.sender != caller.sender:
+        raise Forbidden(f"your organization sends as '{caller.sender}', not '{alert.sender}'")
+    if not alert.references:
+        raise Unprocessable(
+            "an Ack must name the alert(s) it acknowledges", path="alert/references"
+        )
+    triples = parse_references(alert.references)
+    now = datetime.now(UTC)
+
+    def ack(connection: Connection) -> list[str]:
+        alert_ids = []
+        for triple in triples:
+            row = alert_queries.find(connection, triple.sender, triple.identifier)
+            if row is not None:
+                alert_ids.append(row.id)
+        ids = delivery_queries.for_alerts_and_org(connection, alert_ids, caller.organization_id)
+        done = [d for d in ids if delivery_queries.acknowledge(connection, d, now)]
+        if done:
+            audit.append(
+                connection,
+                actor=caller.actor,
+                action="delivery.ack",
+                subject=alert.identifier,
+                detail={"deliveries": done, "via": "CAP Ack"},
+            )
+        return done
+
+    acknowledged = await hub.store.write(ack)
+    if not acknowledged:
+        raise NotFound("none of the referenced alerts was delivered to your endpoints")
+    return {"acknowledged": acknowledged}
+
+
+@router.get("/api/v1/alerts/{alert_id}/deliveries", summary="Who has the alert, and who not")
+async def delivery_report(alert_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    alert = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
+    if alert is None or (not caller.is_admin and alert.organization_id != caller.organization_id):
+        raise NotFound(f"no alert '{alert_id}' of yours")
+    rows = await hub.store.read(lambda c: delivery_queries.report_rows(c, alert_id))
+    return report(rows)
+
+
+def report(rows: list[Any]) -> dict[str, Any]:
+    counts = dict.fromkeys(STATES, 0)
+    items = []
+    for row in rows:
+        state = "pending" if row.state == "sending" else row.state
+        counts[state] += 1
+        items.append(
+            {
+                "id": row.id,
+                "endpoint_id": row.endpoint_id,
+                "organization_id": row.organization_id,
+                "channel": row.channel,
+                "label": row.label,
+                "state": state,
+                "attempts": row.attempts,
+                "latency_ms": round(row.latency_ms, 1) if row.latency_ms is not None else None,
+                "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+                "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
+                "last_error": row.last_error,
+            }
+        )
+    # acknowledged deliveries were delivered too
+    return {"total": len(rows), **counts, "items": items}

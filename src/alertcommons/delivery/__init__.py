@@ -1,0 +1,1 @@
+"""Delivery: matching alerts to receivers' endpoints, the outbox, the dispatcher, channels."""

@@ -1,0 +1,43 @@
+"""Channels: one module each, one small protocol. Built-ins are listed here, explicitly.
+
+A channel turns a :class:`~alertcommons.delivery.message.Message` into bytes on a wire and
+answers with a :class:`~alertcommons.delivery.result.DeliveryResult`. It never touches the
+store: the dispatcher records what happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+from alertcommons.delivery.message import Message
+from alertcommons.delivery.result import DeliveryResult
+from alertcommons.errors import AlertCommonsError
+
+
+class ChannelConfigError(AlertCommonsError):
+    """An endpoint's settings do not suit its channel; the message names the setting."""
+
+
+class Channel(Protocol):
+    name: ClassVar[str]
+
+    def check_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Validate and normalize an endpoint's settings; raise ChannelConfigError."""
+
+    def public_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The settings with secrets masked, for showing back."""
+
+    async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult: ...
+
+    async def close(self) -> None: ...
+
+
+def builtin_channels() -> dict[str, Channel]:
+    from alertcommons.delivery.channels.webhook import WebhookChannel
+
+    channels: dict[str, Channel] = {}
+    for channel in (WebhookChannel(),):
+        if channel.name in channels:
+            raise ValueError(f"two channels are named {channel.name!r}")
+        channels[channel.name] = channel
+    return channels

@@ -1,0 +1,114 @@
+"""Webhook: POST the signed CAP XML (or the JSON record) to the receiver's URL.
+
+Signed per the Standard Webhooks convention: ``webhook-id`` (the alert's id: the same on
+every retry), ``webhook-timestamp`` (Unix seconds) and ``webhook-signature``
+(``v1,`` + base64 HMAC-SHA256 over ``id.timestamp.body`` with the endpoint's secret, whose
+``whsec_`` form carries the key in base64).
+
+Answers: 2xx delivered; 410 Gone fails for good and disables the endpoint; 408, 425, 429 and
+5xx retry (honouring ``Retry-After``); other 4xx fail for good; network errors and timeouts
+retry.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from alertcommons.delivery.channels import ChannelConfigError
+from alertcommons.delivery.http import HTTPError, HTTPPool
+from alertcommons.delivery.message import Message
+from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
+
+SECRET_PREFIX = "whsec_"
+_RETRYABLE = {408, 425, 429}
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify_signature(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a receiver does: recompute, and compare with any of the listed signatures."""
+    expected = sign(secret, headers["webhook-id"], int(headers["webhook-timestamp"]), body).split(
+        ",", 1
+    )[1]
+    offered = [part.split(",", 1)[-1] for part in headers["webhook-signature"].split()]
+    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
+
+
+class WebhookChannel:
+    name: ClassVar[str] = "webhook"
+
+    def __init__(self, pool: HTTPPool | None = None) -> None:
+        self._pool = pool or HTTPPool()
+
+    def check_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        url = config.get("url")
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ChannelConfigError("webhook needs 'url', an http:// or https:// address")
+        if not urlsplit(url).hostname:
+            raise ChannelConfigError("webhook 'url' has no host")
+        body_format = config.get("format", "cap")
+        if body_format not in ("cap", "json"):
+            raise ChannelConfigError("webhook 'format' is 'cap' (signed CAP XML) or 'json'")
+        secret = config.get("secret") or new_secret()
+        if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
+            raise ChannelConfigError("webhook 'secret' must look like whsec_<base64>")
+        try:
+            if len(base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)) < 16:
+                raise ValueError
+        except ValueError:
+            raise ChannelConfigError("webhook 'secret' needs at least 16 bytes of base64") from None
+        return {"url": url, "format": body_format, "secret": secret}
+
+    def public_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {**config, "secret": SECRET_PREFIX + "…"}
+
+    async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult:
+        if config.get("format") == "json":
+            body, content_type = message.json_body(), "application/json"
+        else:
+            body, content_type = message.cap_xml, "application/cap+xml"
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": content_type,
+            "webhook-id": message.alert_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(config["secret"], message.alert_id, timestamp, body),
+            "X-Alert-Commons-Delivery": message.delivery_id,
+            "User-Agent": "AlertCommons-Webhook/1",
+        }
+        try:
+            response = await self._pool.post(config["url"], body, headers)
+        except HTTPError as exc:
+            return RetryAfter(str(exc))
+        status = response.status
+        if 200 <= status < 300:
+            return Delivered(f"HTTP {status}")
+        if status == 410:
+            return FailedForGood("HTTP 410 Gone: the receiver retired this endpoint", disable=True)
+        if status >= 500 or status in _RETRYABLE:
+            return RetryAfter(f"HTTP {status}", _retry_after(response.headers.get("retry-after")))
+        return FailedForGood(f"HTTP {status}: the receiver refused the message")
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return min(float(value.strip()), 3600.0)

@@ -1,0 +1,166 @@
+"""A lean HTTP/1.1 client for webhook fan-out: kept-alive connections, shared by all sends.
+
+General-purpose clients spend more CPU per request than a hub can afford when one alert goes
+to thousands of receivers at once (see shared PERFORMANCE.md: httpx ~500 requests/s, a lean
+writer over kept-alive connections ~69k/s on this machine kind). A webhook needs little of
+HTTP: one POST, a status, and the body read to keep the connection usable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+MAX_RESPONSE_HEAD = 64 * 1024
+MAX_RESPONSE_BODY = 1024 * 1024
+MAX_IDLE_PER_HOST = 64
+
+
+class HTTPError(Exception):
+    """The exchange failed before a complete response: connection, timeout, or protocol."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+_Key = tuple[str, str, int]
+_Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+class HTTPPool:
+    def __init__(self, *, connect_timeout: float = 5.0, timeout: float = 10.0) -> None:
+        self.connect_timeout = connect_timeout
+        self.timeout = timeout
+        self._idle: dict[_Key, list[_Stream]] = defaultdict(list)
+        self._tls = ssl.create_default_context()
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise HTTPError(f"not an http(s) URL: {url!r}")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        key = (parts.scheme, parts.hostname, port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+        head = [f"POST {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        # A kept-alive connection may have been closed by the peer while idle: one retry on
+        # a fresh connection, and only when no byte of a response was seen.
+        for attempt in (0, 1):
+            stream, reused = await self._acquire(key, fresh=attempt == 1)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    response, keep = await _exchange(stream, request)
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                _close(stream)
+                if reused and attempt == 0 and _nothing_read(exc):
+                    continue
+                raise HTTPError(f"connection failed: {exc!r}") from None
+            except TimeoutError:
+                _close(stream)
+                raise HTTPError(f"no complete answer within {self.timeout:g} s") from None
+            except (ValueError, OSError) as exc:
+                _close(stream)
+                raise HTTPError(f"bad response: {exc}") from None
+            if keep and len(self._idle[key]) < MAX_IDLE_PER_HOST:
+                self._idle[key].append(stream)
+            else:
+                _close(stream)
+            return response
+        raise HTTPError("connection failed twice")
+
+    async def _acquire(self, key: _Key, *, fresh: bool) -> tuple[_Stream, bool]:
+        idle = self._idle[key]
+        while idle and not fresh:
+            stream = idle.pop()
+            if not stream[1].is_closing() and not stream[0].at_eof():
+                return stream, True
+            _close(stream)
+        scheme, host, port = key
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                reader, writer = await asyncio.open_connection(
+                    host,
+                    port,
+                    ssl=self._tls if scheme == "https" else None,
+                    limit=MAX_RESPONSE_HEAD,
+                )
+        except TimeoutError:
+            within = f"within {self.connect_timeout:g} s"
+            raise HTTPError(f"could not connect to {host}:{port} {within}") from None
+        except OSError as exc:
+            raise HTTPError(f"could not connect to {host}:{port}: {exc.strerror or exc}") from None
+        return (reader, writer), False
+
+    async def close(self) -> None:
+        for streams in self._idle.values():
+            for stream in streams:
+                _close(stream)
+        self._idle.clear()
+
+
+def _nothing_read(exc: BaseException) -> bool:
+    return not isinstance(exc, asyncio.IncompleteReadError) or not exc.partial
+
+
+def _close(stream: _Stream) -> None:
+    stream[1].close()
+
+
+async def _exchange(stream: _Stream, request: bytes) -> tuple[Response, bool]:
+    reader, writer = stream
+    writer.write(request)
+    await writer.drain()
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError:
+        raise ValueError("response headers too large") from None
+    lines = head.decode("latin-1").split("\r\n")
+    version, _, rest = lines[0].partition(" ")
+    if not version.startswith("HTTP/1."):
+        raise ValueError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+    status = int(rest.split(" ", 1)[0])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    keep = headers.get("connection", "").lower() != "close" and version == "HTTP/1.1"
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = await _read_chunked(reader)
+    elif "content-length" in headers:
+        length = int(headers["content-length"])
+        if length > MAX_RESPONSE_BODY:
+            raise ValueError("response body too large")
+        body = await reader.readexactly(length)
+    elif status in (204, 304) or 100 <= status < 200:
+        body = b""
+    else:
+        body = await reader.read(MAX_RESPONSE_BODY)
+        keep = False
+    return Response(status, headers, body), keep
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                pass  # trailers
+            return b"".join(chunks)
+        total += size
+        if total > MAX_RESPONSE_BODY:
+            raise ValueError("response body too large")
+        chunks.append(await reader.readexactly(size))
+        await reader.readexactly(2)

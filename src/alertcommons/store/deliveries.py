@@ -1,0 +1,215 @@
+"""Queries for the outbox: writing deliveries, claiming due ones, recording outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+
+from alertcommons.store.schema import alerts, deliveries, endpoints
+
+OPEN_STATES = ("pending", "sending")
+
+
+def insert_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(insert(deliveries), rows)
+
+
+def recipients_of(connection: Connection, alert_ids: list[str]) -> set[str]:
+    """Endpoints that were sent any of these alerts: an update or cancel must reach them."""
+    if not alert_ids:
+        return set()
+    query = select(deliveries.c.endpoint_id).where(deliveries.c.alert_id.in_(alert_ids))
+    return set(connection.execute(query).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: str
+    alert_id: str
+    endpoint_id: str
+    attempts: int
+    expires_at: datetime | None
+
+
+def claim_due(
+    connection: Connection, *, limit: int, lease: timedelta, now: datetime | None = None
+) -> list[Claimed]:
+    """Take up to ``limit`` due deliveries, most urgent first, for ``lease``.
+
+    A claim whose lease ran out (its node died mid-send) is due again. On PostgreSQL rows
+    another node is claiming are skipped, not waited for.
+    """
+    moment = now or datetime.now(UTC)
+    due = or_(
+        and_(deliveries.c.state == "pending", deliveries.c.due_at <= moment),
+        and_(deliveries.c.state == "sending", deliveries.c.claimed_until < moment),
+    )
+    query = (
+        select(
+            deliveries.c.id,
+            deliveries.c.alert_id,
+            deliveries.c.endpoint_id,
+            deliveries.c.attempts,
+            deliveries.c.expires_at,
+        )
+        .where(due)
+        .order_by(deliveries.c.priority, deliveries.c.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(connection.execute(query))
+    if not rows:
+        return []
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_([row.id for row in rows]))
+        .values(state="sending", claimed_until=moment + lease, attempts=deliveries.c.attempts + 1)
+    )
+    return [Claimed(r.id, r.alert_id, r.endpoint_id, r.attempts + 1, r.expires_at) for r in rows]
+
+
+def release_claims(connection: Connection) -> int:
+    """At the start of a single-node hub: whatever it was sending when it stopped is due."""
+    result = connection.execute(
+        update(deliveries)
+        .where(deliveries.c.state == "sending")
+        .values(state="pending", claimed_until=None)
+    )
+    return int(result.rowcount or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: str
+    endpoint_id: str
+    state: str  # delivered | pending (retry) | failed
+    due_at: datetime | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+    at: datetime | None = None
+
+
+def record(connection: Connection, outcomes: list[Outcome]) -> None:
+    now = datetime.now(UTC)
+    delivered = [o for o in outcomes if o.state == "delivered"]
+    retry = [o for o in outcomes if o.state == "pending"]
+    failed = [o for o in outcomes if o.state == "failed"]
+    if delivered:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
+            .values(
+                state="delivered",
+                delivered_at=bindparam("d_at"),
+                latency_ms=bindparam("d_latency"),
+                claimed_until=None,
+                last_error=None,
+            ),
+            [{"d_id": o.id, "d_at": o.at or now, "d_latency": o.latency_ms} for o in delivered],
+        )
+    if retry:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
+            .values(
+                state="pending",
+                due_at=bindparam("d_due"),
+                last_error=bindparam("d_error"),
+                claimed_until=None,
+            ),
+            [{"d_id": o.id, "d_due": o.due_at, "d_error": o.error} for o in retry],
+        )
+    if failed:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
+            .values(state="failed", last_error=bindparam("d_error"), claimed_until=None),
+            [{"d_id": o.id, "d_error": o.error} for o in failed],
+        )
+    _endpoint_health(connection, delivered, retry + failed, now)
+
+
+def _endpoint_health(
+    connection: Connection, good: list[Outcome], bad: list[Outcome], now: datetime
+) -> None:
+    good_ids = sorted({o.endpoint_id for o in good})
+    if good_ids:
+        connection.execute(
+            update(endpoints)
+            .where(endpoints.c.id.in_(good_ids))
+            .values(last_success_at=now, failing_since=None, last_error=None)
+        )
+    bad_errors = {o.endpoint_id: o.error for o in bad if o.endpoint_id not in good_ids}
+    for endpoint_id, error in bad_errors.items():
+        connection.execute(
+            update(endpoints)
+            .where(endpoints.c.id == endpoint_id)
+            .values(failing_since=func.coalesce(endpoints.c.failing_since, now), last_error=error)
+        )
+
+
+def disable_endpoint(connection: Connection, endpoint_id: str, reason: str) -> None:
+    connection.execute(
+        update(endpoints)
+        .where(endpoints.c.id == endpoint_id)
+        .values(active=False, disabled_reason=reason, updated_at=datetime.now(UTC))
+    )
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.endpoint_id == endpoint_id, deliveries.c.state == "pending")
+        .values(state="failed", last_error=f"endpoint disabled: {reason}")
+    )
+
+
+def acknowledge(connection: Connection, delivery_id: str, at: datetime) -> bool:
+    result = connection.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.id == delivery_id,
+            deliveries.c.state.in_(("pending", "sending", "delivered")),
+        )
+        .values(
+            state="acknowledged",
+            acknowledged_at=at,
+            delivered_at=func.coalesce(deliveries.c.delivered_at, at),
+            claimed_until=None,
+        )
+    )
+    return bool(result.rowcount)
+
+
+def get(connection: Connection, delivery_id: str) -> Any:
+    query = (
+        select(deliveries, endpoints.c.organization_id)
+        .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        .where(deliveries.c.id == delivery_id)
+    )
+    return connection.execute(query).first()
+
+
+def for_alerts_and_org(connection: Connection, alert_ids: list[str], org_id: str) -> list[Any]:
+    query = (
+        select(deliveries.c.id)
+        .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        .where(deliveries.c.alert_id.in_(alert_ids), endpoints.c.organization_id == org_id)
+    )
+    return list(connection.execute(query).scalars())
+
+
+def report_rows(connection: Connection, alert_id: str) -> list[Any]:
+    query = (
+        select(deliveries, endpoints.c.organization_id, endpoints.c.channel, endpoints.c.label)
+        .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        .where(deliveries.c.alert_id == alert_id)
+        .order_by(deliveries.c.id)
+    )
+    return list(connection.execute(query))
+
+
+def alert_rows(connection: Connection, alert_ids: list[str]) -> dict[str, Any]:
+    query = select(alerts).where(alerts.c.id.in_(alert_ids))
+    return {row.id: row for row in connection.execute(query)}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import Hub
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio
 

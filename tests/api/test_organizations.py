@@ -8,7 +8,7 @@ from sqlalchemy import select
 from alertcommons.auth.tokens import hash_token
 from alertcommons.store import audit
 from alertcommons.store.schema import tokens
-from tests.api.conftest import Hub
+from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio
 

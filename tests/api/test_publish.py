@@ -11,8 +11,8 @@ from lxml import etree
 
 from alertcommons.cap import to_json, verify
 from alertcommons.store import audit
-from tests.api.conftest import Hub
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
+from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio
 

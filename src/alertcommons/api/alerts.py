@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -59,8 +60,8 @@ async def publish_alert(
     content_type = request.headers.get("content-type", "")
     alert = parse_body(body, content_type, hub.settings.max_body_bytes)
     if alert.msg_type == "Ack" and "issuer" not in caller.roles:
-        response.status_code = 200
-        return await acknowledge_by_cap(hub, caller, alert)  # type: ignore[return-value]
+        # A receiver's CAP Ack acknowledges deliveries; it is not published as an alert.
+        return JSONResponse(await acknowledge_by_cap(hub, caller, alert))  # type: ignore[return-value]
     outcome = await hub.publisher.publish(caller, alert)
     response.status_code = 201 if outcome.created else 200
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"

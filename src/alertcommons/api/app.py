@@ -50,6 +50,7 @@ def build_services(settings: Settings) -> Services:
         store, builtin_channels(), DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )
     publisher.listeners.append(lambda published: dispatcher.wake())
+    dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
     return Services(
         settings=settings,
         store=store,

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ class DispatchSettings:
     max_in_flight: int = 4000
     per_endpoint: int = 4
     poll_seconds: float = 1.0
+    retry_base_seconds: float = 2.0
 
 
 @dataclass(slots=True)
@@ -75,6 +77,7 @@ class Dispatcher:
         self._messages: dict[str, Message] = {}
         self._endpoints: dict[str, _Endpoint] = {}
         self._stopping = False
+        self.on_endpoint_disabled: list[Callable[[str], None]] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -205,7 +208,9 @@ class Dispatcher:
             latency = (now.timestamp() - received) * 1000 if received else None
             outcome = Outcome(claim.id, claim.endpoint_id, "delivered", latency_ms=latency, at=now)
         elif isinstance(result, RetryAfter):
-            due = next_attempt(claim.attempts, result.seconds, now)
+            due = next_attempt(
+                claim.attempts, result.seconds, now, self.settings.retry_base_seconds
+            )
             if claim.expires_at is not None and due >= claim.expires_at:
                 reason = f"{result.reason}; the alert expired before it could be delivered"
                 outcome = Outcome(claim.id, claim.endpoint_id, "failed", error=reason)
@@ -243,6 +248,9 @@ class Dispatcher:
             await self.store.write(write)
         except Exception:  # the leases will bring these deliveries back
             log.exception("could not record %d delivery outcomes", len(outcomes))
+        for endpoint_id in disable:
+            for listener in self.on_endpoint_disabled:
+                listener(endpoint_id)
         if any(o.state == "pending" for o in outcomes):
             self.wake()
 

@@ -41,7 +41,10 @@ class HTTPPool:
         self._idle: dict[_Key, list[_Stream]] = defaultdict(list)
         self._tls = ssl.create_default_context()
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], *, seconds: float | None = None
+    ) -> Response:
+        limit = self.timeout if seconds is None else seconds
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise HTTPError(f"not an http(s) URL: {url!r}")
@@ -57,7 +60,7 @@ class HTTPPool:
         for attempt in (0, 1):
             stream, reused = await self._acquire(key, fresh=attempt == 1)
             try:
-                async with asyncio.timeout(self.timeout):
+                async with asyncio.timeout(limit):
                     response, keep = await _exchange(stream, request)
             except (ConnectionError, asyncio.IncompleteReadError) as exc:
                 _close(stream)
@@ -66,7 +69,7 @@ class HTTPPool:
                 raise HTTPError(f"connection failed: {exc!r}") from None
             except TimeoutError:
                 _close(stream)
-                raise HTTPError(f"no complete answer within {self.timeout:g} s") from None
+                raise HTTPError(f"no complete answer within {limit:g} s") from None
             except (ValueError, OSError) as exc:
                 _close(stream)
                 raise HTTPError(f"bad response: {exc}") from None

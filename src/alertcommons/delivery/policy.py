@@ -17,10 +17,12 @@ def priority(urgency: str | None, severity: str | None) -> int:
     return _URGENCY.get(urgency or "Unknown", 2) + _SEVERITY.get(severity or "Unknown", 2)
 
 
-def next_attempt(attempts: int, retry_after: float | None, now: datetime) -> datetime:
+def next_attempt(
+    attempts: int, retry_after: float | None, now: datetime, base: float = BASE_SECONDS
+) -> datetime:
     """Exponential backoff with jitter (2 s, 4 s, 8 s … at most 5 min), or what the
     receiver asked for if that is later."""
-    delay = min(BASE_SECONDS * 2 ** max(attempts - 1, 0), CAP_SECONDS)
+    delay = min(base * 2 ** max(attempts - 1, 0), CAP_SECONDS)
     delay *= random.uniform(0.5, 1.5)
     if retry_after is not None:
         delay = max(delay, retry_after)

@@ -72,7 +72,10 @@ class WebhookChannel:
                 raise ValueError
         except ValueError:
             raise ChannelConfigError("webhook 'secret' needs at least 16 bytes of base64") from None
-        return {"url": url, "format": body_format, "secret": secret}
+        timeout = config.get("timeout_seconds", 10)
+        if not isinstance(timeout, int | float) or not 0.5 <= timeout <= 60:
+            raise ChannelConfigError("webhook 'timeout_seconds' is a number from 0.5 to 60")
+        return {"url": url, "format": body_format, "secret": secret, "timeout_seconds": timeout}
 
     def public_config(self, config: dict[str, Any]) -> dict[str, Any]:
         return {**config, "secret": SECRET_PREFIX + "…"}
@@ -92,7 +95,9 @@ class WebhookChannel:
             "User-Agent": "AlertCommons-Webhook/1",
         }
         try:
-            response = await self._pool.post(config["url"], body, headers)
+            response = await self._pool.post(
+                config["url"], body, headers, seconds=float(config.get("timeout_seconds", 10))
+            )
         except HTTPError as exc:
             return RetryAfter(str(exc))
         status = response.status

@@ -1,0 +1,54 @@
+"""The hub app in-process (httpx.ASGITransport) with its lifespan, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from alertcommons.api.app import create_app
+from alertcommons.hub import bootstrap
+from alertcommons.hub.services import Services
+from alertcommons.settings import Secret, Settings
+
+ADMIN_TOKEN = "ac_test-admin-token-0123456789abcdefghijklmnop"
+
+
+@dataclass
+class Hub:
+    client: httpx.AsyncClient
+    services: Services
+    admin: dict[str, str]
+
+    async def org(
+        self, name: str, sender: str | None, jurisdiction: list[str], kind: str = "issuer"
+    ) -> dict[str, Any]:
+        body = {"name": name, "kind": kind, "sender": sender, "jurisdiction": jurisdiction}
+        response = await self.client.post("/api/v1/organizations", json=body, headers=self.admin)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        created["headers"] = {"Authorization": f"Bearer {created['token']}"}
+        return created
+
+
+@pytest.fixture
+async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        admin_token=Secret(ADMIN_TOKEN),
+        max_body_bytes=256 * 1024,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        services.store.run_write(
+            lambda c: bootstrap.initialize(c, admin_token=ADMIN_TOKEN, new_token=False)
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            yield Hub(client, services, {"Authorization": f"Bearer {ADMIN_TOKEN}"})

@@ -49,8 +49,8 @@ async def publish(hub: Hub, org: dict[str, Any], alert: Any) -> dict[str, Any]:
     return published
 
 
-async def until(condition: Any, timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
+async def until(condition: Any, seconds: float = 15.0) -> None:
+    for _ in range(int(seconds / 0.05)):
         if await condition():
             return
         await asyncio.sleep(0.05)

@@ -24,6 +24,8 @@ def make_alert(
     headline: str = "【警戒レベル4】避難指示",
     hours: int = 6,
     sent: datetime | None = None,
+    urgency: str = "Immediate",
+    severity: str = "Severe",
 ) -> Alert:
     moment = (sent or datetime.now(UTC)).replace(microsecond=0)
     area = Area(
@@ -44,8 +46,8 @@ def make_alert(
                 language="ja-JP",
                 categories=["Safety"],
                 event=event,
-                urgency="Immediate",
-                severity="Severe",
+                urgency=urgency,
+                severity=severity,
                 certainty="Likely",
                 effective=format_datetime(moment),
                 expires=format_datetime(moment + timedelta(hours=hours)),

@@ -2,7 +2,7 @@
 
 Behaviour is chosen per path: ``/ok/...`` answers 200; ``/flaky/N/...`` answers 500 to the
 first N requests on that path, then 200; ``/gone/...`` answers 410; ``/hang/...`` reads the
-request and never answers.
+request and never answers; ``/slow/...`` answers 200 after 50 ms.
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ class Receiver:
                 if status is None:
                     await asyncio.sleep(3600)
                     return
+                if path.startswith("/slow/"):
+                    await asyncio.sleep(0.05)
                 writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nok".encode())
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):

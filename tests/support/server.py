@@ -21,7 +21,14 @@ def free_port() -> int:
 
 
 class HubProcess:
-    def __init__(self, data_dir: Path, admin_token: str, database_url: str | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        admin_token: str,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.extra_env = env or {}
         self.data_dir = data_dir
         self.admin_token = admin_token
         self.database_url = database_url
@@ -39,6 +46,7 @@ class HubProcess:
             **os.environ,
             "ALERTCOMMONS_ADMIN_TOKEN": self.admin_token,
             "ALERTCOMMONS_DATA_DIR": str(self.data_dir),
+            **self.extra_env,
         }
         args = [sys.executable, "-m", "alertcommons", "serve", "--port", str(self.port)]
         if self.database_url:

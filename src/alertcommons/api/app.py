@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,19 +11,25 @@ from typing import Any
 from fastapi import FastAPI
 
 from alertcommons import __version__
+from alertcommons.cap import from_json
 from alertcommons.cap.validate import cap12_schema
 from alertcommons.delivery.channels import builtin_channels
 from alertcommons.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertcommons.delivery.matching import facts_of
 from alertcommons.delivery.outbox import DeliveryOutbox
+from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub import signer
 from alertcommons.hub.publish import Publisher
+from alertcommons.hub.records import alert_record
 from alertcommons.hub.services import PrincipalCache, Services
 from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
+from alertcommons.store import alerts as alert_queries
 from alertcommons.store.engine import Store
 
-from . import alerts, deliveries, endpoints, errors, keys, organizations
+from . import alerts, deliveries, endpoints, errors, feeds, keys, organizations, stream
 from .bodylimit import BodyLimit
+from .feeds import FeedCache
 
 
 def warm_up() -> None:
@@ -49,7 +57,11 @@ def build_services(settings: Settings) -> Services:
     dispatcher = Dispatcher(
         store, builtin_channels(), DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )
+    broadcaster = Broadcaster()
+    feed_cache = FeedCache()
+    publisher.listeners.append(lambda published: feed_cache.changed())
     publisher.listeners.append(lambda published: dispatcher.wake())
+    publisher.listeners.append(lambda published: _stream(store, broadcaster, published.alert_id))
     dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
     return Services(
         settings=settings,
@@ -58,8 +70,40 @@ def build_services(settings: Settings) -> Services:
         publisher=publisher,
         outbox=outbox,
         dispatcher=dispatcher,
+        broadcaster=broadcaster,
+        feeds=feed_cache,
         principals=PrincipalCache(),
     )
+
+
+def _stream(store: Store, broadcaster: Broadcaster, alert_id: str) -> None:
+    """Hand a newly stored public alert to the live streams."""
+    if not len(broadcaster):
+        return
+
+    async def feed() -> None:
+        def load(connection: Any) -> tuple[Any, dict[str, Any]] | None:
+            row = alert_queries.get(connection, alert_id)
+            if row is None or row.scope != "Public":
+                return None
+            record = alert_record(
+                row,
+                areas=alert_queries.area_codes_of(connection, alert_id),
+                references=alert_queries.references_of(connection, alert_id),
+                referenced_by=[],
+            )
+            return facts_of(from_json(json.loads(row.cap_json))), record
+
+        loaded = await store.read(load)
+        if loaded is not None:
+            broadcaster.publish(alert_id, loaded[0], loaded[1])
+
+    task = asyncio.ensure_future(feed())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Future[None]] = set()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -87,6 +131,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(endpoints.router)
     app.include_router(deliveries.router)
+    app.include_router(stream.router)
+    app.include_router(feeds.router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")
     async def health() -> dict[str, Any]:

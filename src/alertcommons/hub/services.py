@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from alertcommons.auth.principal import Principal
 from alertcommons.delivery.dispatcher import Dispatcher
 from alertcommons.delivery.outbox import DeliveryOutbox
+from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.signer import HubKey
 from alertcommons.settings import Settings
@@ -51,4 +53,6 @@ class Services:
     publisher: Publisher
     outbox: DeliveryOutbox
     dispatcher: Dispatcher
+    broadcaster: Broadcaster
+    feeds: Any
     principals: PrincipalCache = field(default_factory=PrincipalCache)

@@ -142,11 +142,11 @@ def list_alerts(connection: Connection, query: AlertQuery) -> list[Any]:
     if query.cursor is not None:
         statement = statement.where(alerts.c.id < query.cursor)
     if query.area is not None:
-        statement = statement.where(alerts.c.id.in_(_ids_for_area(query.area)))
+        statement = statement.where(alerts.c.id.in_(ids_for_area(query.area)))
     return list(connection.execute(statement))
 
 
-def _ids_for_area(code: str) -> Any:
+def ids_for_area(code: str) -> Any:
     if len(code) == 2:
         condition = alert_areas.c.code.startswith(code)
     else:

@@ -1,0 +1,137 @@
+"""Atom feeds of CAP, for receivers that pull: ``/feeds/all.atom`` and ``/feeds/{area}.atom``.
+
+Each entry is one alert and links to its signed CAP (``rel="alternate"``,
+``type="application/cap+xml"``), the shape public alert aggregators read. Feeds are built
+once per change and served from memory with an ``ETag``; a conditional GET that matches is
+answered ``304 Not Modified``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from lxml import etree
+from sqlalchemy import Connection, select
+
+from alertcommons.jp.codes import CodeError, name_of, normalize
+from alertcommons.problems import NotFound
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store.schema import alerts
+
+from .deps import ServicesDep
+
+router = APIRouter(tags=["feeds"])
+ATOM = "http://www.w3.org/2005/Atom"
+ENTRIES = 50
+FRESH_SECONDS = 1.0  # another hub node's alerts show within this
+
+
+@dataclass
+class _Built:
+    body: bytes
+    etag: str
+    version: int
+    at: float
+
+
+class FeedCache:
+    def __init__(self) -> None:
+        self.version = 0
+        self._feeds: dict[str, _Built] = {}
+
+    def changed(self) -> None:
+        self.version += 1
+
+    def get(self, key: str) -> _Built | None:
+        built = self._feeds.get(key)
+        if built is None or built.version != self.version:
+            return None
+        if time.monotonic() - built.at > FRESH_SECONDS:
+            return None
+        return built
+
+    def put(self, key: str, body: bytes) -> _Built:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        built = _Built(body, etag, self.version, time.monotonic())
+        if len(self._feeds) > 500:
+            self._feeds.clear()
+        self._feeds[key] = built
+        return built
+
+
+@router.get(
+    "/feeds/{name}.atom",
+    summary="Atom feed of CAP alerts: 'all', or a local-government code",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}}, 304: {"description": "unchanged"}},
+)
+async def feed(name: str, request: Request, hub: ServicesDep) -> Response:
+    key = name
+    if name != "all":
+        try:
+            key = normalize(name)
+        except CodeError as exc:
+            raise NotFound(f"no feed '{name}': {exc}") from None
+    cache: FeedCache = hub.feeds
+    built = cache.get(key)
+    if built is None:
+        base = str(request.base_url).rstrip("/")
+        body = await hub.store.read(lambda c: _render(c, key, base, hub.settings.hub_name))
+        built = cache.put(key, body)
+    headers = {"ETag": built.etag, "Cache-Control": "public, max-age=10"}
+    if request.headers.get("if-none-match") == built.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(built.body, media_type="application/atom+xml", headers=headers)
+
+
+def _render(connection: Connection, key: str, base: str, hub_name: str) -> bytes:
+    query = select(alerts).where(alerts.c.scope == "Public").order_by(alerts.c.id.desc())
+    if key != "all":
+        query = query.where(alerts.c.id.in_(alert_queries.ids_for_area(key)))
+    rows = list(connection.execute(query.limit(ENTRIES)))
+    title = "All alerts" if key == "all" else f"Alerts for {name_of(key)} ({key})"
+    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})  # type: ignore[dict-item]
+    _text(root, "id", f"{base}/feeds/{key}.atom")
+    _text(root, "title", f"{hub_name}: {title}")
+    updated = rows[0].received_at if rows else datetime(2000, 1, 1, tzinfo=UTC)
+    _text(root, "updated", updated.isoformat())
+    etree.SubElement(root, f"{{{ATOM}}}link", rel="self", href=f"{base}/feeds/{key}.atom")
+    _text(etree.SubElement(root, f"{{{ATOM}}}author"), "name", hub_name)
+    for row in rows:
+        root.append(_entry(row, base))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _entry(row: Any, base: str) -> etree._Element:
+    document = alert_queries.decode_json(row)
+    info = (document.get("info") or [{}])[0]
+    entry = etree.Element(f"{{{ATOM}}}entry")
+    _text(entry, "id", f"{base}/api/v1/alerts/{row.id}")
+    headline = info.get("headline") or info.get("event") or row.identifier
+    _text(entry, "title", f"{row.msg_type}: {headline}" if row.msg_type != "Alert" else headline)
+    _text(entry, "updated", row.received_at.isoformat())
+    _text(entry, "published", row.sent.isoformat())
+    _text(
+        etree.SubElement(entry, f"{{{ATOM}}}author"), "name", info.get("senderName") or row.sender
+    )
+    etree.SubElement(
+        entry,
+        f"{{{ATOM}}}link",
+        rel="alternate",
+        type="application/cap+xml",
+        href=f"{base}/api/v1/alerts/{row.id}/cap",
+    )
+    summary = info.get("description") or info.get("headline") or ""
+    _text(entry, "summary", summary[:1000])
+    for category in info.get("category", []):
+        etree.SubElement(entry, f"{{{ATOM}}}category", term=category)
+    return entry
+
+
+def _text(parent: etree._Element, tag: str, value: str) -> None:
+    etree.SubElement(parent, f"{{{ATOM}}}{tag}").text = value

@@ -1,0 +1,81 @@
+"""Live streams (Server-Sent Events): every connected client with a matching filter gets each
+new alert, formatted once and queued to all of them.
+
+Clients are grouped by their filter, so a new alert is matched once per distinct filter, not
+once per client: ten thousand apps watching Tokyo cost one match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from alertcommons.delivery.filters import Filter
+from alertcommons.delivery.matching import AlertFacts, Matcher
+
+QUEUE_LIMIT = 256
+
+
+def sse_event(alert_id: str, record: dict[str, Any]) -> bytes:
+    data = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {alert_id}\nevent: alert\ndata: {data}\n\n".encode()
+
+
+HEARTBEAT = b": heartbeat\n\n"
+
+
+@dataclass(eq=False)
+class Subscriber:
+    key: str
+    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    dropped: bool = False  # too slow to keep up: closed, it reconnects with Last-Event-ID
+
+
+@dataclass
+class _Group:
+    filter: Filter
+    members: set[Subscriber] = field(default_factory=set)
+
+
+class Broadcaster:
+    def __init__(self) -> None:
+        self._groups: dict[str, _Group] = {}
+        self.on_change: list[Callable[[], None]] = []
+
+    def __len__(self) -> int:
+        return sum(len(group.members) for group in self._groups.values())
+
+    def subscribe(self, key: str, stream_filter: Filter) -> Subscriber:
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group(stream_filter)
+        subscriber = Subscriber(key)
+        group.members.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        group = self._groups.get(subscriber.key)
+        if group is None:
+            return
+        group.members.discard(subscriber)
+        if not group.members:
+            del self._groups[subscriber.key]
+
+    def publish(self, alert_id: str, facts: AlertFacts, record: dict[str, Any]) -> int:
+        """Queue the alert to every matching subscriber; return how many got it."""
+        if not self._groups:
+            return 0
+        matcher = Matcher((key, group.filter) for key, group in self._groups.items())
+        event = sse_event(alert_id, record)
+        reached = 0
+        for key in matcher.match(facts):
+            for subscriber in list(self._groups[key].members):
+                try:
+                    subscriber.queue.put_nowait(event)
+                    reached += 1
+                except asyncio.QueueFull:
+                    subscriber.dropped = True
+        return reached

@@ -67,7 +67,15 @@ def serve(
     click.echo(f"  alerts in force: {base}/api/v1/alerts?active=true")
     click.echo(f"  signing key:     {base}/api/v1/keys")
     sys.stdout.flush()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        # Live streams never finish on their own: on shutdown give requests a few seconds,
+        # then close; stream clients reconnect with Last-Event-ID.
+        timeout_graceful_shutdown=3,
+    )
 
 
 def _load_demo(settings: Settings) -> None:

@@ -33,10 +33,12 @@ class Channel(Protocol):
 
 
 def builtin_channels() -> dict[str, Channel]:
+    from alertcommons.delivery.channels.email import EmailChannel
+    from alertcommons.delivery.channels.mqtt import MQTTChannel
     from alertcommons.delivery.channels.webhook import WebhookChannel
 
     channels: dict[str, Channel] = {}
-    for channel in (WebhookChannel(),):
+    for channel in (WebhookChannel(), EmailChannel(), MQTTChannel()):
         if channel.name in channels:
             raise ValueError(f"two channels are named {channel.name!r}")
         channels[channel.name] = channel

@@ -10,6 +10,7 @@ import click
 from alertcommons import __version__
 from alertcommons.commands.cap import cap
 from alertcommons.commands.hub import audit_group, init, serve
+from alertcommons.commands.status import status
 from alertcommons.errors import AlertCommonsError
 
 
@@ -23,6 +24,7 @@ cli.add_command(cap)
 cli.add_command(serve)
 cli.add_command(init)
 cli.add_command(audit_group)
+cli.add_command(status)
 
 
 def main() -> None:

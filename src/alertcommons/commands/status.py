@@ -1,0 +1,97 @@
+"""``alertcommons status ALERT_ID``: who has the alert, who acknowledged, who failed."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import click
+import httpx
+
+from alertcommons.errors import AlertCommonsError
+
+
+@click.command()
+@click.argument("alert_id")
+@click.option(
+    "--hub",
+    "hub_url",
+    envvar="ALERTCOMMONS_HUB_URL",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="The hub's address [env ALERTCOMMONS_HUB_URL].",
+)
+@click.option(
+    "--token",
+    envvar="ALERTCOMMONS_TOKEN",
+    required=True,
+    help="The issuer's (or an admin) token [env ALERTCOMMONS_TOKEN].",
+)
+@click.option("--wait/--no-wait", default=True, help="Follow until nothing is pending.")
+@click.option(
+    "--timeout",
+    "seconds",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Stop following after this many seconds.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def status(
+    alert_id: str, hub_url: str, token: str, wait: bool, seconds: float, as_json: bool
+) -> None:
+    """Delivery report for one alert, with a live progress bar while deliveries are pending."""
+    deadline = time.monotonic() + seconds
+    live = sys.stdout.isatty() and wait and not as_json
+    with httpx.Client(
+        base_url=hub_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as client:
+        while True:
+            report = _fetch(client, alert_id)
+            if live:
+                click.echo("\r" + _bar(report), nl=False)
+            if not wait or report["pending"] == 0 or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
+    if live:
+        click.echo()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(_bar(report))
+    for item in report["items"]:
+        latency = f"{item['latency_ms']:.0f} ms" if item["latency_ms"] is not None else "-"
+        where = item["label"] or item["endpoint_id"]
+        line = f"  {item['state']:<13} {item['channel']:<8} {where:<28} {latency:>9}"
+        if item["last_error"] and item["state"] in ("pending", "failed"):
+            line += f"  ({item['last_error']})"
+        click.echo(line)
+
+
+def _fetch(client: httpx.Client, alert_id: str) -> dict[str, Any]:
+    try:
+        response = client.get(f"/api/v1/alerts/{alert_id}/deliveries")
+    except httpx.HTTPError as exc:
+        raise AlertCommonsError(f"cannot reach the hub: {exc}") from None
+    if response.status_code != 200:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise AlertCommonsError(f"the hub answered {response.status_code}: {detail}")
+    report: dict[str, Any] = response.json()
+    return report
+
+
+def _bar(report: dict[str, Any], width: int = 30) -> str:
+    total = report["total"] or 1
+    done = report["delivered"] + report["acknowledged"]
+    filled = round(width * done / total)
+    bar = "#" * filled + "-" * (width - filled)
+    return (
+        f"[{bar}] {done}/{report['total']} delivered "
+        f"({report['acknowledged']} acknowledged), {report['failed']} failed, "
+        f"{report['pending']} pending"
+    )

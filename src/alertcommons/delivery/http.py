@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 MAX_RESPONSE_HEAD = 64 * 1024
 MAX_RESPONSE_BODY = 1024 * 1024
-MAX_IDLE_PER_HOST = 64
+MAX_IDLE_PER_HOST = 256
+MAX_CONNECTIONS_PER_HOST = 256  # many endpoints at one receiver share its connections
 
 
 class HTTPError(Exception):
@@ -39,6 +40,9 @@ class HTTPPool:
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self._idle: dict[_Key, list[_Stream]] = defaultdict(list)
+        self._busy: dict[_Key, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(MAX_CONNECTIONS_PER_HOST)
+        )
         self._tls = ssl.create_default_context()
 
     async def post(
@@ -55,6 +59,10 @@ class HTTPPool:
         head = [f"POST {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
         request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        async with self._busy[key]:
+            return await self._send(key, request, limit)
+
+    async def _send(self, key: _Key, request: bytes, limit: float) -> Response:
         # A kept-alive connection may have been closed by the peer while idle: one retry on
         # a fresh connection, and only when no byte of a response was seen.
         for attempt in (0, 1):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
-from alertcommons.delivery.filters import FilterError, parse_filter
+from alertcommons.delivery.filters import Filter, FilterError, parse_filter
 from alertcommons.delivery.matching import AlertFacts, Matcher
 from alertcommons.delivery.policy import priority
 from alertcommons.store import deliveries, endpoints
@@ -24,15 +24,16 @@ from alertcommons.store.ids import new_id
 class DeliveryOutbox:
     """Callable as the publisher's outbox; keeps the endpoint index warm between alerts.
 
-    The index is rebuilt when an endpoint changes through this hub, and at least every
-    ``refresh_seconds`` so that changes made through another hub node are seen.
+    Before each batch it asks the database for the endpoints' version (their count and latest
+    change, one cheap query), so changes made through any hub node are seen at once; the
+    index is rebuilt only when that changed, and only changed filters are parsed again.
     """
 
-    def __init__(self, refresh_seconds: float = 5.0) -> None:
-        self.refresh_seconds = refresh_seconds
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._matcher: Matcher | None = None
-        self._loaded_at = 0.0
+        self._version: tuple[Any, ...] | None = None
+        self._parsed: dict[str, tuple[str, Filter]] = {}
 
     def invalidate(self) -> None:
         with self._lock:
@@ -40,17 +41,22 @@ class DeliveryOutbox:
 
     def matcher(self, connection: Connection) -> Matcher:
         with self._lock:
-            fresh = time.monotonic() - self._loaded_at < self.refresh_seconds
-            if self._matcher is not None and fresh:
+            version = endpoints.version(connection)
+            if self._matcher is not None and version == self._version:
                 return self._matcher
-            filters = []
+            parsed: dict[str, tuple[str, Filter]] = {}
             for endpoint_id, document in endpoints.active_filters(connection):
+                known = self._parsed.get(endpoint_id)
+                if known is not None and known[0] == document:
+                    parsed[endpoint_id] = known
+                    continue
                 try:
-                    filters.append((endpoint_id, parse_filter(json.loads(document))[0]))
+                    parsed[endpoint_id] = (document, parse_filter(json.loads(document))[0])
                 except (FilterError, ValueError):
                     continue  # checked when stored; a filter this version cannot read is skipped
-            self._matcher = Matcher(filters)
-            self._loaded_at = time.monotonic()
+            self._parsed = parsed
+            self._matcher = Matcher((key, entry[1]) for key, entry in parsed.items())
+            self._version = version
             return self._matcher
 
     def __call__(self, connection: Connection, batch: list[NewAlert]) -> list[int]:

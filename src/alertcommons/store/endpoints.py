@@ -56,6 +56,14 @@ def all_endpoints(connection: Connection) -> list[Any]:
     return list(connection.execute(select(endpoints).order_by(endpoints.c.id)))
 
 
+def version(connection: Connection) -> tuple[Any, ...]:
+    """Changes whenever any endpoint is added, changed, disabled or removed."""
+    from sqlalchemy import func
+
+    row = connection.execute(select(func.count(), func.max(endpoints.c.updated_at))).one()
+    return tuple(row)
+
+
 def active_filters(connection: Connection) -> list[tuple[str, str]]:
     query = select(endpoints.c.id, endpoints.c.filter).where(endpoints.c.active.is_(True))
     return [(row.id, row.filter) for row in connection.execute(query)]

@@ -29,6 +29,7 @@ test: lint typecheck unit
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.cap_parse
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.fanout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

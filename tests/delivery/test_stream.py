@@ -20,8 +20,9 @@ ADMIN = "ac_stream-test-admin-token-0123456789abcdefghijk"
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    process = HubProcess(tmp_path / "data", ADMIN)
+def hub(tmp_path: Path, database_url: str) -> Iterator[HubProcess]:
+    url = None if database_url.startswith("sqlite") else database_url
+    process = HubProcess(tmp_path / "data", ADMIN, url)
     process.start()
     yield process
     process.stop()

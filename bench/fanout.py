@@ -148,9 +148,9 @@ async def _streams(hub: HubProcess, bench: Bench, count: int, prefecture: str) -
         tasks.append(
             asyncio.create_task(sse_client(index, hub.port, path, "", ready[index], arrived))
         )
-        if index % 200 == 199:
+        if index % 100 == 99:
             await asyncio.sleep(0.05)
-    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 120)
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 300)
     await asyncio.sleep(1.0)  # every stream registered with the hub
     _, start = await asyncio.to_thread(bench.publish, prefecture + "000")
     await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)

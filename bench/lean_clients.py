@@ -17,9 +17,20 @@ def source(index: int) -> tuple[str, int]:
 async def sse_client(
     index: int, port: int, path: str, wanted: str, ready: asyncio.Event, arrived: list[float]
 ) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=source(index))
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: hub\r\nAccept: text/event-stream\r\n\r\n".encode())
-    await reader.readuntil(b"\r\n\r\n")
+    for attempt in range(5):  # a burst of connections can overflow the listen queue
+        try:
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", port, local_addr=source(index)
+            )
+            request = f"GET {path} HTTP/1.1\r\nHost: hub\r\nAccept: text/event-stream\r\n\r\n"
+            writer.write(request.encode())
+            await reader.readuntil(b"\r\n\r\n")
+            break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            await asyncio.sleep(0.2 * (attempt + 1))
+    else:
+        ready.set()
+        return
     ready.set()
     marker = f"id: {wanted}".encode()
     buffer = b""

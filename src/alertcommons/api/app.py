@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from alertcommons import __version__
 from alertcommons.cap import from_json
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            services.broadcaster.close()
             await services.dispatcher.stop()
             services.store.close()
 
@@ -131,7 +133,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(endpoints.router)
     app.include_router(deliveries.router)
-    app.include_router(stream.router)
+    # The live stream is a bare ASGI app (see api/stream.py), outside the OpenAPI schema.
+    app.router.routes.append(
+        Route("/api/v1/stream", stream.StreamApp(), methods=["GET"], include_in_schema=False)
+    )
     app.include_router(feeds.router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")

@@ -75,6 +75,7 @@ def serve(
         # Live streams never finish on their own: on shutdown give requests a few seconds,
         # then close; stream clients reconnect with Last-Event-ID.
         timeout_graceful_shutdown=3,
+        backlog=4096,  # bursts of reconnecting stream clients after an outage
     )
 
 

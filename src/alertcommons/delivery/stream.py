@@ -8,8 +8,9 @@ once per client: ten thousand apps watching Tokyo cost one match.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +26,16 @@ def sse_event(alert_id: str, record: dict[str, Any]) -> bytes:
 
 
 HEARTBEAT = b": heartbeat\n\n"
+CLOSE = b""  # put on a queue: the stream ends
 
 
 @dataclass(eq=False)
 class Subscriber:
     key: str
+    heartbeat: float = 15.0
     queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     dropped: bool = False  # too slow to keep up: closed, it reconnects with Last-Event-ID
+    next_beat: float = 0.0
 
 
 @dataclass
@@ -43,18 +47,51 @@ class _Group:
 class Broadcaster:
     def __init__(self) -> None:
         self._groups: dict[str, _Group] = {}
-        self.on_change: list[Callable[[], None]] = []
+        self._beats: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         return sum(len(group.members) for group in self._groups.values())
 
-    def subscribe(self, key: str, stream_filter: Filter) -> Subscriber:
+    def subscribe(self, key: str, stream_filter: Filter, heartbeat: float = 15.0) -> Subscriber:
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = _Group(stream_filter)
-        subscriber = Subscriber(key)
+        subscriber = Subscriber(key, heartbeat, next_beat=time.monotonic() + heartbeat)
         group.members.add(subscriber)
+        if self._beats is None or self._beats.done():
+            self._beats = asyncio.ensure_future(self._heartbeats())
         return subscriber
+
+    async def _heartbeats(self) -> None:
+        """One task beats for every stream: a comment line when a stream has been quiet."""
+        while self._groups:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for group in list(self._groups.values()):
+                for subscriber in list(group.members):
+                    if subscriber.next_beat <= now:
+                        subscriber.next_beat = now + subscriber.heartbeat
+                        self._offer(subscriber, HEARTBEAT)
+
+    def close(self) -> None:
+        for group in self._groups.values():
+            for subscriber in group.members:
+                subscriber.dropped = True
+                self._offer(subscriber, CLOSE)
+        if self._beats is not None:
+            self._beats.cancel()
+
+    @staticmethod
+    def _offer(subscriber: Subscriber, chunk: bytes) -> bool:
+        try:
+            subscriber.queue.put_nowait(chunk)
+            return True
+        except asyncio.QueueFull:
+            subscriber.dropped = True
+            with contextlib.suppress(asyncio.QueueEmpty):
+                subscriber.queue.get_nowait()
+            subscriber.queue.put_nowait(CLOSE)
+            return False
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         group = self._groups.get(subscriber.key)
@@ -71,11 +108,9 @@ class Broadcaster:
         matcher = Matcher((key, group.filter) for key, group in self._groups.items())
         event = sse_event(alert_id, record)
         reached = 0
+        now = time.monotonic()
         for key in matcher.match(facts):
             for subscriber in list(self._groups[key].members):
-                try:
-                    subscriber.queue.put_nowait(event)
-                    reached += 1
-                except asyncio.QueueFull:
-                    subscriber.dropped = True
+                subscriber.next_beat = now + subscriber.heartbeat
+                reached += self._offer(subscriber, event)
         return reached

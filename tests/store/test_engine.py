@@ -121,11 +121,19 @@ async def test_publisher_batch_handles_repeats_and_conflicts(store: Store, tmp_p
         *(publisher.publish(principal, other) for other in others),
         return_exceptions=True,
     )
-    first, again, conflict, *rest = results
-    assert not isinstance(first, BaseException) and not isinstance(again, BaseException)
-    assert {first.created, again.created} == {True, False}
-    assert first.alert_id == again.alert_id
-    assert isinstance(conflict, Conflict)
+    same_identifier, rest = results[:3], results[3:]
+    # Which of the three lands first is up to the writers (PostgreSQL runs several): exactly
+    # one is stored; a repeat of the stored content gets the same record, different content
+    # gets 409.
+    created = [r for r in same_identifier if not isinstance(r, BaseException) and r.created]
+    assert len(created) == 1
+    winner = created[0]
+    for outcome in same_identifier:
+        if isinstance(outcome, BaseException):
+            assert isinstance(outcome, Conflict)
+        else:
+            assert outcome.alert_id == winner.alert_id
+    assert sum(isinstance(r, Conflict) for r in same_identifier) in (1, 2)
     assert all(not isinstance(r, BaseException) and r.created for r in rest)
     stored = await store.read(
         lambda c: c.execute(select(func.count()).select_from(alerts)).scalar_one()

@@ -34,22 +34,8 @@ def test_sigkill_mid_fanout_loses_nothing(
     )
     hub.start()
     try:
-        admin = {"Authorization": f"Bearer {ADMIN}"}
-        issuer = httpx.post(
-            f"{hub.url}/api/v1/organizations",
-            headers=admin,
-            json={
-                "name": "東京都",
-                "kind": "issuer",
-                "sender": "metro.tokyo.jp",
-                "jurisdiction": ["13"],
-            },
-        ).json()
-        rx = httpx.post(
-            f"{hub.url}/api/v1/organizations",
-            headers=admin,
-            json={"name": "Receivers", "kind": "receiver"},
-        ).json()
+        issuer = hub.org("東京都", "issuer", "metro.tokyo.jp", ["13"])
+        rx = hub.org("Receivers", "receiver")
         for n in range(ENDPOINTS):
             response = httpx.post(
                 f"{hub.url}/api/v1/endpoints",

@@ -46,22 +46,8 @@ def test_receiver_guide_examples(tmp_path: Path) -> None:
     work.mkdir()
     receiver = None
     try:
-        admin = {"Authorization": f"Bearer {ADMIN}"}
-        issuer = httpx.post(
-            f"{hub.url}/api/v1/organizations",
-            headers=admin,
-            json={
-                "name": "東京都",
-                "kind": "issuer",
-                "sender": "metro.tokyo.jp",
-                "jurisdiction": ["13"],
-            },
-        ).json()
-        rx = httpx.post(
-            f"{hub.url}/api/v1/organizations",
-            headers=admin,
-            json={"name": "Broadcaster", "kind": "receiver"},
-        ).json()
+        issuer = hub.org("東京都", "issuer", "metro.tokyo.jp", ["13"])
+        rx = hub.org("Broadcaster", "receiver")
         port = free_port()
         env = {
             **os.environ,

@@ -21,22 +21,8 @@ def test_status_follows_until_delivered(tmp_path: Path) -> None:
     hub.start()
     try:
         with Receiver() as receiver:
-            admin = {"Authorization": f"Bearer {ADMIN}"}
-            issuer = httpx.post(
-                f"{hub.url}/api/v1/organizations",
-                headers=admin,
-                json={
-                    "name": "東京都",
-                    "kind": "issuer",
-                    "sender": "metro.tokyo.jp",
-                    "jurisdiction": ["13"],
-                },
-            ).json()
-            rx = httpx.post(
-                f"{hub.url}/api/v1/organizations",
-                headers=admin,
-                json={"name": "TV", "kind": "receiver"},
-            ).json()
+            issuer = hub.org("東京都", "issuer", "metro.tokyo.jp", ["13"])
+            rx = hub.org("TV", "receiver")
             for path in ("/ok/a", "/slow/b"):
                 httpx.post(
                     f"{hub.url}/api/v1/endpoints",

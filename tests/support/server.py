@@ -64,6 +64,20 @@ class HubProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"hub did not answer within {timeout}s:\n{self.log.read_text()}")
 
+    def org(
+        self, name: str, kind: str, sender: str | None = None, jurisdiction: list[str] | None = None
+    ) -> dict[str, str]:
+        """Create an organization with the admin token; return it with its first token."""
+        body = {"name": name, "kind": kind, "sender": sender, "jurisdiction": jurisdiction or []}
+        response = httpx.post(
+            f"{self.url}/api/v1/organizations",
+            json=body,
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+        )
+        response.raise_for_status()
+        created: dict[str, str] = response.json()
+        return created
+
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush — what a crash looks like."""
         assert self.process is not None

@@ -10,6 +10,7 @@ import click
 from alertcommons import __version__
 from alertcommons.commands.cap import cap
 from alertcommons.commands.hub import audit_group, init, serve
+from alertcommons.commands.jp import jma_group, jp_group
 from alertcommons.commands.status import status
 from alertcommons.errors import AlertCommonsError
 
@@ -25,6 +26,8 @@ cli.add_command(serve)
 cli.add_command(init)
 cli.add_command(audit_group)
 cli.add_command(status)
+cli.add_command(jp_group)
+cli.add_command(jma_group)
 
 
 def main() -> None:

@@ -1,0 +1,121 @@
+"""Every JMA sample converts to valid CAP or is skipped with a reason; per type, the event,
+areas and status are right."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from alertcommons.cap import read_alert, to_xml, validate
+from alertcommons.jp.jma import JMAError, convert
+
+
+@pytest.fixture(scope="module")
+def samples(shared_data: Path) -> list[Path]:
+    files = sorted((shared_data / "jma-samples").glob("*.xml"))
+    assert len(files) == 541
+    return files
+
+
+def test_every_sample_converts_or_is_skipped(samples: list[Path]) -> None:
+    outcome: Counter[str] = Counter()
+    for path in samples:
+        converted = convert(path.read_bytes())
+        if converted.alert is None:
+            assert converted.skipped, path
+            outcome["skipped"] += 1
+            continue
+        report = validate(read_alert(to_xml(converted.alert)))
+        assert report.valid, (path.name, report.errors)
+        outcome["converted"] += 1
+    assert outcome["converted"] > 200 and outcome["skipped"] > 0
+
+
+def _one(samples: list[Path], suffix: str, index: int = 0):  # type: ignore[no-untyped-def]
+    path = [p for p in samples if p.name.endswith(f"_{suffix}.xml")][index]
+    converted = convert(path.read_bytes())
+    assert converted.alert is not None, converted.skipped
+    return converted.alert
+
+
+def _codes(alert, value_name: str) -> set[str]:  # type: ignore[no-untyped-def]
+    return {
+        pair.value
+        for info in alert.infos
+        for area in info.areas
+        for pair in area.geocodes
+        if pair.value_name == value_name
+    }
+
+
+def test_tsunami_warning(samples: list[Path]) -> None:
+    alert = _one(samples, "VTSE41")
+    info = alert.infos[0]
+    assert info.categories == ["Geo"] and info.urgency == "Immediate"
+    assert "291" in _codes(alert, "JMA:tsunami")  # 東北地方太平洋沿岸
+    assert alert.status == "Actual" and alert.sender == "jma.go.jp"
+
+
+def test_earthquake_early_warning(samples: list[Path]) -> None:
+    alert = _one(samples, "VXSE43")
+    assert alert.infos[0].event == "緊急地震速報（警報）"
+    assert alert.infos[0].urgency == "Immediate"
+    assert _codes(alert, "JMA:eew-pref")
+
+
+def test_weather_warning_carries_local_government_codes(samples: list[Path]) -> None:
+    alert = _one(samples, "VPWW53")
+    cities = _codes(alert, "JMA:city")
+    local = _codes(alert, "JIS X 0402")
+    assert cities and local
+    assert all(len(code) == 6 for code in local)
+
+
+def test_status_and_cancellation(samples: list[Path]) -> None:
+    statuses: Counter[str] = Counter()
+    cancels = 0
+    for path in samples:
+        converted = convert(path.read_bytes())
+        if converted.alert is None:
+            continue
+        statuses[converted.alert.status or ""] += 1
+        if converted.alert.msg_type == "Cancel":
+            cancels += 1
+            assert converted.alert.references
+    assert statuses["Actual"] > 0
+    assert set(statuses) <= {"Actual", "Exercise", "Test"}
+
+
+def test_not_jma_is_an_error(cap_dir: Path) -> None:
+    with pytest.raises(JMAError, match="not a JMA report"):
+        convert((cap_dir / "canada.cap").read_bytes())
+    with pytest.raises(JMAError, match="DOCTYPE"):
+        convert((cap_dir / "xee.cap").read_bytes())
+
+
+def test_cli_json(samples: list[Path], cap_dir: Path) -> None:
+    chosen = [str(p) for p in samples[:40]]
+    result = subprocess.run(
+        [sys.executable, "-m", "alertcommons", "jma", "convert", "--json", *chosen],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 40
+    for line in lines:
+        assert set(line) >= {"file", "type", "cap", "skipped", "errors"}
+        assert (line["cap"] is None) == (line["skipped"] is not None)
+    broken = subprocess.run(
+        [sys.executable, "-m", "alertcommons", "jma", "convert", str(cap_dir / "canada.cap")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert broken.returncode == 1 and "ERROR" in broken.stdout

@@ -28,7 +28,7 @@ from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.engine import Store
 
-from . import alerts, deliveries, endpoints, errors, feeds, keys, organizations, stream
+from . import alerts, deliveries, endpoints, errors, feeds, jp, keys, organizations, stream
 from .bodylimit import BodyLimit
 from .feeds import FeedCache
 
@@ -138,6 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
         Route("/api/v1/stream", stream.StreamApp(), methods=["GET"], include_in_schema=False)
     )
     app.include_router(feeds.router)
+    app.include_router(jp.router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")
     async def health() -> dict[str, Any]:

@@ -1,0 +1,148 @@
+"""/api/v1/jp/evacuation: issue, raise, lower and lift evacuation information; its state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from alertcommons.cap.values import CapValueError, parse_polygon
+from alertcommons.jp import evacuation
+from alertcommons.jp.codes import CodeError, name_of, normalize
+from alertcommons.problems import Conflict, Unprocessable
+from alertcommons.store import alerts as alert_queries
+
+from .deps import PrincipalDep, ServicesDep
+
+router = APIRouter(prefix="/api/v1/jp", tags=["japan"])
+
+
+class DistrictIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    polygon: str | None = Field(default=None, description="CAP polygon 'lat,lon lat,lon …'")
+
+
+class EvacuationIn(BaseModel):
+    municipality: str = Field(description="local-government code, 5 or 6 digits")
+    level: Literal[3, 4, 5] | None = None
+    hazard: Literal[tuple(evacuation.HAZARDS)] | None = None  # type: ignore[valid-type]
+    districts: list[DistrictIn] = Field(default_factory=list, max_length=200)
+    action: Literal["issue", "lift"] = "issue"
+    hours: float = Field(default=24.0, gt=0, le=24 * 14)
+    status: Literal["Actual", "Exercise", "Test"] = "Actual"
+
+
+def _municipality(code: str) -> str:
+    try:
+        canonical = normalize(code)
+    except CodeError as exc:
+        raise Unprocessable(str(exc), path="municipality") from None
+    if len(canonical) != 5:
+        raise Unprocessable("give a municipality code, not a prefecture", path="municipality")
+    return canonical
+
+
+async def _in_force(hub: Any, code: str, sender: str | None = None) -> Any:
+    query = alert_queries.AlertQuery(active=True, area=code, sender=sender, limit=500)
+
+    def find(connection: Any) -> Any:
+        for row in alert_queries.list_alerts(connection, query):
+            document = alert_queries.decode_json(row)
+            if evacuation.level_of(document) is not None:
+                return row, document
+        return None
+
+    return await hub.store.read(find)
+
+
+@router.post("/evacuation", status_code=201, summary="Issue, change or lift evacuation information")
+async def post_evacuation(
+    body: EvacuationIn, hub: ServicesDep, caller: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    code = _municipality(body.municipality)
+    for number, district in enumerate(body.districts):
+        if district.polygon is not None:
+            try:
+                parse_polygon(district.polygon)
+            except CapValueError as exc:
+                raise Unprocessable(str(exc), path=f"districts/{number}/polygon") from None
+    current = await _in_force(hub, code, caller.sender)
+    replaces = (current[0].identifier, current[0].sent_text) if current else None
+    previous = current[1] if current else None
+    if body.action == "lift":
+        if current is None:
+            raise Conflict(f"no evacuation information of yours is in force for {code}")
+        level = body.level or evacuation.level_of(previous) or 4  # type: ignore[arg-type]
+        hazard = body.hazard or _hazard_of(previous) or "other"
+    else:
+        if body.level is None or body.hazard is None:
+            raise Unprocessable("issuing needs 'level' (3, 4 or 5) and 'hazard'")
+        level, hazard = body.level, body.hazard
+    order = evacuation.Order(
+        municipality=code,
+        level=level,
+        hazard=hazard,
+        districts=tuple(evacuation.District(d.name, d.polygon) for d in body.districts),
+        hours=body.hours,
+        status=body.status,
+    )
+    alert = evacuation.build(
+        order, caller.sender or "", replaces=replaces, lift=body.action == "lift"
+    )
+    outcome = await hub.publisher.publish(caller, alert)
+    response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
+    return {
+        "id": outcome.alert_id,
+        "identifier": outcome.identifier,
+        "sender": outcome.sender,
+        "sent": outcome.sent,
+        "deliveries": outcome.deliveries,
+        "msgType": alert.msg_type,
+        "level": None if body.action == "lift" else level,
+        "references": alert.references,
+    }
+
+
+def _hazard_of(document: dict[str, Any] | None) -> str | None:
+    for info in (document or {}).get("info", []):
+        for pair in info.get("parameter", []):
+            if pair.get("valueName") == evacuation.HAZARD_CODE:
+                return str(pair.get("value"))
+    return None
+
+
+@router.get("/evacuation", summary="Evacuation information in force for a municipality")
+async def get_evacuation(
+    hub: ServicesDep,
+    code: Annotated[str, Query(description="local-government code, 5 or 6 digits")],
+) -> dict[str, Any]:
+    canonical = _municipality(code)
+    current = await _in_force(hub, canonical)
+    state: dict[str, Any] = {
+        "code": canonical,
+        "name": name_of(canonical),
+        "in_force": False,
+        "level": None,
+        "hazard": None,
+        "districts": [],
+    }
+    if current is None:
+        return state
+    row, document = current
+    info = document["info"][0]
+    state.update(
+        {
+            "in_force": True,
+            "level": evacuation.level_of(document),
+            "label": info.get("event"),
+            "hazard": _hazard_of(document),
+            "districts": [area.get("areaDesc") for area in info.get("area", [])],
+            "alert_id": row.id,
+            "identifier": row.identifier,
+            "sender": row.sender,
+            "since": row.sent_text,
+            "expires": row.expires.isoformat() if row.expires else None,
+        }
+    )
+    return state

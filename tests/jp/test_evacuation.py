@@ -1,0 +1,128 @@
+"""A municipality issues level 4 for two districts, raises it to level 5, then lifts it:
+receivers get the chain with correct references, and the state query follows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from alertcommons.cap import read_alert
+from alertcommons.delivery.dispatcher import DispatchSettings
+from tests.support.hub import Hub
+from tests.support.receivers import Receiver
+
+pytestmark = pytest.mark.anyio
+CHIYODA = "city.chiyoda.tokyo.jp"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+async def _state(hub: Hub) -> dict[str, Any]:
+    response = await hub.client.get("/api/v1/jp/evacuation", params={"code": "131016"})
+    assert response.status_code == 200
+    state: dict[str, Any] = response.json()
+    return state
+
+
+async def test_level_4_then_5_then_lifted(hub: Hub, receiver: Receiver) -> None:
+    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
+    tv = await hub.org("Broadcaster", None, [], kind="receiver")
+    endpoint = {"channel": "webhook", "url": receiver.url("/ok/tv"), "filter": {"areas": ["13"]}}
+    assert (
+        await hub.client.post("/api/v1/endpoints", json=endpoint, headers=tv["headers"])
+    ).status_code == 201
+    assert (await _state(hub))["in_force"] is False
+
+    districts = [
+        {
+            "name": "神田地区",
+            "polygon": "35.690,139.750 35.690,139.760 35.680,139.760 35.680,139.750 35.690,139.750",
+        },
+        {"name": "番町地区"},
+    ]
+    level4 = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={"municipality": "131016", "level": 4, "hazard": "flood", "districts": districts},
+    )
+    assert level4.status_code == 201, level4.text
+    first = level4.json()
+    assert first["msgType"] == "Alert" and first["deliveries"] == 1
+    state = await _state(hub)
+    assert (state["level"], state["label"], state["hazard"]) == (4, "避難指示", "flood")
+    assert state["districts"] == ["東京都千代田区 神田地区", "東京都千代田区 番町地区"]
+
+    level5 = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={"municipality": "131016", "level": 5, "hazard": "flood", "districts": districts},
+    )
+    second = level5.json()
+    assert second["msgType"] == "Update"
+    assert second["references"] == f"{CHIYODA},{first['identifier']},{first['sent']}"
+    assert (await _state(hub))["level"] == 5
+
+    lifted = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={"municipality": "131016", "action": "lift", "districts": districts},
+    )
+    third = lifted.json()
+    assert third["msgType"] == "Cancel"
+    assert third["references"] == f"{CHIYODA},{second['identifier']},{second['sent']}"
+    assert (await _state(hub))["in_force"] is False
+    again = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={"municipality": "131016", "action": "lift"},
+    )
+    assert again.status_code == 409
+
+    for _ in range(200):
+        if len(receiver.for_path("/ok/tv")) >= 3:
+            break
+        await asyncio.sleep(0.05)
+    got = [read_alert(r.body).alert for r in receiver.for_path("/ok/tv")]
+    assert [a.msg_type for a in got] == ["Alert", "Update", "Cancel"]
+    assert got[0].infos[0].headline.startswith("【警戒レベル4】避難指示（洪水）")  # type: ignore[union-attr]
+    assert got[0].infos[1].language == "en-US"
+    assert got[1].infos[0].event == "緊急安全確保" and got[1].infos[0].severity == "Extreme"
+    assert got[2].infos[0].response_types == ["AllClear"]
+    assert got[1].references and first["identifier"] in got[1].references
+    signed = etree.fromstring(receiver.for_path("/ok/tv")[0].body)
+    assert signed.find("{http://www.w3.org/2000/09/xmldsig#}Signature") is not None
+
+
+async def test_refusals(hub: Hub) -> None:
+    city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
+    cases = [
+        ({"municipality": "131041", "level": 4, "hazard": "flood"}, 403),  # 新宿区: not theirs
+        ({"municipality": "13", "level": 4, "hazard": "flood"}, 422),
+        ({"municipality": "131017", "level": 4, "hazard": "flood"}, 422),
+        ({"municipality": "131016", "level": 6, "hazard": "flood"}, 422),
+        ({"municipality": "131016", "level": 4, "hazard": "meteor"}, 422),
+        ({"municipality": "131016"}, 422),
+        (
+            {
+                "municipality": "131016",
+                "level": 4,
+                "hazard": "flood",
+                "districts": [{"name": "x", "polygon": "1,1 2,2"}],
+            },
+            422,
+        ),
+    ]
+    for body, status in cases:
+        response = await hub.client.post(
+            "/api/v1/jp/evacuation", json=body, headers=city["headers"]
+        )
+        assert response.status_code == status, (body, response.text)

@@ -7,13 +7,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from alertcommons.auth.jurisdiction import Jurisdiction
+from alertcommons.auth.principal import Principal
 from alertcommons.cap.values import CapValueError, parse_polygon
-from alertcommons.jp import evacuation
+from alertcommons.jp import evacuation, national_test
 from alertcommons.jp.codes import CodeError, name_of, normalize
-from alertcommons.problems import Conflict, Unprocessable
+from alertcommons.problems import Conflict, NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
+from alertcommons.store import deliveries as delivery_queries
+from alertcommons.store import orgs
 
-from .deps import PrincipalDep, ServicesDep
+from .deliveries import report
+from .deps import AdminDep, PrincipalDep, ServicesDep
 
 router = APIRouter(prefix="/api/v1/jp", tags=["japan"])
 
@@ -146,3 +151,74 @@ async def get_evacuation(
         }
     )
     return state
+
+
+async def _test_principal(hub: Any) -> Principal:
+    """The platform's own national issuer for test transmissions, made on first use."""
+
+    def ensure(connection: Any) -> None:
+        if orgs.get_org(connection, national_test.TEST_ORG_ID) is None:
+            orgs.create_org(
+                connection,
+                name="全国一斉情報伝達試験",
+                kind="issuer",
+                sender=national_test.TEST_SENDER,
+                jurisdiction=["*"],
+                org_id=national_test.TEST_ORG_ID,
+            )
+
+    await hub.store.write(ensure)
+    return Principal(
+        national_test.TEST_ORG_ID,
+        "全国一斉情報伝達試験",
+        "national-test",
+        frozenset({"issuer"}),
+        national_test.TEST_SENDER,
+        Jurisdiction(frozenset({"*"})),
+    )
+
+
+@router.post("/national-tests", status_code=201, summary="Send a nationwide test transmission")
+async def start_national_test(
+    hub: ServicesDep, caller: AdminDep, response: Response
+) -> dict[str, Any]:
+    principal = await _test_principal(hub)
+    outcome = await hub.publisher.publish(principal, national_test.test_message())
+    response.headers["Location"] = f"/api/v1/jp/national-tests/{outcome.alert_id}"
+    return {
+        "id": outcome.alert_id,
+        "identifier": outcome.identifier,
+        "sent": outcome.sent,
+        "receivers": outcome.deliveries,
+    }
+
+
+@router.get("/national-tests/{test_id}", summary="Who got the test, who activated, who not")
+async def national_test_report(test_id: str, hub: ServicesDep, caller: AdminDep) -> dict[str, Any]:
+    alert = await hub.store.read(lambda c: alert_queries.get(c, test_id))
+    if alert is None or alert.organization_id != national_test.TEST_ORG_ID:
+        raise NotFound(f"no nationwide test '{test_id}'")
+    rows = await hub.store.read(lambda c: delivery_queries.report_rows(c, test_id))
+    names = await hub.store.read(lambda c: {row.id: row.name for row in orgs.list_orgs(c)})
+    summary = report(rows)
+    missing = [item for item in summary["items"] if item["state"] in ("pending", "failed")]
+    for item in summary["items"]:
+        item["organization"] = names.get(item["organization_id"])
+    return {
+        "id": test_id,
+        "sent": alert.sent_text,
+        **{
+            key: summary[key] for key in ("total", "pending", "delivered", "acknowledged", "failed")
+        },
+        "not_reached": [
+            {
+                "endpoint_id": i["endpoint_id"],
+                "organization": i["organization"],
+                "label": i["label"],
+                "state": i["state"],
+                "last_error": i["last_error"],
+            }
+            for i in missing
+        ],
+        "items": summary["items"],
+    }

@@ -1,0 +1,87 @@
+"""Nationwide test transmission to 500 municipality receivers, 3 of them down: the report names
+exactly those 3."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from alertcommons.cap import read_alert
+from alertcommons.delivery.dispatcher import DispatchSettings
+from alertcommons.jp.codes import registry
+from tests.support.hub import Hub
+from tests.support.receivers import Receiver
+from tests.support.server import free_port
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_500_receivers_3_down(hub: Hub, receiver: Receiver) -> None:
+    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.2, poll_seconds=0.05)
+    rx = await hub.org("市町村受信機", None, [], kind="receiver")
+    codes = sorted(registry().municipalities)[:500]
+    closed = free_port()
+    down: set[str] = set()
+    for number, code in enumerate(codes):
+        url = (
+            f"http://127.0.0.1:{closed}/down/{code}"
+            if number in (7, 250, 499)
+            else receiver.url(f"/ok/{code}")
+        )
+        body = {
+            "channel": "webhook",
+            "url": url,
+            "label": code,
+            "timeout_seconds": 1,
+            "filter": {"areas": [code], "statuses": ["Actual", "Test"]},
+        }
+        response = await hub.client.post("/api/v1/endpoints", json=body, headers=rx["headers"])
+        assert response.status_code == 201, response.text
+        if "/down/" in url:
+            down.add(response.json()["id"])
+    not_for_tests = {"channel": "webhook", "url": receiver.url("/ok/portal")}
+    await hub.client.post("/api/v1/endpoints", json=not_for_tests, headers=rx["headers"])
+
+    started = await hub.client.post("/api/v1/jp/national-tests", headers=hub.admin)
+    assert started.status_code == 201, started.text
+    test = started.json()
+    assert test["receivers"] == 500
+
+    report: dict[str, object] = {}
+    for _ in range(400):
+        report = (
+            await hub.client.get(f"/api/v1/jp/national-tests/{test['id']}", headers=hub.admin)
+        ).json()
+        if report["delivered"] == 497:
+            break
+        await asyncio.sleep(0.05)
+    assert report["delivered"] == 497, report
+    assert {item["endpoint_id"] for item in report["not_reached"]} == down  # type: ignore[union-attr]
+    assert all(item["last_error"] for item in report["not_reached"])  # type: ignore[union-attr]
+    assert receiver.for_path("/ok/portal") == []  # it takes actual alerts only
+
+    sample = receiver.for_path(f"/ok/{codes[0]}")[0]
+    alert = read_alert(sample.body).alert
+    assert alert.status == "Test"
+    assert alert.infos[0].headline == "これは、Jアラートのテストです。"
+    ack = await hub.client.post(
+        f"/api/v1/deliveries/{sample.headers['x-alert-commons-delivery']}/ack",
+        headers=rx["headers"],
+    )
+    assert ack.status_code == 200
+    final = (
+        await hub.client.get(f"/api/v1/jp/national-tests/{test['id']}", headers=hub.admin)
+    ).json()
+    assert final["acknowledged"] == 1 and final["delivered"] == 496
+
+    receiver_token = await hub.client.post("/api/v1/jp/national-tests", headers=rx["headers"])
+    assert receiver_token.status_code == 403

@@ -11,6 +11,8 @@ from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import roles_for_kind
 from alertcommons.cap import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
+from alertcommons.jp.evacuation import Order
+from alertcommons.jp.evacuation import build as build_evacuation
 from alertcommons.store import audit, orgs
 from alertcommons.store.schema import tokens
 
@@ -82,53 +84,10 @@ def demo_alerts(now: datetime | None = None) -> list[tuple[str, Alert]]:
     moment = (now or datetime.now(UTC)).astimezone(JST).replace(microsecond=0)
     sent = format_datetime(moment)
     later = format_datetime(moment + timedelta(hours=12))
-    evacuation = Alert(
-        identifier=f"demo-chiyoda-{moment:%Y%m%d%H%M%S}-evac",
-        sender="city.chiyoda.tokyo.jp",
-        sent=sent,
-        status="Actual",
-        msg_type="Alert",
-        scope="Public",
-        infos=[
-            Info(
-                language="ja-JP",
-                categories=["Safety"],
-                event="避難指示",
-                response_types=["Evacuate"],
-                urgency="Immediate",
-                severity="Severe",
-                certainty="Likely",
-                effective=sent,
-                expires=later,
-                sender_name="東京都千代田区",
-                headline="【警戒レベル4】避難指示 千代田区全域",
-                description="大雨による浸水のおそれがあるため、区内全域に避難指示を発令しました。",
-                instruction="危険な場所から全員避難してください。",
-                areas=[
-                    Area(area_desc="東京都千代田区", geocodes=[ValuePair("JIS X 0402", "131016")])
-                ],
-            ),
-            Info(
-                language="en-US",
-                categories=["Safety"],
-                event="Evacuation order",
-                response_types=["Evacuate"],
-                urgency="Immediate",
-                severity="Severe",
-                certainty="Likely",
-                effective=sent,
-                expires=later,
-                sender_name="Chiyoda City, Tokyo",
-                headline="[Alert level 4] Evacuation order: all of Chiyoda City",
-                instruction="Everyone must leave dangerous places now.",
-                areas=[
-                    Area(
-                        area_desc="Chiyoda City, Tokyo",
-                        geocodes=[ValuePair("JIS X 0402", "131016")],
-                    )
-                ],
-            ),
-        ],
+    evacuation = build_evacuation(
+        Order(municipality="13101", level=4, hazard="heavy_rain", hours=12),
+        "city.chiyoda.tokyo.jp",
+        now=moment,
     )
     warning = Alert(
         identifier=f"demo-jma-{moment:%Y%m%d%H%M%S}-rain",

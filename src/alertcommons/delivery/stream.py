@@ -48,6 +48,12 @@ class Broadcaster:
     def __init__(self) -> None:
         self._groups: dict[str, _Group] = {}
         self._beats: asyncio.Task[None] | None = None
+        self._loading: set[asyncio.Future[None]] = set()
+
+    def keep(self, task: asyncio.Future[None]) -> None:
+        """Hold a task that loads an alert for the streams until it is done."""
+        self._loading.add(task)
+        task.add_done_callback(self._loading.discard)
 
     def __len__(self) -> int:
         return sum(len(group.members) for group in self._groups.values())
@@ -80,6 +86,8 @@ class Broadcaster:
                 self._offer(subscriber, CLOSE)
         if self._beats is not None:
             self._beats.cancel()
+        for task in list(self._loading):
+            task.cancel()
 
     @staticmethod
     def _offer(subscriber: Subscriber, chunk: bytes) -> bool:

@@ -32,6 +32,16 @@ class Channel(Protocol):
     async def close(self) -> None: ...
 
 
+def masked(config: dict[str, Any], *secrets: str) -> dict[str, Any]:
+    """A channel's settings fit to show back: each named secret replaced by an ellipsis."""
+    return {key: "…" if key in secrets else value for key, value in config.items()}
+
+
+def credentials(config: dict[str, Any]) -> dict[str, str]:
+    """The optional ``username`` and ``password`` of a channel's settings, as strings."""
+    return {key: str(config[key]) for key in ("username", "password") if key in config}
+
+
 def builtin_channels() -> dict[str, Channel]:
     from alertcommons.delivery.channels.email import EmailChannel
     from alertcommons.delivery.channels.mqtt import MQTTChannel

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, ClassVar
 
-from alertcommons.delivery.channels import ChannelConfigError
+from alertcommons.delivery.channels import ChannelConfigError, credentials, masked
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
 
@@ -37,17 +37,12 @@ class EmailChannel:
         if not isinstance(sender, str) or "@" not in sender:
             raise ChannelConfigError("email 'from' is an address")
         checked = {"to": to, "smtp_host": host, "smtp_port": port, "from": sender}
-        for key in ("username", "password"):
-            if key in config:
-                checked[key] = str(config[key])
+        checked.update(credentials(config))
         checked["starttls"] = bool(config.get("starttls", False))
         return checked
 
     def public_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        shown = dict(config)
-        if "password" in shown:
-            shown["password"] = "…"
-        return shown
+        return masked(config, "password")
 
     async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult:
         email = compose(message, config)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from alertcommons.delivery.channels import ChannelConfigError
+from alertcommons.delivery.channels import ChannelConfigError, credentials, masked
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.result import Delivered, DeliveryResult, RetryAfter
 
@@ -44,16 +44,11 @@ class MQTTChannel:
             "topic_prefix": prefix.rstrip("/"),
             "format": body_format,
         }
-        for key in ("username", "password"):
-            if key in config:
-                checked[key] = str(config[key])
+        checked.update(credentials(config))
         return checked
 
     def public_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        shown = dict(config)
-        if "password" in shown:
-            shown["password"] = "…"
-        return shown
+        return masked(config, "password")
 
     async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult:
         try:

@@ -270,3 +270,25 @@ async def test_json_body_errors(hub: Hub) -> None:
     )
     assert wrong.status_code == 422
     assert wrong.json()["errors"][0]["path"] == "alert/identifer"
+
+
+async def test_hidden_alerts_do_not_cut_pages_short(hub: Hub) -> None:
+    org = await hub.org("東京都千代田区", CHIYODA, ["131016"])
+    headers = {**org["headers"], **CAP_XML}
+    public = []
+    for _ in range(2):
+        response = await hub.client.post(
+            "/api/v1/alerts", content=xml(make_alert(CHIYODA, ["131016"])), headers=headers
+        )
+        public.append(response.json()["id"])
+    restricted = replace(make_alert(CHIYODA, ["131016"]), scope="Restricted", restriction="staff")
+    await hub.client.post("/api/v1/alerts", content=xml(restricted), headers=headers)
+
+    first = (await hub.client.get("/api/v1/alerts", params={"limit": 1})).json()
+    assert [item["id"] for item in first["items"]] == [public[1]]
+    second = (
+        await hub.client.get("/api/v1/alerts", params={"limit": 1, "cursor": first["next_cursor"]})
+    ).json()
+    assert [item["id"] for item in second["items"]] == [public[0]]
+    own = (await hub.client.get("/api/v1/alerts", headers=org["headers"])).json()
+    assert len(own["items"]) == 3

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.values import CapValueError, parse_datetime
 from alertcommons.hub.publish import XML_TYPES, parse_body
-from alertcommons.hub.records import alert_record
+from alertcommons.hub.records import alert_records
 from alertcommons.jp.codes import CodeError, normalize
 from alertcommons.problems import NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
@@ -123,26 +123,24 @@ async def list_alerts(
         since=since_at,
         cursor=cursor,
         limit=limit,
+        visible_to=_viewer(caller),
     )
     now = datetime.now(UTC)
 
-    def load(connection: Any) -> list[dict[str, Any]]:
+    def load(connection: Any) -> dict[str, Any]:
         rows = alert_queries.list_alerts(connection, query)
-        return [
-            alert_record(
-                row,
-                areas=alert_queries.area_codes_of(connection, row.id),
-                references=alert_queries.references_of(connection, row.id),
-                referenced_by=alert_queries.referenced_by(connection, row.id),
-                now=now,
-            )
-            for row in rows
-            if _may_see(caller, row)
-        ]
+        return {
+            "items": alert_records(connection, rows, now),
+            "next_cursor": rows[-1].id if len(rows) == limit else None,
+        }
 
-    items = await hub.store.read(load)
-    next_cursor = items[-1]["id"] if len(items) == limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return await hub.store.read(load)
+
+
+def _viewer(caller: Principal | None) -> str | None:
+    if caller is None:
+        return None
+    return "*" if caller.is_admin else caller.organization_id
 
 
 async def _visible_row(hub: Any, caller: Principal | None, alert_id: str) -> Any:
@@ -156,15 +154,7 @@ async def _visible_row(hub: Any, caller: Principal | None, alert_id: str) -> Any
 async def get_alert(alert_id: str, hub: ServicesDep, caller: OptionalPrincipal) -> dict[str, Any]:
     row = await _visible_row(hub, caller, alert_id)
 
-    def load(connection: Any) -> dict[str, Any]:
-        return alert_record(
-            row,
-            areas=alert_queries.area_codes_of(connection, row.id),
-            references=alert_queries.references_of(connection, row.id),
-            referenced_by=alert_queries.referenced_by(connection, row.id),
-        )
-
-    return await hub.store.read(load)
+    return await hub.store.read(lambda c: alert_records(c, [row])[0])
 
 
 @router.get(

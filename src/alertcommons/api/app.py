@@ -21,7 +21,7 @@ from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub import signer
 from alertcommons.hub.publish import Publisher
-from alertcommons.hub.records import alert_record
+from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import PrincipalCache, Services
 from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
@@ -87,24 +87,14 @@ def _stream(store: Store, broadcaster: Broadcaster, alert_id: str) -> None:
             row = alert_queries.get(connection, alert_id)
             if row is None or row.scope != "Public":
                 return None
-            record = alert_record(
-                row,
-                areas=alert_queries.area_codes_of(connection, alert_id),
-                references=alert_queries.references_of(connection, alert_id),
-                referenced_by=[],
-            )
+            record = alert_records(connection, [row])[0]
             return facts_of(from_json(json.loads(row.cap_json))), record
 
         loaded = await store.read(load)
         if loaded is not None:
             broadcaster.publish(alert_id, loaded[0], loaded[1])
 
-    task = asyncio.ensure_future(feed())
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Future[None]] = set()
+    broadcaster.keep(asyncio.ensure_future(feed()))
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -20,9 +20,8 @@ from alertcommons.cap import from_json
 from alertcommons.delivery.filters import FilterError, parse_filter
 from alertcommons.delivery.matching import Matcher, facts_of
 from alertcommons.delivery.stream import CLOSE, Subscriber, sse_event
-from alertcommons.hub.records import alert_record
+from alertcommons.hub.records import alert_records
 from alertcommons.problems import Unprocessable
-from alertcommons.store import alerts as alert_queries
 from alertcommons.store.schema import alerts
 
 from .errors import problem_response
@@ -136,15 +135,9 @@ def _backlog(
         .order_by(alerts.c.id)
         .limit(BACKLOG_LIMIT)
     )
-    out = []
-    for row in connection.execute(query):
-        if not matcher.match(facts_of(from_json(json.loads(row.cap_json)))):
-            continue
-        record = alert_record(
-            row,
-            areas=alert_queries.area_codes_of(connection, row.id),
-            references=alert_queries.references_of(connection, row.id),
-            referenced_by=[],
-        )
-        out.append((row.id, record))
-    return out
+    rows = [
+        row
+        for row in connection.execute(query)
+        if matcher.match(facts_of(from_json(json.loads(row.cap_json))))
+    ]
+    return [(record["id"], record) for record in alert_records(connection, rows)]

@@ -26,8 +26,7 @@ from alertcommons.delivery.channels import Channel
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.policy import next_attempt
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
-from alertcommons.hub.records import alert_record
-from alertcommons.store import alerts as alert_queries
+from alertcommons.hub.records import alert_records
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store.deliveries import Claimed, Outcome
@@ -139,13 +138,10 @@ class Dispatcher:
             task.add_done_callback(self._sends.discard)
 
     def _load(self, connection: Connection, alert_ids: list[str], endpoint_ids: list[str]) -> None:
-        for alert_id, row in delivery_queries.alert_rows(connection, alert_ids).items():
-            record = alert_record(
-                row,
-                areas=alert_queries.area_codes_of(connection, alert_id),
-                references=alert_queries.references_of(connection, alert_id),
-                referenced_by=[],
-            )
+        rows = delivery_queries.alert_rows(connection, alert_ids)
+        records = {r["id"]: r for r in alert_records(connection, list(rows.values()))}
+        for alert_id, row in rows.items():
+            record = records[alert_id]
             self._messages[alert_id] = Message(
                 alert_id=alert_id,
                 delivery_id="",

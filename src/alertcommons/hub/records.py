@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from alertcommons.store import alerts as alert_queries
 
 
@@ -38,3 +40,20 @@ def alert_record(
         "alert": alert_queries.decode_json(row),
         "links": {"self": f"/api/v1/alerts/{row.id}", "cap": f"/api/v1/alerts/{row.id}/cap"},
     }
+
+
+def alert_records(
+    connection: Connection, rows: list[Any], now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Records for stored alert rows, their areas and references loaded in one go."""
+    found = alert_queries.links(connection, [row.id for row in rows])
+    return [
+        alert_record(
+            row,
+            areas=found[row.id].areas,
+            references=found[row.id].references,
+            referenced_by=found[row.id].referenced_by,
+            now=now,
+        )
+        for row in rows
+    ]

@@ -91,19 +91,39 @@ def get(connection: Connection, alert_id: str) -> Any:
     return connection.execute(select(alerts).where(alerts.c.id == alert_id)).first()
 
 
-def area_codes_of(connection: Connection, alert_id: str) -> list[str]:
-    query = select(alert_areas.c.code).where(alert_areas.c.alert_id == alert_id)
-    return sorted(connection.execute(query).scalars())
+@dataclass(frozen=True, slots=True)
+class Links:
+    """An alert's area codes, the alerts it references, and the alerts referencing it."""
+
+    areas: list[str]
+    references: list[str]
+    referenced_by: list[str]
 
 
-def references_of(connection: Connection, alert_id: str) -> list[str]:
-    query = select(alert_references.c.referenced_id).where(alert_references.c.alert_id == alert_id)
-    return list(connection.execute(query).scalars())
-
-
-def referenced_by(connection: Connection, alert_id: str) -> list[str]:
-    query = select(alert_references.c.alert_id).where(alert_references.c.referenced_id == alert_id)
-    return list(connection.execute(query).scalars())
+def links(connection: Connection, alert_ids: list[str]) -> dict[str, Links]:
+    """Links for many alerts in three queries, not three per alert."""
+    found = {alert_id: Links([], [], []) for alert_id in alert_ids}
+    if not alert_ids:
+        return found
+    areas = select(alert_areas.c.alert_id, alert_areas.c.code).where(
+        alert_areas.c.alert_id.in_(alert_ids)
+    )
+    for alert_id, code in connection.execute(areas):
+        found[alert_id].areas.append(code)
+    pairs = select(alert_references.c.alert_id, alert_references.c.referenced_id).where(
+        or_(
+            alert_references.c.alert_id.in_(alert_ids),
+            alert_references.c.referenced_id.in_(alert_ids),
+        )
+    )
+    for alert_id, referenced_id in connection.execute(pairs):
+        if alert_id in found:
+            found[alert_id].references.append(referenced_id)
+        if referenced_id in found:
+            found[referenced_id].referenced_by.append(alert_id)
+    for item in found.values():
+        item.areas.sort()
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +135,8 @@ class AlertQuery:
     since: datetime | None = None
     cursor: str | None = None
     limit: int = 50
+    # Who asks: None sees public alerts only; an organization also sees its own; "*" all.
+    visible_to: str | None = "*"
 
 
 def active_clause(now: datetime) -> Any:
@@ -141,6 +163,12 @@ def list_alerts(connection: Connection, query: AlertQuery) -> list[Any]:
         statement = statement.where(alerts.c.sent >= query.since)
     if query.cursor is not None:
         statement = statement.where(alerts.c.id < query.cursor)
+    if query.visible_to is None:
+        statement = statement.where(alerts.c.scope == "Public")
+    elif query.visible_to != "*":
+        statement = statement.where(
+            or_(alerts.c.scope == "Public", alerts.c.organization_id == query.visible_to)
+        )
     if query.area is not None:
         statement = statement.where(alerts.c.id.in_(ids_for_area(query.area)))
     return list(connection.execute(statement))

@@ -131,7 +131,19 @@ def test_heartbeats_keep_the_connection_alive(hub: HubProcess) -> None:
     client.close()
 
 
-def test_bad_stream_filter_is_422(hub: HubProcess) -> None:
-    response = httpx.get(f"{hub.url}/api/v1/stream", params={"area": "99999"})
+@pytest.mark.parametrize(
+    ("params", "path"),
+    [
+        ({"area": "99999"}, "areas"),
+        ({"area": "東京"}, "areas"),
+        ({"min_severity": "Apocalyptic"}, "min_severity"),
+        ({"status": "Real"}, "statuses"),
+        ({"heartbeat": "soon"}, "heartbeat"),
+        ({"heartbeat": "0"}, "heartbeat"),
+    ],
+)
+def test_bad_stream_filter_is_422(hub: HubProcess, params: dict[str, str], path: str) -> None:
+    response = httpx.get(f"{hub.url}/api/v1/stream", params=params)
     assert response.status_code == 422
-    assert response.json()["path"] == "areas"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["path"] == path

@@ -20,7 +20,7 @@ from alertcommons.delivery.matching import facts_of
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub import signer
-from alertcommons.hub.publish import Publisher
+from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import PrincipalCache, Services
 from alertcommons.jp.codes import registry
@@ -61,7 +61,14 @@ def build_services(settings: Settings) -> Services:
     broadcaster = Broadcaster()
     feed_cache = FeedCache()
     publisher.listeners.append(lambda published: feed_cache.changed())
-    publisher.listeners.append(lambda published: dispatcher.wake())
+
+    def wake_for(published: Published) -> None:
+        # Only an alert with deliveries gives the dispatcher work: waking it for every alert
+        # put an empty claim transaction on the single writer per publish.
+        if published.deliveries:
+            dispatcher.wake()
+
+    publisher.listeners.append(wake_for)
     publisher.listeners.append(lambda published: _stream(store, broadcaster, published.alert_id))
     dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
     return Services(

@@ -40,6 +40,9 @@ class Settings:
     public_url: str | None = None
     admin_token: Secret | None = field(default=None, repr=False)
     delivery_lease_seconds: float = 30.0
+    jma_feed_url: str | None = None  # e.g. https://www.data.jma.go.jp/developer/xml/feed/
+    jma_feeds: str = "regular,extra,eqvol,other"
+    jma_poll_seconds: float = 60.0
 
     @property
     def store_url(self) -> str:

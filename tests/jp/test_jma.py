@@ -7,12 +7,13 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from alertcommons.cap import read_alert, to_xml, validate
-from alertcommons.jp.jma import JMAError, convert
+from alertcommons.jp.jma import JMAError, convert, follow
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +54,53 @@ def _codes(alert, value_name: str) -> set[str]:  # type: ignore[no-untyped-def]
     }
 
 
-def test_tsunami_warning(samples: list[Path]) -> None:
+def test_tsunami_warning_graded_by_level(samples: list[Path]) -> None:
+    # 2011-03-11 14:49: 大津波警報 for Iwate, Miyagi, Fukushima; lesser levels elsewhere.
     alert = _one(samples, "VTSE41")
-    info = alert.infos[0]
-    assert info.categories == ["Geo"] and info.urgency == "Immediate"
-    assert "291" in _codes(alert, "JMA:tsunami")  # 東北地方太平洋沿岸
     assert alert.status == "Actual" and alert.sender == "jma.go.jp"
+    graded = [(i.severity, i.event, i.urgency) for i in alert.infos]
+    assert graded == [
+        ("Extreme", "大津波警報", "Immediate"),
+        ("Severe", "津波警報", "Immediate"),
+        ("Moderate", "津波注意報", "Immediate"),
+        ("Minor", "津波予報（若干の海面変動）", "Expected"),
+    ]
+    major = {(g.value_name, g.value) for g in alert.infos[0].areas[0].geocodes}
+    assert {code for kind, code in major if kind == "JMA:tsunami"} == {"210", "220", "250"}
+    # … and their prefectures (岩手県, 宮城県, 福島県) as local-government codes
+    assert {code for kind, code in major if kind == "JIS X 0402"} == {"030007", "040002", "070009"}
+    assert alert.infos[0].response_types == ["Evacuate"]
+    assert alert.infos[3].response_types == []
+    assert all(i.categories == ["Geo"] for i in alert.infos)
+
+
+def test_weather_warning_graded_by_level(samples: list[Path]) -> None:
+    path = next(p for p in samples if p.name == "15_08_01_130412_VPWW53.xml")
+    alert = convert(path.read_bytes()).alert
+    assert alert is not None
+    assert [i.severity for i in alert.infos] == ["Extreme", "Moderate"]
+    assert alert.infos[0].event == "大雨特別警報"
+    assert "注意報" in alert.infos[1].event and "警報" not in alert.infos[1].event.replace(
+        "注意報", ""
+    )
+
+
+def test_follow_links_reports_of_one_event(samples: list[Path]) -> None:
+    first = convert(_path(samples, "VTSE41").read_bytes())
+    assert first.alert is not None and first.event_base.startswith("jma.tsunami.")
+    again = follow(first.alert, first.event_base, ("jma.tsunami.x.1", "2011-03-11T14:46:00+09:00"))
+    assert again is not None and again.msg_type == "Update"
+    assert again.references == "jma.go.jp,jma.tsunami.x.1,2011-03-11T14:46:00+09:00"
+    assert follow(first.alert, first.event_base, None) is first.alert
+    cancel = replace(first.alert, msg_type="Cancel", references="jma.go.jp,placeholder,x")
+    assert follow(cancel, first.event_base, None) is None  # nothing held to cancel
+    correction = replace(first.alert, msg_type="Update", references="jma.go.jp,placeholder,x")
+    alone = follow(correction, first.event_base, None)
+    assert alone is not None and alone.msg_type == "Alert" and alone.references is None
+
+
+def _path(samples: list[Path], suffix: str) -> Path:
+    return next(p for p in samples if p.name.endswith(f"_{suffix}.xml"))
 
 
 def test_earthquake_early_warning(samples: list[Path]) -> None:

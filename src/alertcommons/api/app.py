@@ -20,6 +20,7 @@ from alertcommons.delivery.matching import facts_of
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub import signer
+from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import PrincipalCache, Services
@@ -71,6 +72,12 @@ def build_services(settings: Settings) -> Services:
     publisher.listeners.append(wake_for)
     publisher.listeners.append(lambda published: _stream(store, broadcaster, published.alert_id))
     dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
+    jma_feed = None
+    if settings.jma_feed_url:
+        names = tuple(n.strip() for n in settings.jma_feeds.split(",") if n.strip())
+        jma_feed = JMAIngest(
+            store, publisher, settings.jma_feed_url, names, settings.jma_poll_seconds
+        )
     return Services(
         settings=settings,
         store=store,
@@ -81,6 +88,7 @@ def build_services(settings: Settings) -> Services:
         broadcaster=broadcaster,
         feeds=feed_cache,
         principals=PrincipalCache(),
+        jma=jma_feed,
     )
 
 
@@ -110,9 +118,13 @@ def create_app(settings: Settings) -> FastAPI:
         services = build_services(settings)
         app.state.services = services
         await services.dispatcher.start()
+        if services.jma is not None:
+            await services.jma.start()
         try:
             yield
         finally:
+            if services.jma is not None:
+                await services.jma.stop()
             services.broadcaster.close()
             await services.dispatcher.stop()
             services.store.close()

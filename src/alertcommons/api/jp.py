@@ -7,9 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from alertcommons.auth.jurisdiction import Jurisdiction
-from alertcommons.auth.principal import Principal
 from alertcommons.cap.values import CapValueError, parse_polygon
+from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import evacuation, national_test
 from alertcommons.jp.codes import CodeError, name_of, normalize
 from alertcommons.problems import Conflict, NotFound, Unprocessable
@@ -153,36 +152,20 @@ async def get_evacuation(
     return state
 
 
-async def _test_principal(hub: Any) -> Principal:
-    """The platform's own national issuer for test transmissions, made on first use."""
-
-    def ensure(connection: Any) -> None:
-        if orgs.get_org(connection, national_test.TEST_ORG_ID) is None:
-            orgs.create_org(
-                connection,
-                name="全国一斉情報伝達試験",
-                kind="issuer",
-                sender=national_test.TEST_SENDER,
-                jurisdiction=["*"],
-                org_id=national_test.TEST_ORG_ID,
-            )
-
-    await hub.store.write(ensure)
-    return Principal(
-        national_test.TEST_ORG_ID,
-        "全国一斉情報伝達試験",
-        "national-test",
-        frozenset({"issuer"}),
-        national_test.TEST_SENDER,
-        Jurisdiction(frozenset({"*"})),
-    )
+@router.get("/jma-feed", summary="JMA feed ingest: polls, published reports, errors")
+async def jma_feed_status(hub: ServicesDep, caller: AdminDep) -> dict[str, Any]:
+    if hub.jma is None:
+        return {"enabled": False}
+    return {"enabled": True, **hub.jma.status()}
 
 
 @router.post("/national-tests", status_code=201, summary="Send a nationwide test transmission")
 async def start_national_test(
     hub: ServicesDep, caller: AdminDep, response: Response
 ) -> dict[str, Any]:
-    principal = await _test_principal(hub)
+    principal = await national_issuer(
+        hub.store, national_test.TEST_ORG_ID, "全国一斉情報伝達試験", national_test.TEST_SENDER
+    )
     outcome = await hub.publisher.publish(principal, national_test.test_message())
     response.headers["Location"] = f"/api/v1/jp/national-tests/{outcome.alert_id}"
     return {

@@ -11,7 +11,7 @@ import click
 
 from alertcommons.cap import read_alert, to_json, to_xml, validate
 from alertcommons.jp.codes import CodeError, normalize, registry, with_check_digit
-from alertcommons.jp.jma import JMA_LIMITS, JMAError, convert
+from alertcommons.jp.jma import JMA_LIMITS, JMAError, convert, follow
 
 
 @click.group("jp")
@@ -94,10 +94,12 @@ def jma_group() -> None:
 def convert_command(files: tuple[Path, ...], as_json: bool) -> None:
     """Convert JMA reports to CAP 1.2; skip, with a reason, those that are not alerts.
 
-    Exit 0 iff no file had an error (a skipped file is not an error)."""
+    Reports of one event given together are linked: a later one references the earlier
+    one's alert exactly. Exit 0 iff no file had an error (a skipped file is not an error)."""
     failed = False
+    earlier: dict[str, tuple[str, str]] = {}
     for path in files:
-        line = _convert_file(path)
+        line = _convert_file(path, earlier)
         failed |= bool(line["errors"])
         if as_json:
             click.echo(json.dumps(line, ensure_ascii=False))
@@ -110,7 +112,7 @@ def convert_command(files: tuple[Path, ...], as_json: bool) -> None:
     sys.exit(1 if failed else 0)
 
 
-def _convert_file(path: Path) -> dict[str, Any]:
+def _convert_file(path: Path, earlier: dict[str, tuple[str, str]]) -> dict[str, Any]:
     line: dict[str, Any] = {
         "file": str(path),
         "type": None,
@@ -129,12 +131,22 @@ def _convert_file(path: Path) -> dict[str, Any]:
         line["errors"].append(str(exc))
         return line
     line["type"] = converted.type
-    if converted.alert is None:
+    alert = converted.alert
+    if alert is None:
         line["skipped"] = converted.skipped
         return line
-    report = validate(read_alert(to_xml(converted.alert)))
+    if converted.event_base in earlier:
+        alert = follow(alert, converted.event_base, earlier[converted.event_base])
+        assert alert is not None  # with an earlier alert there is always something to link
+    elif alert.msg_type != "Alert":
+        line["notes"] = [
+            "the report this one corrects or cancels is not among the files; "
+            "references name the event, which a hub resolves to its latest alert"
+        ]
+    earlier[converted.event_base] = (alert.identifier or "", alert.sent or "")
+    report = validate(read_alert(to_xml(alert)))
     if not report.valid:
         line["errors"] = [f"{p.path}: {p.message}" for p in report.errors]
-    line["cap"] = to_json(converted.alert)
-    line["cap_xml"] = to_xml(converted.alert).decode()
+    line["cap"] = to_json(alert)
+    line["cap_xml"] = to_xml(alert).decode()
     return line

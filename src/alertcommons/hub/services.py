@@ -56,3 +56,4 @@ class Services:
     broadcaster: Broadcaster
     feeds: Any
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    jma: Any = None  # the JMA feed ingest, when a feed URL is set

@@ -8,15 +8,23 @@ a municipality (7-digit city code) also travels as its local-government code
 (``JIS X 0402``), which is what jurisdictions and most receivers' filters use.
 
 Status: 通常 → Actual, 訓練 → Exercise, 試験 → Test. InfoType: 発表 → Alert, 訂正 → Update,
-取消 → Cancel; an update or cancellation references the event's alert identifier
-(``jma.<kind>.<event>``): the hub resolves it to that event's alert.
+取消 → Cancel. Every alert of one event shares the identifier prefix
+``jma.<kind>.<event>.``; ``follow`` links a report to the event's previous alert (a new 発表
+of the same event supersedes it, so it becomes an Update), giving exact ``references``.
+
+Warnings are graded per item: 特別警報 and 大津波警報 are Extreme, 警報 Severe, 注意報 Moderate,
+予報 and lifted (解除) ones Minor. A report with several grades gets one ``info`` per grade,
+most severe first, each with its own areas, so a receiver can tell the 大津波警報 coast from
+the 津波予報 coast of the same report.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 
@@ -25,6 +33,7 @@ from alertcommons.cap.values import format_datetime
 from alertcommons.cap.xmlsafe import ReadLimits, UnsafeXMLError, parse_xml
 from alertcommons.errors import AlertCommonsError
 from alertcommons.jp.codes import CodeError, normalize, with_check_digit
+from alertcommons.jp.tsunami_regions import prefectures_of
 
 SENDER = "jma.go.jp"
 CONTROL = "{http://xml.kishou.go.jp/jmaxml1/}"
@@ -60,14 +69,17 @@ class Kind:
     severity: str
     certainty: str
     response: str | None = None
+    graded: bool = False  # severity per item from the warning kinds' names
 
 
 # Control/Title → how the report reads as CAP. Titles not here are skipped.
 KINDS: dict[str, Kind] = {
-    "気象特別警報・警報・注意報": Kind("weather", None, "Met", "Expected", "Severe", "Likely"),
-    "気象警報・注意報": Kind("weather", None, "Met", "Expected", "Severe", "Likely"),
+    "気象特別警報・警報・注意報": Kind(
+        "weather", None, "Met", "Expected", "Severe", "Likely", graded=True
+    ),
+    "気象警報・注意報": Kind("weather", None, "Met", "Expected", "Severe", "Likely", graded=True),
     "津波警報・注意報・予報a": Kind(
-        "tsunami", None, "Geo", "Immediate", "Extreme", "Likely", "Evacuate"
+        "tsunami", None, "Geo", "Immediate", "Extreme", "Likely", "Evacuate", graded=True
     ),
     "津波情報a": Kind("tsunami-info", "津波情報", "Geo", "Immediate", "Severe", "Observed"),
     "沖合の津波観測に関する情報": Kind(
@@ -108,6 +120,23 @@ class Converted:
     alert: Alert | None = None
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
+    event_base: str = ""  # identifier prefix shared by every alert of the event
+
+
+def follow(alert: Alert, base: str, previous: tuple[str, str] | None) -> Alert | None:
+    """Link ``alert`` to the event's previous alert ``(identifier, sent)``.
+
+    With one, references name it exactly and a new 発表 becomes an Update. Without one, a
+    訂正 stands alone as an Alert and a 取消 has nothing to cancel (``None``)."""
+    if previous is None:
+        if alert.msg_type == "Cancel":
+            return None
+        if alert.msg_type == "Update":
+            return replace(alert, msg_type="Alert", references=None)
+        return alert
+    identifier, sent = previous
+    msg_type = "Update" if alert.msg_type == "Alert" else alert.msg_type
+    return replace(alert, msg_type=msg_type, references=f"{SENDER},{identifier},{sent}")
 
 
 def convert(data: bytes) -> Converted:
@@ -136,23 +165,36 @@ def convert(data: bytes) -> Converted:
     if msg_type != "Alert":
         identifier += f".{_token(info_type)}"
     headline_text = _text(head.find(f"{HEAD}Headline"), "Text") if head is not None else ""
-    areas = _areas(root)
     sent = format_datetime(reported)
-    info = Info(
-        language="ja-JP",
-        categories=[kind.category],
-        event=kind.event or _text(head, "Title") or title,
-        response_types=[kind.response] if kind.response and msg_type == "Alert" else [],
-        urgency=kind.urgency if msg_type != "Cancel" else "Past",
-        severity=kind.severity if msg_type != "Cancel" else "Minor",
-        certainty=kind.certainty,
-        event_codes=[ValuePair("JMA:InfoKind", _text(head, "InfoKind") or title)],
-        effective=sent,
-        sender_name=_text(control, "PublishingOffice") or "気象庁",
-        headline=(_text(head, "Title") or title)[:200],
-        description=headline_text or None,
-        areas=areas,
-    )
+    event = kind.event or _text(head, "Title") or title
+
+    def info(severity: str, event: str, areas: list[Area]) -> Info:
+        cancel = msg_type == "Cancel"
+        minor = severity == "Minor"
+        return Info(
+            language="ja-JP",
+            categories=[kind.category],
+            event=event,
+            response_types=[kind.response] if kind.response and not (cancel or minor) else [],
+            urgency="Past" if cancel else ("Expected" if minor else kind.urgency),
+            severity="Minor" if cancel else severity,
+            certainty=kind.certainty,
+            event_codes=[ValuePair("JMA:InfoKind", _text(head, "InfoKind") or title)],
+            effective=sent,
+            sender_name=_text(control, "PublishingOffice") or "気象庁",
+            headline=(_text(head, "Title") or title)[:200],
+            description=headline_text or None,
+            areas=areas,
+        )
+
+    graded = _graded_items(root) if kind.graded else {}
+    if graded:
+        infos = [
+            info(severity, "・".join(names)[:200], _areas(holders))
+            for severity, (names, holders) in sorted(graded.items(), key=_by_severity)
+        ]
+    else:
+        infos = [info(kind.severity, event, _areas(root.iter(), single=False))]
     alert = Alert(
         identifier=identifier,
         sender=SENDER,
@@ -162,9 +204,9 @@ def convert(data: bytes) -> Converted:
         scope="Public",
         references=f"{SENDER},{base},{sent}" if msg_type != "Alert" else None,
         incidents=event_key if _text(head, "EventID") else None,
-        infos=[info],
+        infos=infos,
     )
-    return Converted(title, alert=alert)
+    return Converted(title, alert=alert, event_base=base + ".")
 
 
 def _kind(title: str) -> Kind | None:
@@ -177,23 +219,112 @@ def _kind(title: str) -> Kind | None:
     return None
 
 
-def _areas(root: etree._Element) -> list[Area]:
-    seen: dict[tuple[str, str], str] = {}
-    for holder in root.iter():
-        if not isinstance(holder.tag, str) or not holder.tag.endswith("}Areas"):
+SEVERITY_ORDER = ("Extreme", "Severe", "Moderate", "Minor")
+
+
+def _grade(name: str, status: str) -> str | None:
+    """The CAP severity of one warning kind as JMA names it, or None if it is not one."""
+    if status == "解除" or "解除" in name or name.endswith("なし"):
+        return "Minor"
+    if "特別警報" in name or "大津波警報" in name:
+        return "Extreme"
+    if "警報" in name:
+        return "Severe"
+    if "注意報" in name:
+        return "Moderate"
+    if "予報" in name:
+        return "Minor"
+    return None
+
+
+def _by_severity(item: tuple[str, Any]) -> int:
+    return SEVERITY_ORDER.index(item[0])
+
+
+def _graded_items(root: etree._Element) -> dict[str, tuple[list[str], list[etree._Element]]]:
+    """Body items grouped by their most severe warning kind: names and area holders."""
+    body = next((c for c in root if isinstance(c.tag, str) and c.tag.endswith("}Body")), None)
+    groups: dict[str, tuple[list[str], list[etree._Element]]] = {}
+    if body is None:
+        return groups
+    for item in body.iter():
+        if not isinstance(item.tag, str) or not item.tag.endswith("}Item"):
             continue
-        value_name = CODE_TYPES.get(holder.get("codeType", ""), f"JMA:{holder.get('codeType')}")
-        for area in holder:
-            if not isinstance(area.tag, str):
-                continue
+        kinds = [k for k in item.iter() if isinstance(k.tag, str) and k.tag.endswith("}Kind")]
+        grades = []
+        for kind in kinds:
+            name = _child_text(kind, "Name")
+            grade = _grade(name, _child_text(kind, "Status"))
+            if grade is not None:
+                grades.append((SEVERITY_ORDER.index(grade), name.split("：")[0]))
+        holders = [
+            c for c in item if isinstance(c.tag, str) and c.tag.endswith(("}Area", "}Areas"))
+        ]
+        if not grades or not holders:
+            continue
+        worst = min(grades)[0]
+        severity = SEVERITY_ORDER[worst]
+        names, places = groups.setdefault(severity, ([], []))
+        for rank, name in sorted(grades):
+            if rank == worst and name not in names:
+                names.append(name)
+        places.extend(holders)
+    return groups
+
+
+def _code_type(holder: etree._Element) -> str:
+    """A holder's code type: its own attribute, else the nearest CodeDefine naming its path."""
+    declared = holder.get("codeType")
+    if declared is None:
+        local = etree.QName(holder).localname
+        for ancestor in holder.iterancestors():
+            for define in ancestor:
+                if not (isinstance(define.tag, str) and define.tag.endswith("}CodeDefine")):
+                    continue
+                for type_ in define:
+                    xpath = type_.get("xpath", "")
+                    if xpath.endswith(f"{local}/Code") or xpath.endswith(f"{local}/Area/Code"):
+                        declared = (type_.text or "").strip()
+                        break
+            if declared is not None:
+                break
+    if declared is None:
+        return "JMA:area"
+    return CODE_TYPES.get(declared, f"JMA:{declared}")
+
+
+def _areas(holders: Iterable[etree._Element], *, single: bool = True) -> list[Area]:
+    """Areas of the given holders; ``single=False`` reads only ``Areas`` lists, skipping a
+    lone ``Area`` such as an epicentre, which is not where the alert applies."""
+    seen: dict[tuple[str, str], str] = {}
+    for holder in holders:
+        if not isinstance(holder.tag, str):
+            continue
+        if holder.tag.endswith("}Areas"):
+            members = [a for a in holder if isinstance(a.tag, str)]
+        elif single and holder.tag.endswith("}Area"):
+            parent = holder.getparent()
+            if parent is None or parent.tag.endswith("}Areas"):
+                continue  # a member of an Areas holder, read with it
+            members = [holder]
+        else:
+            continue
+        value_name = _code_type(holder)
+        for area in members:
             code, name = _child_text(area, "Code"), _child_text(area, "Name")
             if code and code.isascii() and code.isdigit():
-                seen.setdefault((value_name, code), name or code)
+                kind = value_name
+                if kind == "JMA:area":  # undeclared, as in weather warning items
+                    kind = {7: "JMA:city", 6: "JMA:forecast"}.get(len(code), kind)
+                seen.setdefault((kind, code), name or code)
     if not seen:
         return []
     geocodes = []
+    prefectures: set[str] = set()
     for value_name, code in sorted(seen):
         geocodes.append(ValuePair(value_name, code))
+        if value_name == "JMA:tsunami":
+            prefectures.update(prefectures_of(code))
         if value_name == "JMA:city" and len(code) == 7 and code.endswith("00"):
             try:
                 municipality = normalize(code[:5])
@@ -201,6 +332,8 @@ def _areas(root: etree._Element) -> list[Area]:
                 continue
             if len(municipality) == 5:
                 geocodes.append(ValuePair("JIS X 0402", with_check_digit(municipality)))
+    for prefecture in sorted(prefectures):  # so local-government subscribers are reached
+        geocodes.append(ValuePair("JIS X 0402", with_check_digit(prefecture + "000")))
     names = list(dict.fromkeys(seen.values()))
     description = "、".join(names[:20]) + ("ほか" if len(names) > 20 else "")
     return [Area(area_desc=description, geocodes=geocodes)]

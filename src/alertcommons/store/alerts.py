@@ -73,6 +73,18 @@ def find(connection: Connection, sender: str, identifier: str) -> Any:
     return connection.execute(query).first()
 
 
+def latest_of_event(connection: Connection, sender: str, prefix: str) -> tuple[str, str] | None:
+    """(identifier, sent) of the sender's latest alert whose identifier starts with ``prefix``."""
+    query = (
+        select(alerts.c.identifier, alerts.c.sent_text)
+        .where(alerts.c.sender == sender, alerts.c.identifier.startswith(prefix, autoescape=True))
+        .order_by(alerts.c.sent.desc(), alerts.c.received_at.desc())
+        .limit(1)
+    )
+    row = connection.execute(query).first()
+    return (row.identifier, row.sent_text) if row else None
+
+
 def find_many(connection: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """Stored alerts for (sender, identifier) pairs, keyed the same way."""
     senders = sorted({sender for sender, _ in keys})

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import email
-import threading
 import uuid
 from collections.abc import Iterator
 from email.policy import default
 from typing import Any
 
-import paho.mqtt.client as paho
 import pytest
 from aiosmtpd.controller import Controller
-from paho.mqtt.enums import CallbackAPIVersion
 
 from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
+from tests.support.mqtt import Subscriber
 from tests.support.server import free_port
 from tests.support.services import need
 
@@ -83,23 +81,6 @@ async def test_email_with_japanese_subject(hub: Hub, smtp: tuple[int, _Inbox]) -
     assert "避難指示" in plain.get_content()
 
 
-class _Subscriber:
-    def __init__(self, topic: str) -> None:
-        self.messages: list[tuple[bytes, bool]] = []
-        self.ready = threading.Event()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2)
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
-        self.client.on_subscribe = lambda c, u, mid, rc, p: self.ready.set()
-        self.client.on_message = lambda c, u, m: self.messages.append((m.payload, m.retain))
-        self.client.connect("127.0.0.1", 1883)
-        self.client.loop_start()
-        assert self.ready.wait(5)
-
-    def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
 async def _wait(condition: Any, seconds: float = 10) -> None:
     for _ in range(int(seconds / 0.05)):
         if condition():
@@ -112,14 +93,14 @@ async def test_mqtt_topic_per_area_retained_until_cancelled(hub: Hub) -> None:
     need("Mosquitto", "127.0.0.1", 1883)
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     issuer, _ = await _setup(hub, channel="mqtt", host="127.0.0.1", port=1883, topic_prefix=prefix)
-    live = _Subscriber(f"{prefix}/13101")
+    live = Subscriber(f"{prefix}/13101")
     try:
         alert = make_alert(TOKYO, ["131016"])
         await _publish(hub, issuer, alert)
         await _wait(lambda: live.messages)
         assert b"<Signature" in live.messages[0][0]
 
-        late = _Subscriber(f"{prefix}/13101")  # a sign that comes online afterwards
+        late = Subscriber(f"{prefix}/13101")  # a sign that comes online afterwards
         await _wait(lambda: late.messages)
         assert late.messages[0][1] is True  # the retained copy
         late.stop()
@@ -127,7 +108,7 @@ async def test_mqtt_topic_per_area_retained_until_cancelled(hub: Hub) -> None:
         cancel = make_alert(TOKYO, ["131016"], msg_type="Cancel", references=reference_to(alert))
         await _publish(hub, issuer, cancel)
         await _wait(lambda: any(b"Cancel" in payload for payload, _ in live.messages))
-        after = _Subscriber(f"{prefix}/13101")
+        after = Subscriber(f"{prefix}/13101")
         await asyncio.sleep(0.5)
         assert after.messages == []  # nothing retained once cancelled
         after.stop()

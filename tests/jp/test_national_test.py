@@ -4,8 +4,13 @@ exactly those 3."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from alertcommons.cap import read_alert
@@ -13,9 +18,9 @@ from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.jp.codes import registry
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
-from tests.support.server import free_port
+from tests.support.server import HubProcess, free_port
 
-pytestmark = pytest.mark.anyio
+CLI_ADMIN = "admin-token-for-national-test-cli-0123456789"
 
 
 @pytest.fixture
@@ -25,6 +30,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.anyio
 async def test_500_receivers_3_down(hub: Hub, receiver: Receiver) -> None:
     hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.2, poll_seconds=0.05)
     rx = await hub.org("市町村受信機", None, [], kind="receiver")
@@ -85,3 +91,53 @@ async def test_500_receivers_3_down(hub: Hub, receiver: Receiver) -> None:
 
     receiver_token = await hub.client.post("/api/v1/jp/national-tests", headers=rx["headers"])
     assert receiver_token.status_code == 403
+
+
+def test_admin_command_sends_and_reports(tmp_path: Path, receiver: Receiver) -> None:
+    hub = HubProcess(tmp_path / "data", CLI_ADMIN)
+    hub.start()
+    try:
+        rx = hub.org("市町村受信機", "receiver")
+        closed = free_port()
+        for code, url in (
+            ("131016", receiver.url("/ok/chiyoda")),
+            ("011002", receiver.url("/ok/sapporo")),
+            ("271004", f"http://127.0.0.1:{closed}/down"),
+        ):
+            response = httpx.post(
+                f"{hub.url}/api/v1/endpoints",
+                headers={"Authorization": f"Bearer {rx['token']}"},
+                json={
+                    "channel": "webhook",
+                    "url": url,
+                    "label": f"受信機 {code}",
+                    "timeout_seconds": 1,
+                    "filter": {"areas": [code], "statuses": ["Test"]},
+                },
+            )
+            assert response.status_code == 201
+        run = subprocess.run(
+            [sys.executable, "-m", "alertcommons", "jp", "national-test", "--timeout", "4"],
+            env={**os.environ, "ALERTCOMMONS_HUB_URL": hub.url, "ALERTCOMMONS_TOKEN": CLI_ADMIN},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 1, run.stderr  # one receiver was not reached
+        assert "sent to 3 receivers" in run.stdout
+        assert "3 receivers: 2 got it" in run.stdout
+        not_reached = [line for line in run.stdout.splitlines() if "NOT REACHED" in line]
+        assert len(not_reached) == 1 and "受信機 271004" in not_reached[0]
+        assert "latency: median" in run.stdout
+
+        refused = subprocess.run(
+            [sys.executable, "-m", "alertcommons", "jp", "national-test"],
+            env={**os.environ, "ALERTCOMMONS_HUB_URL": hub.url, "ALERTCOMMONS_TOKEN": rx["token"]},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert refused.returncode != 0 and "403" in (refused.stdout + refused.stderr)
+        assert "Traceback" not in refused.stderr
+    finally:
+        hub.stop()

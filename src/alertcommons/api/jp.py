@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from alertcommons.cap.values import CapValueError, parse_polygon
 from alertcommons.hub.system_issuers import national_issuer
-from alertcommons.jp import evacuation, national_test
+from alertcommons.jp import evacuation, national, national_test
 from alertcommons.jp.codes import CodeError, name_of, normalize
-from alertcommons.problems import Conflict, NotFound, Unprocessable
+from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import orgs
@@ -150,6 +150,53 @@ async def get_evacuation(
         }
     )
     return state
+
+
+class NationalWarningIn(BaseModel):
+    kind: Literal[tuple(national.KINDS)] = Field(  # type: ignore[valid-type]
+        description="missile, eew, major_tsunami, air_attack or large_scale_terror"
+    )
+    areas: list[str] = Field(
+        min_length=1, max_length=2000, description="local-government codes: 2, 5 or 6 digits"
+    )
+    status: Literal["Actual", "Exercise", "Test"] = "Actual"
+    description: str | None = Field(default=None, max_length=2000)
+    minutes: int = Field(default=60, gt=0, le=24 * 60)
+
+
+@router.post(
+    "/national-warnings",
+    status_code=201,
+    summary="Send a national warning: top priority, loudspeakers activated",
+)
+async def post_national_warning(
+    body: NationalWarningIn, hub: ServicesDep, caller: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    if not caller.jurisdiction.national:
+        raise Forbidden("national warnings are sent by national issuers (jurisdiction '*') only")
+    for number, code in enumerate(body.areas):
+        try:
+            normalize(code)
+        except CodeError as exc:
+            raise Unprocessable(str(exc), path=f"areas/{number}") from None
+    alert = national.build(
+        caller.sender or "",
+        body.kind,
+        body.areas,
+        status=body.status,
+        description_ja=body.description,
+        minutes=body.minutes,
+    )
+    outcome = await hub.publisher.publish(caller, alert)
+    response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
+    return {
+        "id": outcome.alert_id,
+        "identifier": outcome.identifier,
+        "sender": outcome.sender,
+        "sent": outcome.sent,
+        "deliveries": outcome.deliveries,
+        "activation": True,
+    }
 
 
 @router.get("/jma-feed", summary="JMA feed ingest: polls, published reports, errors")

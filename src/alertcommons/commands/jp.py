@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
 from alertcommons.cap import read_alert, to_json, to_xml, validate
+from alertcommons.commands.remote import call, client, hub_options
 from alertcommons.jp.codes import CodeError, normalize, registry, with_check_digit
 from alertcommons.jp.jma import JMA_LIMITS, JMAError, convert, follow
 
@@ -150,3 +152,57 @@ def _convert_file(path: Path, earlier: dict[str, tuple[str, str]]) -> dict[str, 
     line["cap"] = to_json(alert)
     line["cap_xml"] = to_xml(alert).decode()
     return line
+
+
+@jp_group.command("national-test")
+@hub_options("An admin token [env ALERTCOMMONS_TOKEN].")
+@click.option(
+    "--timeout",
+    "seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="How long to wait for receivers before reporting.",
+)
+@click.option("--report", "test_id", help="Report on an earlier test instead of sending one.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def national_test_command(
+    hub_url: str, token: str, seconds: float, test_id: str | None, as_json: bool
+) -> None:
+    """Send a nationwide test transmission (「これは、Jアラートのテストです。」) and report who
+    got it, who acknowledged (activated) and who did not.
+
+    Exit 0 iff every receiver got it; 1 if some were not reached."""
+    deadline = time.monotonic() + seconds
+    with client(hub_url, token) as http:
+        if test_id is None:
+            started = call(http, "POST", "/api/v1/jp/national-tests", expect=201)
+            test_id = str(started["id"])
+            if not as_json:
+                click.echo(f"test {test_id} sent to {started['receivers']} receivers")
+        while True:
+            report = call(http, "GET", f"/api/v1/jp/national-tests/{test_id}")
+            if report["pending"] == 0 or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(
+            f"{report['total']} receivers: {report['delivered'] + report['acknowledged']} got it"
+            f" ({report['acknowledged']} acknowledged), {report['failed']} failed,"
+            f" {report['pending']} pending"
+        )
+        latencies = sorted(
+            i["latency_ms"] for i in report["items"] if i.get("latency_ms") is not None
+        )
+        if latencies:
+            click.echo(
+                f"latency: median {latencies[len(latencies) // 2]:.0f} ms,"
+                f" slowest {latencies[-1]:.0f} ms"
+            )
+        for item in report["not_reached"]:
+            who = item["organization"] or "?"
+            where = item["label"] or item["endpoint_id"]
+            click.echo(f"  NOT REACHED {who} {where}: {item['state']} {item['last_error'] or ''}")
+    sys.exit(1 if report["not_reached"] else 0)

@@ -8,27 +8,13 @@ import time
 from typing import Any
 
 import click
-import httpx
 
-from alertcommons.errors import AlertCommonsError
+from alertcommons.commands.remote import call, client, hub_options
 
 
 @click.command()
 @click.argument("alert_id")
-@click.option(
-    "--hub",
-    "hub_url",
-    envvar="ALERTCOMMONS_HUB_URL",
-    default="http://127.0.0.1:8080",
-    show_default=True,
-    help="The hub's address [env ALERTCOMMONS_HUB_URL].",
-)
-@click.option(
-    "--token",
-    envvar="ALERTCOMMONS_TOKEN",
-    required=True,
-    help="The issuer's (or an admin) token [env ALERTCOMMONS_TOKEN].",
-)
+@hub_options("The issuer's (or an admin) token [env ALERTCOMMONS_TOKEN].")
 @click.option("--wait/--no-wait", default=True, help="Follow until nothing is pending.")
 @click.option(
     "--timeout",
@@ -45,11 +31,9 @@ def status(
     """Delivery report for one alert, with a live progress bar while deliveries are pending."""
     deadline = time.monotonic() + seconds
     live = sys.stdout.isatty() and wait and not as_json
-    with httpx.Client(
-        base_url=hub_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
-    ) as client:
+    with client(hub_url, token) as http:
         while True:
-            report = _fetch(client, alert_id)
+            report = call(http, "GET", f"/api/v1/alerts/{alert_id}/deliveries")
             if live:
                 click.echo("\r" + _bar(report), nl=False)
             if not wait or report["pending"] == 0 or time.monotonic() >= deadline:
@@ -68,21 +52,6 @@ def status(
         if item["last_error"] and item["state"] in ("pending", "failed"):
             line += f"  ({item['last_error']})"
         click.echo(line)
-
-
-def _fetch(client: httpx.Client, alert_id: str) -> dict[str, Any]:
-    try:
-        response = client.get(f"/api/v1/alerts/{alert_id}/deliveries")
-    except httpx.HTTPError as exc:
-        raise AlertCommonsError(f"cannot reach the hub: {exc}") from None
-    if response.status_code != 200:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        raise AlertCommonsError(f"the hub answered {response.status_code}: {detail}")
-    report: dict[str, Any] = response.json()
-    return report
 
 
 def _bar(report: dict[str, Any], width: int = 30) -> str:

@@ -70,7 +70,11 @@ class DeliveryOutbox:
             if record.references and record.msg_type in ("Update", "Cancel"):
                 earlier = deliveries.recipients_of(connection, list(record.references))
                 targets |= earlier & matcher.filters.keys()
-            rank = priority(record.urgency, record.severity)
+            rank = (
+                record.priority
+                if record.priority is not None
+                else priority(record.urgency, record.severity)
+            )
             for endpoint_id in sorted(targets):
                 rows.append(
                     {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from alertcommons.cap.values import parse_datetime
 from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
 from alertcommons.delivery.matching import facts_of
 from alertcommons.hub.signer import HubKey
+from alertcommons.jp import national
 from alertcommons.problems import (
     BadRequest,
     Conflict,
@@ -139,6 +140,14 @@ class Publisher:
                 errors=[{"path": p.path, "message": p.message} for p in report.errors],
             )
         await self._authorize(principal, alert)
+        activation = national.requests_activation(alert)
+        if activation and not principal.jurisdiction.national:
+            raise await self._refuse(
+                principal,
+                alert,
+                f"only a national issuer may ask for loudspeaker activation"
+                f" ({national.LOUDSPEAKER}={national.ACTIVATE})",
+            )
         try:
             area_codes = self._check_areas(principal, alert)
         except OutsideJurisdiction as exc:
@@ -150,6 +159,8 @@ class Publisher:
             self.key.signing.sign(element), xml_declaration=True, encoding="UTF-8"
         )
         record = _new_record(principal, alert, content_hash, signed, area_codes, references)
+        if activation:
+            record = replace(record, priority=national.NATIONAL_PRIORITY)
         try:
             published = await self.store.write_batched(self, (principal, record))
         except IntegrityError:

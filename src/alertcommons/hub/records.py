@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from alertcommons.jp.national import requests_activation
 from alertcommons.store import alerts as alert_queries
 
 
@@ -18,6 +19,7 @@ def alert_record(
     referenced_by: list[str],
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    document = alert_queries.decode_json(row)
     return {
         "id": row.id,
         "identifier": row.identifier,
@@ -37,7 +39,8 @@ def alert_record(
         "referenced_by": referenced_by,
         "areas": areas,
         "received_at": row.received_at.isoformat(),
-        "alert": alert_queries.decode_json(row),
+        "activation": requests_activation(document),
+        "alert": document,
         "links": {"self": f"/api/v1/alerts/{row.id}", "cap": f"/api/v1/alerts/{row.id}/cap"},
     }
 

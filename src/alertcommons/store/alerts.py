@@ -38,6 +38,7 @@ class NewAlert:
     area_codes: tuple[str, ...]
     references: tuple[str, ...]  # ids of the alerts this one updates or cancels
     facts: object = None  # what delivery matching needs, computed before the write
+    priority: int | None = None  # dispatch rank when not the one urgency/severity give
 
 
 _COLUMNS = [name for name in alerts.c.keys() if name != "superseded_by"]  # noqa: SIM118

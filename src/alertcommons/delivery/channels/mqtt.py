@@ -3,12 +3,15 @@
 Signage and loudspeaker controllers subscribe to their area's topic
 (``{topic_prefix}/{code}``, e.g. ``alerts/13101``) and find the current alert there even
 after a reconnect. A cancellation clears the retained message of each area it covers and is
-itself published, not retained.
+itself published, not retained. A national warning that asks for loudspeaker activation is
+also sent as a small JSON command on ``{topic_prefix}/activate/{code}`` (QoS 1, not retained),
+so a loudspeaker controller can start without parsing CAP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any, ClassVar
 
@@ -69,6 +72,12 @@ class MQTTChannel:
                 infos.append(client.publish(topic, payload, qos=1, retain=False))
             else:
                 infos.append(client.publish(topic, payload, qos=1, retain=True))
+            if message.record.get("activation") and message.msg_type != "Cancel":
+                # Loudspeaker controllers act on this topic without parsing CAP.
+                command = _activation(message, area)
+                infos.append(
+                    client.publish(f"{config['topic_prefix']}/activate/{area}", command, qos=1)
+                )
         for info in infos:
             info.wait_for_publish(timeout=10)
             if not info.is_published():
@@ -94,3 +103,23 @@ class MQTTChannel:
                 client.loop_stop()
                 client.disconnect()
             self._clients.clear()
+
+
+def _activation(message: Message, area: str) -> bytes:
+    infos = message.record.get("alert", {}).get("info", [])
+    first = infos[0] if infos else {}
+    return json.dumps(
+        {
+            "activate": True,
+            "area": area,
+            "alert_id": message.alert_id,
+            "delivery_id": message.delivery_id,
+            "sender": message.sender,
+            "identifier": message.identifier,
+            "status": message.status,
+            "event": first.get("event"),
+            "text": first.get("instruction") or first.get("description"),
+            "language": first.get("language"),
+        },
+        ensure_ascii=False,
+    ).encode()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from alertcommons.auth.principal import Principal
+from alertcommons.cap.model import Alert
 from alertcommons.cap.values import CapValueError, parse_polygon
 from alertcommons.hub.system_issuers import national_issuer
-from alertcommons.jp import evacuation, national, national_test
+from alertcommons.jp import evacuation, national, national_test, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
 from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
@@ -47,17 +50,27 @@ def _municipality(code: str) -> str:
     return canonical
 
 
-async def _in_force(hub: Any, code: str, sender: str | None = None) -> Any:
+async def _all_in_force(
+    hub: Any, code: str, sender: str | None, wanted: Callable[[dict[str, Any]], bool]
+) -> list[tuple[Any, dict[str, Any]]]:
+    """Alerts in force for a municipality (newest first) whose CAP JSON is ``wanted``."""
     query = alert_queries.AlertQuery(active=True, area=code, sender=sender, limit=500)
 
-    def find(connection: Any) -> Any:
+    def find(connection: Any) -> list[tuple[Any, dict[str, Any]]]:
+        found = []
         for row in alert_queries.list_alerts(connection, query):
             document = alert_queries.decode_json(row)
-            if evacuation.level_of(document) is not None:
-                return row, document
-        return None
+            if row.msg_type != "Cancel" and wanted(document):
+                found.append((row, document))
+        return found
 
-    return await hub.store.read(find)
+    rows: list[tuple[Any, dict[str, Any]]] = await hub.store.read(find)
+    return rows
+
+
+async def _in_force(hub: Any, code: str, sender: str | None = None) -> Any:
+    found = await _all_in_force(hub, code, sender, lambda d: evacuation.level_of(d) is not None)
+    return found[0] if found else None
 
 
 @router.post("/evacuation", status_code=201, summary="Issue, change or lift evacuation information")
@@ -131,6 +144,8 @@ async def get_evacuation(
         "hazard": None,
         "districts": [],
     }
+    state["headquarters"] = await _headquarters(hub, canonical)
+    state["shelters"] = await _shelters(hub, canonical)
     if current is None:
         return state
     row, document = current
@@ -251,4 +266,145 @@ async def national_test_report(test_id: str, hub: ServicesDep, caller: AdminDep)
             for i in missing
         ],
         "items": summary["items"],
+    }
+
+
+async def _headquarters(hub: Any, code: str, sender: str | None = None) -> dict[str, Any] | None:
+    found = await _all_in_force(
+        hub, code, sender, lambda d: shelters.headquarters_of(d) is not None
+    )
+    if not found:
+        return None
+    row, document = found[0]
+    kind = shelters.headquarters_of(document)
+    return {
+        "kind": kind,
+        "name": shelters.HQ_KINDS[kind][0] if kind else None,
+        "alert_id": row.id,
+        "identifier": row.identifier,
+        "sent": row.sent_text,
+    }
+
+
+async def _shelter_rows(
+    hub: Any, code: str, sender: str | None = None
+) -> list[tuple[Any, dict[str, Any]]]:
+    return await _all_in_force(hub, code, sender, lambda d: shelters.shelter_of(d) is not None)
+
+
+async def _shelters(hub: Any, code: str) -> list[dict[str, Any]]:
+    listed: dict[str, dict[str, Any]] = {}
+    for row, document in await _shelter_rows(hub, code):
+        facts = shelters.shelter_of(document)
+        if facts is not None and facts["id"] not in listed:  # newest first: keep the latest
+            listed[facts["id"]] = {**facts, "alert_id": row.id, "since": row.sent_text}
+    return sorted(listed.values(), key=lambda f: str(f["id"]))
+
+
+class ShelterIn(BaseModel):
+    municipality: str = Field(description="local-government code, 5 or 6 digits")
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="your stable shelter id")
+    name: str = Field(min_length=1, max_length=100)
+    name_en: str | None = Field(default=None, max_length=100)
+    address: str = Field(min_length=1, max_length=200)
+    lat: float = Field(ge=20, le=46)
+    lon: float = Field(ge=122, le=154)
+    capacity: int | None = Field(default=None, ge=0, le=1_000_000)
+    state: Literal["open", "full", "closed"]
+    hazards: list[Literal[tuple(evacuation.HAZARDS)]] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_length=10
+    )
+    status: Literal["Actual", "Exercise", "Test"] = "Actual"
+
+
+@router.post("/shelters", status_code=201, summary="Open a shelter, mark it full, or close it")
+async def post_shelter(
+    body: ShelterIn, hub: ServicesDep, caller: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    code = _municipality(body.municipality)
+    current = next(
+        (
+            row
+            for row, document in await _shelter_rows(hub, code, caller.sender)
+            if (shelters.shelter_of(document) or {}).get("id") == body.id
+        ),
+        None,
+    )
+    if body.state == "closed" and current is None:
+        raise Conflict(f"shelter '{body.id}' of {code} is not open")
+    shelter = shelters.Shelter(
+        municipality=code,
+        key=body.id,
+        name=body.name,
+        address=body.address,
+        lat=body.lat,
+        lon=body.lon,
+        state=body.state,
+        capacity=body.capacity,
+        hazards=tuple(body.hazards),
+        name_en=body.name_en,
+        status=body.status,
+    )
+    replaces = (current.identifier, current.sent_text) if current is not None else None
+    alert = shelters.build_shelter(shelter, caller.sender or "", replaces=replaces)
+    return await _published(hub, caller, alert, response)
+
+
+@router.get("/shelters", summary="Shelters open (or full) in a municipality")
+async def get_shelters(
+    hub: ServicesDep,
+    code: Annotated[str, Query(description="local-government code, 5 or 6 digits")],
+) -> dict[str, Any]:
+    canonical = _municipality(code)
+    return {
+        "code": canonical,
+        "name": name_of(canonical),
+        "shelters": await _shelters(hub, canonical),
+    }
+
+
+class HeadquartersIn(BaseModel):
+    municipality: str = Field(description="local-government code, 5 or 6 digits")
+    kind: Literal["disaster", "alert"] = Field(
+        default="disaster", description="disaster: 災害対策本部, alert: 災害警戒本部"
+    )
+    state: Literal["established", "dissolved"]
+    status: Literal["Actual", "Exercise", "Test"] = "Actual"
+
+
+@router.post(
+    "/headquarters", status_code=201, summary="Set up or dissolve the disaster headquarters"
+)
+async def post_headquarters(
+    body: HeadquartersIn, hub: ServicesDep, caller: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    code = _municipality(body.municipality)
+    current = await _headquarters(hub, code, caller.sender)
+    if body.state == "dissolved" and current is None:
+        raise Conflict(f"{code} has no headquarters of yours in place")
+    replaces = (current["identifier"], current["sent"]) if current else None
+    alert = shelters.build_headquarters(
+        code,
+        current["kind"] if current and body.state == "dissolved" else body.kind,
+        body.state == "established",
+        caller.sender or "",
+        replaces=replaces,
+        status=body.status,
+    )
+    return await _published(hub, caller, alert, response)
+
+
+async def _published(
+    hub: Any, caller: Principal, alert: Alert, response: Response
+) -> dict[str, Any]:
+    outcome = await hub.publisher.publish(caller, alert)
+    response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
+    return {
+        "id": outcome.alert_id,
+        "identifier": outcome.identifier,
+        "sender": outcome.sender,
+        "sent": outcome.sent,
+        "deliveries": outcome.deliveries,
+        "msgType": alert.msg_type,
+        "references": alert.references,
     }

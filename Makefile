@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean assets
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +11,20 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(BIN)/.installed
+# Front-end assets from the npm registry (package-lock.json pins them), copied into the
+# package so the hub serves them itself: nothing loads from the internet at run time.
+VENDOR := src/alertcommons/web/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/axe-core
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+	    node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE $(VENDOR)/axe-core/
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+run: $(BIN)/.installed assets
 	$(BIN)/alertcommons serve --demo
 
 lint: $(BIN)/.installed
@@ -21,7 +34,7 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-unit: $(BIN)/.installed
+unit: $(BIN)/.installed assets
 	$(BIN)/pytest
 
 test: lint typecheck unit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -10,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
-from alertcommons.cap.values import CapValueError, parse_polygon
+from alertcommons.hub import japan
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import evacuation, national, national_test, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
@@ -50,63 +49,23 @@ def _municipality(code: str) -> str:
     return canonical
 
 
-async def _all_in_force(
-    hub: Any, code: str, sender: str | None, wanted: Callable[[dict[str, Any]], bool]
-) -> list[tuple[Any, dict[str, Any]]]:
-    """Alerts in force for a municipality (newest first) whose CAP JSON is ``wanted``."""
-    query = alert_queries.AlertQuery(active=True, area=code, sender=sender, limit=500)
-
-    def find(connection: Any) -> list[tuple[Any, dict[str, Any]]]:
-        found = []
-        for row in alert_queries.list_alerts(connection, query):
-            document = alert_queries.decode_json(row)
-            if row.msg_type != "Cancel" and wanted(document):
-                found.append((row, document))
-        return found
-
-    rows: list[tuple[Any, dict[str, Any]]] = await hub.store.read(find)
-    return rows
-
-
-async def _in_force(hub: Any, code: str, sender: str | None = None) -> Any:
-    found = await _all_in_force(hub, code, sender, lambda d: evacuation.level_of(d) is not None)
-    return found[0] if found else None
-
-
 @router.post("/evacuation", status_code=201, summary="Issue, change or lift evacuation information")
 async def post_evacuation(
     body: EvacuationIn, hub: ServicesDep, caller: PrincipalDep, response: Response
 ) -> dict[str, Any]:
     code = _municipality(body.municipality)
-    for number, district in enumerate(body.districts):
-        if district.polygon is not None:
-            try:
-                parse_polygon(district.polygon)
-            except CapValueError as exc:
-                raise Unprocessable(str(exc), path=f"districts/{number}/polygon") from None
-    current = await _in_force(hub, code, caller.sender)
-    replaces = (current[0].identifier, current[0].sent_text) if current else None
-    previous = current[1] if current else None
-    if body.action == "lift":
-        if current is None:
-            raise Conflict(f"no evacuation information of yours is in force for {code}")
-        level = body.level or evacuation.level_of(previous) or 4  # type: ignore[arg-type]
-        hazard = body.hazard or _hazard_of(previous) or "other"
-    else:
-        if body.level is None or body.hazard is None:
-            raise Unprocessable("issuing needs 'level' (3, 4 or 5) and 'hazard'")
-        level, hazard = body.level, body.hazard
-    order = evacuation.Order(
-        municipality=code,
-        level=level,
-        hazard=hazard,
-        districts=tuple(evacuation.District(d.name, d.polygon) for d in body.districts),
+    alert = await japan.evacuation_alert(
+        hub.store,
+        caller,
+        code,
+        level=body.level,
+        hazard=body.hazard,
+        districts=[(d.name, d.polygon) for d in body.districts],
+        lift=body.action == "lift",
         hours=body.hours,
         status=body.status,
     )
-    alert = evacuation.build(
-        order, caller.sender or "", replaces=replaces, lift=body.action == "lift"
-    )
+    level = japan.level_in(alert)
     outcome = await hub.publisher.publish(caller, alert)
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
     return {
@@ -116,17 +75,9 @@ async def post_evacuation(
         "sent": outcome.sent,
         "deliveries": outcome.deliveries,
         "msgType": alert.msg_type,
-        "level": None if body.action == "lift" else level,
+        "level": level,
         "references": alert.references,
     }
-
-
-def _hazard_of(document: dict[str, Any] | None) -> str | None:
-    for info in (document or {}).get("info", []):
-        for pair in info.get("parameter", []):
-            if pair.get("valueName") == evacuation.HAZARD_CODE:
-                return str(pair.get("value"))
-    return None
 
 
 @router.get("/evacuation", summary="Evacuation information in force for a municipality")
@@ -135,7 +86,7 @@ async def get_evacuation(
     code: Annotated[str, Query(description="local-government code, 5 or 6 digits")],
 ) -> dict[str, Any]:
     canonical = _municipality(code)
-    current = await _in_force(hub, canonical)
+    current = await japan.evacuation_in_force(hub.store, canonical)
     state: dict[str, Any] = {
         "code": canonical,
         "name": name_of(canonical),
@@ -155,7 +106,7 @@ async def get_evacuation(
             "in_force": True,
             "level": evacuation.level_of(document),
             "label": info.get("event"),
-            "hazard": _hazard_of(document),
+            "hazard": japan.hazard_of(document),
             "districts": [area.get("areaDesc") for area in info.get("area", [])],
             "alert_id": row.id,
             "identifier": row.identifier,
@@ -270,8 +221,8 @@ async def national_test_report(test_id: str, hub: ServicesDep, caller: AdminDep)
 
 
 async def _headquarters(hub: Any, code: str, sender: str | None = None) -> dict[str, Any] | None:
-    found = await _all_in_force(
-        hub, code, sender, lambda d: shelters.headquarters_of(d) is not None
+    found = await japan.all_in_force(
+        hub.store, code, sender, lambda d: shelters.headquarters_of(d) is not None
     )
     if not found:
         return None
@@ -289,7 +240,9 @@ async def _headquarters(hub: Any, code: str, sender: str | None = None) -> dict[
 async def _shelter_rows(
     hub: Any, code: str, sender: str | None = None
 ) -> list[tuple[Any, dict[str, Any]]]:
-    return await _all_in_force(hub, code, sender, lambda d: shelters.shelter_of(d) is not None)
+    return await japan.all_in_force(
+        hub.store, code, sender, lambda d: shelters.shelter_of(d) is not None
+    )
 
 
 async def _shelters(hub: Any, code: str) -> list[dict[str, Any]]:

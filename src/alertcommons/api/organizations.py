@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, Literal
 
@@ -14,7 +15,8 @@ from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal, roles_for_kind
 from alertcommons.jp.codes import CodeError
 from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
-from alertcommons.store import audit, orgs
+from alertcommons.store import audit, orgs, users
+from alertcommons.web.passwords import WeakPassword, check_strength, hash_password
 
 from .deps import AdminDep, PrincipalDep, ServicesDep
 
@@ -37,6 +39,9 @@ class OrganizationPatch(BaseModel):
     sender: str | None = Field(default=None, max_length=200)
     jurisdiction: list[str] | None = Field(default=None, max_length=2000)
     active: bool | None = None
+    two_person_approval: bool | None = Field(
+        default=None, description="console drafts need a second person's approval"
+    )
 
 
 class TokenIn(BaseModel):
@@ -118,7 +123,9 @@ async def get_organization(org_id: str, hub: ServicesDep, caller: PrincipalDep) 
     return orgs.org_to_dict(await _org(hub, org_id))
 
 
-@router.patch("/{org_id}", summary="Change name, sender, jurisdiction or active")
+@router.patch(
+    "/{org_id}", summary="Change name, sender, jurisdiction, active or two-person approval"
+)
 async def update_organization(
     org_id: str, body: OrganizationPatch, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
@@ -129,7 +136,9 @@ async def update_organization(
     if "sender" in changes:
         changes["sender"] = _checked_sender(changes["sender"])
     if not changes:
-        raise Unprocessable("nothing to change: give name, sender, jurisdiction or active")
+        raise Unprocessable(
+            "nothing to change: give name, sender, jurisdiction, active or two_person_approval"
+        )
 
     def apply(connection: Connection) -> dict[str, Any]:
         orgs.update_org(connection, org_id, changes)
@@ -199,6 +208,72 @@ async def revoke_token(
     await hub.store.write(revoke)
     hub.principals.clear()
     return Response(status_code=204)
+
+
+class UserIn(BaseModel):
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1024)
+    roles: list[Literal["drafter", "approver", "admin"]] = Field(min_length=1, max_length=3)
+
+
+@router.post("/{org_id}/users", status_code=201, summary="Create a console account")
+async def create_user(
+    org_id: str, body: UserIn, hub: ServicesDep, caller: AdminDep
+) -> dict[str, Any]:
+    row = await _org(hub, org_id)
+    if "admin" in body.roles and row.kind != "operator":
+        raise Unprocessable("only an operator organization's accounts can be admins", path="roles")
+    if row.kind == "receiver" and ("drafter" in body.roles or "approver" in body.roles):
+        raise Unprocessable("a receiver organization does not draft or approve alerts")
+    try:
+        check_strength(body.password)
+    except WeakPassword as exc:
+        raise Unprocessable(str(exc), path="password") from None
+    password_hash = await asyncio.to_thread(hash_password, body.password)
+
+    def create(connection: Connection) -> dict[str, Any]:
+        user_id = users.create_user(
+            connection,
+            organization_id=org_id,
+            username=body.username,
+            display_name=body.display_name,
+            password_hash=password_hash,
+            roles=list(dict.fromkeys(body.roles)),
+        )
+        audit.append(
+            connection,
+            actor=caller.actor,
+            action="user.create",
+            subject=user_id,
+            detail={"organization_id": org_id, "username": body.username, "roles": body.roles},
+        )
+        return {"id": user_id, "username": body.username, "organization_id": org_id}
+
+    try:
+        return await hub.store.write(create)
+    except IntegrityError:
+        raise Conflict(f"the username '{body.username}' is taken") from None
+
+
+@router.get("/{org_id}/users", summary="The organization's console accounts")
+async def list_users(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    _own_or_admin(caller, org_id)
+    await _org(hub, org_id)
+    rows = await hub.store.read(lambda c: users.users_of(c, org_id))
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "username": r.username,
+                "display_name": r.display_name,
+                "roles": r.roles.split(","),
+                "active": bool(r.active),
+                "locked": r.locked_until is not None,
+            }
+            for r in rows
+        ]
+    }
 
 
 @me_router.get("", summary="Who the presented token belongs to")

@@ -28,6 +28,7 @@ def org_to_dict(row: Any) -> dict[str, Any]:
         "sender": row.sender,
         "jurisdiction": json.loads(row.jurisdiction),
         "active": bool(row.active),
+        "two_person_approval": bool(row.two_person_approval),
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }

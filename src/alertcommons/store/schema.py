@@ -36,6 +36,8 @@ organizations = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Console drafts need a second person's approval before they are published.
+    Column("two_person_approval", Boolean, nullable=False, default=False),
 )
 
 tokens = Table(
@@ -162,3 +164,47 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), ForeignKey("organizations.id"), nullable=False),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),  # scrypt, see web/passwords.py
+    Column("roles", Text, nullable=False),  # comma-separated: drafter, approver, admin
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the cookie
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), ForeignKey("organizations.id"), nullable=False),
+    Column("created_by", String(32), ForeignKey("users.id"), nullable=False),
+    Column("template", String(32), nullable=False),
+    Column("form", Text, nullable=False),  # JSON: the compose form, rebuilt when approved
+    Column("summary", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | published | rejected
+    Column("decided_by", String(32), ForeignKey("users.id"), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("alert_id", String(32), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_drafts_org_state", drafts.c.organization_id, drafts.c.state)

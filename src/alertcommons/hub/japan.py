@@ -1,0 +1,103 @@
+"""Japan's messages as the hub issues them: what is in force for a municipality, and the
+evacuation information an issuer asks for, built with the right Update/Cancel links.
+
+Shared by the HTTP API and the console, so both say the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from alertcommons.auth.principal import Principal
+from alertcommons.cap.model import Alert
+from alertcommons.cap.values import CapValueError, parse_polygon
+from alertcommons.jp import evacuation
+from alertcommons.problems import Conflict, Unprocessable
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store.engine import Store
+
+InForce = list[tuple[Any, dict[str, Any]]]
+
+
+async def all_in_force(
+    store: Store, code: str, sender: str | None, wanted: Callable[[dict[str, Any]], bool]
+) -> InForce:
+    """Alerts in force for a municipality (newest first) whose CAP JSON is ``wanted``."""
+    query = alert_queries.AlertQuery(active=True, area=code, sender=sender, limit=500)
+
+    def find(connection: Any) -> InForce:
+        found = []
+        for row in alert_queries.list_alerts(connection, query):
+            document = alert_queries.decode_json(row)
+            if row.msg_type != "Cancel" and wanted(document):
+                found.append((row, document))
+        return found
+
+    return await store.read(find)
+
+
+async def evacuation_in_force(
+    store: Store, code: str, sender: str | None = None
+) -> tuple[Any, dict[str, Any]] | None:
+    found = await all_in_force(store, code, sender, lambda d: evacuation.level_of(d) is not None)
+    return found[0] if found else None
+
+
+def hazard_of(document: dict[str, Any] | None) -> str | None:
+    for info in (document or {}).get("info", []):
+        for pair in info.get("parameter", []):
+            if pair.get("valueName") == evacuation.HAZARD_CODE:
+                return str(pair.get("value"))
+    return None
+
+
+def level_in(alert: Alert) -> int | None:
+    """The level an evacuation message sets (None for a lifting)."""
+    if alert.msg_type == "Cancel":
+        return None
+    for pair in alert.infos[0].event_codes if alert.infos else []:
+        if pair.value_name == evacuation.LEVEL_CODE and (pair.value or "").isdigit():
+            return int(pair.value or 0)
+    return None
+
+
+async def evacuation_alert(
+    store: Store,
+    issuer: Principal,
+    code: str,
+    *,
+    level: int | None,
+    hazard: str | None,
+    districts: list[tuple[str, str | None]],
+    lift: bool = False,
+    hours: float = 24.0,
+    status: str = "Actual",
+) -> Alert:
+    """The CAP message for issuing, changing or lifting evacuation information in ``code``:
+    an Alert, an Update of the message in force, or its Cancel."""
+    for number, (_, polygon) in enumerate(districts):
+        if polygon is not None:
+            try:
+                parse_polygon(polygon)
+            except CapValueError as exc:
+                raise Unprocessable(str(exc), path=f"districts/{number}/polygon") from None
+    current = await evacuation_in_force(store, code, issuer.sender)
+    replaces = (current[0].identifier, current[0].sent_text) if current else None
+    previous = current[1] if current else None
+    if lift:
+        if current is None:
+            raise Conflict(f"no evacuation information of yours is in force for {code}")
+        level = level or evacuation.level_of(previous or {}) or 4
+        hazard = hazard or hazard_of(previous) or "other"
+    elif level is None or hazard is None:
+        raise Unprocessable("issuing needs 'level' (3, 4 or 5) and 'hazard'")
+    order = evacuation.Order(
+        municipality=code,
+        level=level,
+        hazard=hazard,
+        districts=tuple(evacuation.District(name, polygon) for name, polygon in districts),
+        hours=hours,
+        status=status,
+    )
+    return evacuation.build(order, issuer.sender or "", replaces=replaces, lift=lift)

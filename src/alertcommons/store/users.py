@@ -1,0 +1,173 @@
+"""Console users, their sessions, and drafts awaiting a second person's approval."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from alertcommons.auth.tokens import hash_token
+from alertcommons.store.ids import new_id
+from alertcommons.store.schema import drafts, organizations, sessions, users
+
+ROLES = ("drafter", "approver", "admin")
+
+
+def create_user(
+    connection: Connection,
+    *,
+    organization_id: str,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    roles: list[str],
+) -> str:
+    user_id = new_id()
+    connection.execute(
+        insert(users).values(
+            id=user_id,
+            organization_id=organization_id,
+            username=username,
+            display_name=display_name,
+            password_hash=password_hash,
+            roles=",".join(roles),
+            active=True,
+            failed_logins=0,
+            created_at=datetime.now(UTC),
+        )
+    )
+    return user_id
+
+
+def by_username(connection: Connection, username: str) -> Any:
+    return connection.execute(select(users).where(users.c.username == username)).first()
+
+
+def get_user(connection: Connection, user_id: str) -> Any:
+    return connection.execute(select(users).where(users.c.id == user_id)).first()
+
+
+def users_of(connection: Connection, organization_id: str) -> list[Any]:
+    query = select(users).where(users.c.organization_id == organization_id).order_by(users.c.id)
+    return list(connection.execute(query))
+
+
+def record_failure(connection: Connection, user_id: str, locked_until: datetime | None) -> None:
+    connection.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(failed_logins=users.c.failed_logins + 1, locked_until=locked_until)
+    )
+
+
+def record_success(connection: Connection, user_id: str) -> None:
+    connection.execute(
+        update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=None)
+    )
+
+
+def create_session(
+    connection: Connection, user_id: str, secret: str, csrf_token: str, expires_at: datetime
+) -> str:
+    session_id = new_id()
+    connection.execute(
+        insert(sessions).values(
+            id=session_id,
+            token_hash=hash_token(secret),
+            user_id=user_id,
+            csrf_token=csrf_token,
+            created_at=datetime.now(UTC),
+            expires_at=expires_at,
+        )
+    )
+    return session_id
+
+
+def session_user(connection: Connection, secret: str, now: datetime) -> Any:
+    """The live session for a cookie value, with its user and organization, or None."""
+    query = (
+        select(
+            sessions.c.id.label("session_id"),
+            sessions.c.csrf_token,
+            users.c.id.label("user_id"),
+            users.c.username,
+            users.c.display_name,
+            users.c.roles,
+            organizations.c.id.label("organization_id"),
+            organizations.c.name.label("organization_name"),
+            organizations.c.kind,
+            organizations.c.sender,
+            organizations.c.jurisdiction,
+            organizations.c.two_person_approval,
+        )
+        .join(users, users.c.id == sessions.c.user_id)
+        .join(organizations, organizations.c.id == users.c.organization_id)
+        .where(
+            sessions.c.token_hash == hash_token(secret),
+            sessions.c.expires_at > now,
+            users.c.active.is_(True),
+            organizations.c.active.is_(True),
+        )
+    )
+    return connection.execute(query).first()
+
+
+def end_session(connection: Connection, session_id: str) -> None:
+    connection.execute(delete(sessions).where(sessions.c.id == session_id))
+
+
+def end_sessions_of(connection: Connection, user_id: str) -> None:
+    connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+
+def create_draft(
+    connection: Connection,
+    *,
+    organization_id: str,
+    created_by: str,
+    template: str,
+    form: dict[str, Any],
+    summary: str,
+) -> str:
+    draft_id = new_id()
+    connection.execute(
+        insert(drafts).values(
+            id=draft_id,
+            organization_id=organization_id,
+            created_by=created_by,
+            template=template,
+            form=json.dumps(form, ensure_ascii=False),
+            summary=summary,
+            state="pending",
+            created_at=datetime.now(UTC),
+        )
+    )
+    return draft_id
+
+
+def get_draft(connection: Connection, draft_id: str) -> Any:
+    return connection.execute(select(drafts).where(drafts.c.id == draft_id)).first()
+
+
+def pending_drafts(connection: Connection, organization_id: str) -> list[Any]:
+    query = (
+        select(drafts, users.c.display_name.label("author"))
+        .join(users, users.c.id == drafts.c.created_by)
+        .where(drafts.c.organization_id == organization_id, drafts.c.state == "pending")
+        .order_by(drafts.c.created_at.desc())
+    )
+    return list(connection.execute(query))
+
+
+def decide_draft(
+    connection: Connection, draft_id: str, user_id: str, state: str, alert_id: str | None
+) -> bool:
+    """Mark a pending draft decided; False if someone else decided it first."""
+    result = connection.execute(
+        update(drafts)
+        .where(drafts.c.id == draft_id, drafts.c.state == "pending")
+        .values(state=state, decided_by=user_id, decided_at=datetime.now(UTC), alert_id=alert_id)
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,1 @@
+"""The browser interface: the operator console (/console) and the public pages (/)."""

@@ -43,6 +43,8 @@ class Settings:
     jma_feed_url: str | None = None  # e.g. https://www.data.jma.go.jp/developer/xml/feed/
     jma_feeds: str = "regular,extra,eqvol,other"
     jma_poll_seconds: float = 60.0
+    map_tiles_url: str | None = None  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    map_tiles_attribution: str = ""
 
     @property
     def store_url(self) -> str:

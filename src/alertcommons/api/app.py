@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
 
 from alertcommons import __version__
 from alertcommons.cap import from_json
@@ -28,6 +29,8 @@ from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.engine import Store
+from alertcommons.web import console, public
+from alertcommons.web.render import STATIC
 
 from . import alerts, deliveries, endpoints, errors, feeds, jp, keys, organizations, stream
 from .bodylimit import BodyLimit
@@ -148,6 +151,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(feeds.router)
     app.include_router(jp.router)
+    app.include_router(public.router)
+    console.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")
     async def health() -> dict[str, Any]:

@@ -214,7 +214,9 @@ class UserIn(BaseModel):
     username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")
     display_name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1024)
-    roles: list[Literal["drafter", "approver", "admin"]] = Field(min_length=1, max_length=3)
+    roles: list[Literal["drafter", "approver", "admin", "viewer"]] = Field(
+        min_length=1, max_length=4
+    )
 
 
 @router.post("/{org_id}/users", status_code=201, summary="Create a console account")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ from alertcommons.hub import bootstrap, demo
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
 from alertcommons.store.engine import Store
+from alertcommons.web.passwords import hash_password
 
 _data_dir = click.option(
     "--data-dir",
@@ -86,6 +88,10 @@ def _load_demo(settings: Settings) -> None:
         services = build_services(settings)
         try:
             secrets = await services.store.write(demo.ensure_orgs)
+            passwords = {name: token_urlsafe(12) for name in demo.DEMO_USERS}
+            hashes = {name: hash_password(password) for name, password in passwords.items()}
+            await services.store.write(lambda c: demo.ensure_users(c, hashes))
+            secrets.update({f"user:{name}": password for name, password in passwords.items()})
             if not await services.store.read(demo.has_alerts):
                 for org_id, alert in demo.demo_alerts():
                     row = await services.store.read(lambda c, o=org_id: orgs.get_org(c, o))  # type: ignore[misc]
@@ -106,6 +112,11 @@ def _load_demo(settings: Settings) -> None:
     click.echo("  demo organizations and their tokens (new at every start):")
     for org in demo.DEMO_ORGS:
         click.echo(f"    {org.name:<20} {org.kind:<8} {secrets[org.id]}")
+    click.echo("  console accounts (/console; passwords new at every start):")
+    for name, (_, display_name, roles) in demo.DEMO_USERS.items():
+        click.echo(
+            f"    {name:<16} {secrets['user:' + name]:<18} {display_name} ({', '.join(roles)})"
+        )
 
 
 @click.command()

@@ -13,8 +13,9 @@ from alertcommons.cap import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
 from alertcommons.jp.evacuation import Order
 from alertcommons.jp.evacuation import build as build_evacuation
-from alertcommons.store import audit, orgs
+from alertcommons.store import audit, orgs, users
 from alertcommons.store.schema import tokens
+from alertcommons.store.schema import users as users_table
 
 JST = timezone(timedelta(hours=9))
 
@@ -113,3 +114,34 @@ def demo_alerts(now: datetime | None = None) -> list[tuple[str, Alert]]:
         ],
     )
     return [("demo-chiyoda", evacuation), ("demo-jma", warning)]
+
+
+# Console accounts of the demo: username → (organization, display name, roles).
+DEMO_USERS = {
+    "admin": ("operator", "運用管理者", ("admin",)),
+    "chiyoda": ("demo-chiyoda", "千代田区 防災担当", ("drafter", "approver")),
+    "chiyoda-drafter": ("demo-chiyoda", "千代田区 作成担当", ("drafter",)),
+    "tokyo": ("demo-tokyo", "東京都 防災担当", ("drafter", "approver")),
+    "broadcaster": ("demo-broadcaster", "Demo Broadcaster", ("viewer",)),
+}
+
+
+def ensure_users(connection: Connection, password_hashes: dict[str, str]) -> None:
+    """Create the demo console accounts, or reset their passwords (new at every start)."""
+    for username, (org_id, display_name, roles) in DEMO_USERS.items():
+        row = users.by_username(connection, username)
+        if row is None:
+            users.create_user(
+                connection,
+                organization_id=org_id,
+                username=username,
+                display_name=display_name,
+                password_hash=password_hashes[username],
+                roles=list(roles),
+            )
+        else:
+            connection.execute(
+                update(users_table)
+                .where(users_table.c.id == row.id)
+                .values(password_hash=password_hashes[username], failed_logins=0, locked_until=None)
+            )

@@ -120,7 +120,8 @@ def build(
         text_en = f"{place} has lifted the {level.en.lower()} for {where_en}."
         instruction_ja, instruction_en, responses = None, None, ["AllClear"]
     else:
-        headline_ja = f"【警戒レベル{order.level}】{level.ja}（{hazard_ja}） {place} {where_ja}"
+        where_head = f"{place} {where_ja}" if order.districts else where_ja
+        headline_ja = f"【警戒レベル{order.level}】{level.ja}（{hazard_ja}） {where_head}"
         headline_en = f"[Alert level {order.level}] {level.en} ({hazard_en}): {where_en}"
         text_ja = f"{place}は、{hazard_ja}の危険があるため、{where_ja}に{level.ja}を発令しました。"
         text_en = (

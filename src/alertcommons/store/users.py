@@ -12,7 +12,7 @@ from alertcommons.auth.tokens import hash_token
 from alertcommons.store.ids import new_id
 from alertcommons.store.schema import drafts, organizations, sessions, users
 
-ROLES = ("drafter", "approver", "admin")
+ROLES = ("drafter", "approver", "admin", "viewer")
 
 
 def create_user(
@@ -171,3 +171,18 @@ def decide_draft(
         .values(state=state, decided_by=user_id, decided_at=datetime.now(UTC), alert_id=alert_id)
     )
     return bool(result.rowcount)
+
+
+def reopen_draft(connection: Connection, draft_id: str) -> None:
+    """Back to pending: publishing the approved draft failed."""
+    connection.execute(
+        update(drafts).where(drafts.c.id == draft_id).values(state="pending", decided_by=None)
+    )
+
+
+def finish_draft(connection: Connection, draft_id: str, user_id: str, alert_id: str) -> None:
+    connection.execute(
+        update(drafts)
+        .where(drafts.c.id == draft_id)
+        .values(state="published", decided_by=user_id, alert_id=alert_id)
+    )

@@ -1,0 +1,624 @@
+"""The operator console (/console): sign in, compose from templates, preview, publish or ask
+for approval, watch deliveries land, cancel; for admins, organizations, receiver health and
+nationwide tests.
+
+Plain HTML forms that work with the keyboard alone and without scripts; scripts only add the
+map and the live delivery board. Every form that changes something carries the session's
+CSRF token; every change lands in the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from alertcommons.api.deliveries import report
+from alertcommons.hub.services import Services
+from alertcommons.hub.system_issuers import national_issuer
+from alertcommons.jp import evacuation, national_test
+from alertcommons.jp.codes import CodeError, normalize, registry
+from alertcommons.problems import ProblemError
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store import audit, orgs, users
+from alertcommons.store import deliveries as delivery_queries
+from alertcommons.store import endpoints as endpoint_queries
+
+from . import compose
+from .render import page, security_headers
+from .sessions import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_HOURS,
+    ConsoleUser,
+    csrf_ok,
+    current_user,
+    sign_in,
+    sign_out,
+)
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def install(app: FastAPI) -> None:
+    async def to_login(request: Request, exc: Exception) -> Response:
+        if request.method == "GET":
+            target = "/console/login?" + urlencode({"next": request.url.path})
+            return RedirectResponse(target, status_code=303)
+        return _error(request, 401, "サインインしてください。 Please sign in.")
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        return _error(request, exc.status, exc.message)
+
+    app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(Refused, refused)
+    app.include_router(router)
+
+
+def _hub(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def _error(request: Request, status: int, message: str) -> HTMLResponse:
+    return page(
+        request,
+        _hub(request).settings,
+        "console_error.html",
+        {"lang": "ja", "message": message, "status": status, "user": None},
+        status=status,
+    )
+
+
+async def _signed_in(request: Request) -> ConsoleUser:
+    user = await current_user(_hub(request).store, request)
+    if user is None:
+        raise LoginRequired
+    return user
+
+
+async def _form(request: Request, user: ConsoleUser | None) -> dict[str, str]:
+    """The posted form, after checking its CSRF token against the session's."""
+    raw = await request.form()
+    form = {key: str(value) for key, value in raw.items() if isinstance(value, str)}
+    if user is None or not csrf_ok(user.csrf_token, form.get("csrf_token")):
+        raise Refused(
+            403, "フォームの有効期限が切れました。もう一度お試しください。 (CSRF check failed)"
+        )
+    return form
+
+
+def _issuer(user: ConsoleUser) -> None:
+    if not user.is_issuer:
+        raise Refused(403, "この画面は発信機関の担当者用です。 Issuers only.")
+
+
+def _admin(user: ConsoleUser) -> None:
+    if not user.is_admin:
+        raise Refused(403, "この画面は運用管理者用です。 Administrators only.")
+
+
+def _render(
+    request: Request, view: str, user: ConsoleUser | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    return page(
+        request,
+        _hub(request).settings,
+        view,
+        {"lang": "ja", "user": user, "templates": compose.TEMPLATES, **context},
+        status=status,
+    )
+
+
+def _secure(request: Request) -> bool:
+    public = _hub(request).settings.public_url or ""
+    return public.startswith("https:") or request.url.scheme == "https"
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> HTMLResponse:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = _render(
+        request, "console_login.html", None, csrf=token, next=_next(request), error=None
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/console",
+    )
+    return response
+
+
+def _next(request: Request, given: str | None = None) -> str:
+    target = given or request.query_params.get("next") or "/console"
+    # Only paths inside the console: an open redirect would help phishing.
+    return target if target.startswith("/console") and "//" not in target else "/console"
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    raw = await request.form()
+    form = {key: str(value) for key, value in raw.items()}
+    if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), form.get("csrf_token")):
+        return _error(request, 403, "もう一度サインイン画面を開いてください。 (CSRF check failed)")
+    hub = _hub(request)
+    outcome = await sign_in(
+        hub.store,
+        form.get("username", "").strip()[:64],
+        form.get("password", "")[:1024],
+        request.cookies.get(COOKIE),
+    )
+    if outcome.secret is None:
+        return _render(
+            request,
+            "console_login.html",
+            None,
+            status=401,
+            csrf=form.get("csrf_token"),
+            next=_next(request, form.get("next")),
+            error=outcome.error,
+        )
+    response = RedirectResponse(_next(request, form.get("next")), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        outcome.secret,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    user = await _signed_in(request)
+    await _form(request, user)
+    await sign_out(_hub(request).store, user)
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------- home
+
+
+@router.get("", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    user = await _signed_in(request)
+    hub = _hub(request)
+
+    def load(connection: Any) -> dict[str, Any]:
+        recent = []
+        if user.is_issuer and user.sender:
+            query = alert_queries.AlertQuery(sender=user.sender, limit=20)
+            recent = alert_queries.list_alerts(connection, query)
+        drafts = users.pending_drafts(connection, user.organization_id) if user.is_issuer else []
+        own_endpoints = endpoint_queries.for_organization(connection, user.organization_id)
+        return {"recent": recent, "drafts": drafts, "endpoints": own_endpoints}
+
+    loaded = await hub.store.read(load)
+    recent = [
+        {
+            "row": row,
+            "headline": _headline(alert_queries.decode_json(row)),
+            "active": alert_queries.is_active(row),
+        }
+        for row in loaded["recent"]
+    ]
+    return _render(
+        request,
+        "console_home.html",
+        user,
+        recent=recent,
+        drafts=loaded["drafts"],
+        endpoints=loaded["endpoints"],
+        notice=request.query_params.get("notice"),
+    )
+
+
+def _headline(document: dict[str, Any]) -> str:
+    info = (document.get("info") or [{}])[0]
+    return str(info.get("headline") or info.get("event") or "")
+
+
+# ---------------------------------------------------------------- compose
+
+
+@router.get("/compose", response_class=HTMLResponse)
+async def compose_form(request: Request) -> HTMLResponse:
+    user = await _signed_in(request)
+    _issuer(user)
+    template = request.query_params.get("template", "evacuation")
+    if template not in compose.TEMPLATES:
+        template = "evacuation"
+    form = {k: v for k, v in request.query_params.items() if k != "template"}
+    return _compose_page(request, user, template, form)
+
+
+def _compose_page(
+    request: Request,
+    user: ConsoleUser,
+    template: str,
+    form: dict[str, str],
+    *,
+    shown: compose.Preview | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return _render(
+        request,
+        "console_compose.html",
+        user,
+        status=status,
+        template=template,
+        form=form,
+        municipalities=compose.municipality_choices(user),
+        hazards=evacuation.HAZARDS,
+        districts=range(1, compose.DISTRICT_ROWS + 1),
+        choices={
+            "urgency": compose.URGENCIES,
+            "severity": compose.SEVERITIES,
+            "certainty": compose.CERTAINTIES,
+            "category": compose.CATEGORIES,
+        },
+        preview=shown,
+        error=error,
+        centre=_centre(form.get("municipality"), compose.municipality_choices(user)),
+    )
+
+
+def _centre(chosen: str | None, choices: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Where the compose map starts: the chosen (or first) municipality's centre."""
+    code = chosen or (choices[0][0] if choices else None)
+    try:
+        town = registry().municipalities.get(normalize(code)) if code else None
+    except CodeError:
+        town = None
+    return [{"lat": town.lat, "lon": town.lon, "label": town.name}] if town else []
+
+
+@router.post("/compose", response_class=HTMLResponse)
+async def compose_submit(request: Request) -> Response:
+    user = await _signed_in(request)
+    _issuer(user)
+    form = await _form(request, user)
+    template = form.get("template", "")
+    hub = _hub(request)
+    try:
+        alert = await compose.build(hub, user, template, form)
+    except ProblemError as exc:
+        return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
+    if form.get("action") == "preview":
+        shown = await compose.preview(hub, user, alert)
+        return _compose_page(request, user, template, form, shown=shown)
+    if user.needs_approval:
+        summary = _headline({"info": [{"headline": alert.infos[0].headline}]})
+        draft_id = await _new_draft(hub, user, template, form, summary)
+        return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
+    try:
+        outcome = await hub.publisher.publish(user.principal(), alert)
+    except ProblemError as exc:
+        return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
+    return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
+
+
+async def _new_draft(
+    hub: Services, user: ConsoleUser, template: str, form: dict[str, str], summary: str
+) -> str:
+    kept = {k: v for k, v in form.items() if k not in ("csrf_token", "action")}
+
+    def create(connection: Any) -> str:
+        draft_id = users.create_draft(
+            connection,
+            organization_id=user.organization_id,
+            created_by=user.user_id,
+            template=template,
+            form=kept,
+            summary=summary,
+        )
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="draft.create",
+            subject=draft_id,
+            detail={"template": template, "summary": summary},
+        )
+        return draft_id
+
+    return await hub.store.write(create)
+
+
+# ---------------------------------------------------------------- drafts and approval
+
+
+async def _draft(hub: Services, user: ConsoleUser, draft_id: str) -> Any:
+    row = await hub.store.read(lambda c: users.get_draft(c, draft_id))
+    if row is None or row.organization_id != user.organization_id:
+        raise Refused(404, "その下書きはありません。 No such draft.")
+    return row
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
+    user = await _signed_in(request)
+    _issuer(user)
+    hub = _hub(request)
+    row = await _draft(hub, user, draft_id)
+    form = json.loads(row.form)
+    shown, error = None, None
+    if row.state == "pending":
+        try:
+            alert = await compose.build(hub, user, row.template, form)
+            shown = await compose.preview(hub, user, alert)
+        except ProblemError as exc:
+            error = exc.detail
+    author = await hub.store.read(lambda c: users.get_user(c, row.created_by))
+    return _render(
+        request,
+        "console_draft.html",
+        user,
+        draft=row,
+        author=author.display_name if author else "?",
+        own=row.created_by == user.user_id,
+        preview=shown,
+        error=error,
+    )
+
+
+@router.post("/drafts/{draft_id}/approve", response_class=HTMLResponse)
+async def approve(draft_id: str, request: Request) -> Response:
+    user = await _signed_in(request)
+    _issuer(user)
+    await _form(request, user)
+    hub = _hub(request)
+    row = await _draft(hub, user, draft_id)
+    if not user.can_approve:
+        raise Refused(403, "承認の権限がありません。 You are not an approver.")
+    if row.created_by == user.user_id:
+        raise Refused(
+            403, "自分で作成した下書きは承認できません。 A second person must approve this draft."
+        )
+    if row.state != "pending":
+        raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
+    if not await hub.store.write(
+        lambda c: users.decide_draft(c, draft_id, user.user_id, "approving", None)
+    ):
+        raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
+    form = json.loads(row.form)
+    try:
+        if row.template == "cancel":
+            target = await hub.store.read(lambda c: alert_queries.get(c, form["alert_id"]))
+            alert = compose.cancel_of(target, user)
+        else:
+            alert = await compose.build(hub, user, row.template, form)
+        outcome = await hub.publisher.publish(user.principal(), alert)
+    except ProblemError as exc:
+        await hub.store.write(lambda c: users.reopen_draft(c, draft_id))
+        raise Refused(exc.status, exc.detail) from None
+
+    def done(connection: Any) -> None:
+        users.finish_draft(connection, draft_id, user.user_id, outcome.alert_id)
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="draft.approve",
+            subject=draft_id,
+            detail={"alert_id": outcome.alert_id, "drafted_by": row.created_by},
+        )
+
+    await hub.store.write(done)
+    return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
+
+
+@router.post("/drafts/{draft_id}/reject", response_class=HTMLResponse)
+async def reject(draft_id: str, request: Request) -> Response:
+    user = await _signed_in(request)
+    _issuer(user)
+    await _form(request, user)
+    hub = _hub(request)
+    await _draft(hub, user, draft_id)
+    if not user.can_approve:
+        raise Refused(403, "承認の権限がありません。 You are not an approver.")
+
+    def decide(connection: Any) -> bool:
+        changed = users.decide_draft(connection, draft_id, user.user_id, "rejected", None)
+        if changed:
+            audit.append(
+                connection, actor=user.principal().actor, action="draft.reject", subject=draft_id
+            )
+        return changed
+
+    if not await hub.store.write(decide):
+        raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
+    return RedirectResponse("/console?notice=rejected", status_code=303)
+
+
+# ---------------------------------------------------------------- one alert: board, cancel
+
+
+async def _own_alert(hub: Services, user: ConsoleUser, alert_id: str) -> Any:
+    row = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
+    if row is None or not (user.is_admin or row.organization_id == user.organization_id):
+        raise Refused(404, "その情報はありません。 No such alert of yours.")
+    return row
+
+
+async def _board(hub: Services, alert_id: str) -> dict[str, Any]:
+    def load(connection: Any) -> dict[str, Any]:
+        rows = delivery_queries.report_rows(connection, alert_id)
+        names = {row.id: row.name for row in orgs.list_orgs(connection)}
+        summary = report(rows)
+        for item in summary["items"]:
+            item["organization"] = names.get(item["organization_id"])
+        return summary
+
+    return await hub.store.read(load)
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
+    user = await _signed_in(request)
+    hub = _hub(request)
+    row = await _own_alert(hub, user, alert_id)
+    document = alert_queries.decode_json(row)
+    level = evacuation.level_of(document)
+    if level is not None:
+        codes = [
+            g.get("value", "")
+            for area in (document.get("info") or [{}])[0].get("area", [])
+            for g in area.get("geocode", [])
+        ]
+        query = {"template": "evacuation", "municipality": codes[0] if codes else ""}
+        update_link = "/console/compose?" + urlencode(query)
+    else:
+        update_link = "/console/compose?" + urlencode({"template": "free", "replaces": row.id})
+    return _render(
+        request,
+        "console_alert.html",
+        user,
+        row=row,
+        update_link=update_link,
+        headline=_headline(document),
+        active=alert_queries.is_active(row),
+        board=await _board(hub, alert_id),
+    )
+
+
+@router.get("/alerts/{alert_id}/events")
+async def alert_events(alert_id: str, request: Request) -> StreamingResponse:
+    user = await _signed_in(request)
+    hub = _hub(request)
+    await _own_alert(hub, user, alert_id)
+
+    async def events() -> AsyncIterator[str]:
+        last, beat = "", time.monotonic()
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            text = json.dumps(await _board(hub, alert_id), ensure_ascii=False)
+            if text != last:
+                last, beat = text, time.monotonic()
+                yield f"event: board\ndata: {text}\n\n"
+            elif time.monotonic() - beat > 15:
+                beat = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(0.5)
+
+    headers = {**security_headers(hub.settings), "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+@router.post("/alerts/{alert_id}/cancel", response_class=HTMLResponse)
+async def cancel(alert_id: str, request: Request) -> Response:
+    user = await _signed_in(request)
+    _issuer(user)
+    await _form(request, user)
+    hub = _hub(request)
+    row = await _own_alert(hub, user, alert_id)
+    if row.organization_id != user.organization_id or not alert_queries.is_active(row):
+        raise Refused(409, "この情報は取り消せません（発表中ではありません）。 Not in force.")
+    if user.needs_approval:
+        summary = f"取り消し: {_headline(alert_queries.decode_json(row))}"
+        draft_id = await _new_draft(hub, user, "cancel", {"alert_id": alert_id}, summary)
+        return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
+    try:
+        outcome = await hub.publisher.publish(user.principal(), compose.cancel_of(row, user))
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
+    return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- admin
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def admin_page(request: Request) -> HTMLResponse:
+    user = await _signed_in(request)
+    _admin(user)
+    hub = _hub(request)
+
+    def load(connection: Any) -> dict[str, Any]:
+        tests = alert_queries.list_alerts(
+            connection, alert_queries.AlertQuery(sender=national_test.TEST_SENDER, limit=10)
+        )
+        return {
+            "organizations": orgs.list_orgs(connection),
+            "endpoints": endpoint_queries.all_endpoints(connection),
+            "tests": tests,
+        }
+
+    loaded = await hub.store.read(load)
+    names = {row.id: row.name for row in loaded["organizations"]}
+    return _render(request, "console_admin.html", user, names=names, **loaded)
+
+
+@router.post("/admin/organizations/{org_id}/approval", response_class=HTMLResponse)
+async def set_approval(org_id: str, request: Request) -> Response:
+    user = await _signed_in(request)
+    _admin(user)
+    form = await _form(request, user)
+    wanted = form.get("two_person_approval") == "on"
+    hub = _hub(request)
+
+    def apply(connection: Any) -> None:
+        if orgs.get_org(connection, org_id) is None:
+            raise Refused(404, "No such organization.")
+        orgs.update_org(connection, org_id, {"two_person_approval": wanted})
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="org.update",
+            subject=org_id,
+            detail={"two_person_approval": wanted},
+        )
+
+    await hub.store.write(apply)
+    return RedirectResponse("/console/admin", status_code=303)
+
+
+@router.post("/admin/national-tests", response_class=HTMLResponse)
+async def send_national_test(request: Request) -> Response:
+    user = await _signed_in(request)
+    _admin(user)
+    await _form(request, user)
+    hub = _hub(request)
+    issuer = await national_issuer(
+        hub.store, national_test.TEST_ORG_ID, "全国一斉情報伝達試験", national_test.TEST_SENDER
+    )
+    outcome = await hub.publisher.publish(issuer, national_test.test_message())
+    await hub.store.write(
+        lambda c: audit.append(
+            c,
+            actor=user.principal().actor,
+            action="national-test.start",
+            subject=outcome.alert_id,
+        )
+    )
+    return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)

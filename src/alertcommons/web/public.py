@@ -1,0 +1,180 @@
+"""Public pages: the alerts in force by prefecture and municipality, and one page per alert
+with a verification panel a resident can trust (signature checked, authority named, a
+permanent link and its QR code)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from lxml import etree
+from markupsafe import Markup
+
+from alertcommons.cap.signature import verify
+from alertcommons.hub.records import alert_records
+from alertcommons.hub.services import Services
+from alertcommons.jp.codes import registry
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store import orgs
+
+from .render import language_of, page
+
+router = APIRouter(include_in_schema=False)
+
+
+def _hub(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def pick_info(document: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The info block in the reader's language, else the first one."""
+    infos = document.get("info") or [{}]
+    for info in infos:
+        if str(info.get("language", "en-US")).lower().startswith(lang):
+            return dict(info)
+    return dict(infos[0])
+
+
+def place_names(codes: list[str], lang: str) -> list[dict[str, Any]]:
+    reg = registry()
+    places = []
+    for code in codes:
+        if code in reg.municipalities:
+            town = reg.municipalities[code]
+            prefecture = reg.prefectures[town.prefecture]
+            name = f"{prefecture.name}{town.name}"
+            places.append({"code": code, "name": name, "lat": town.lat, "lon": town.lon})
+        elif code in reg.prefectures:
+            prefecture = reg.prefectures[code]
+            label = prefecture.name if lang == "ja" else (prefecture.name_en or prefecture.name)
+            places.append({"code": code, "name": label, "lat": None, "lon": None})
+    return places
+
+
+def shapes_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Polygons and circles of an alert, for the map: [[lat, lon], …] and centre + radius."""
+    shapes: list[dict[str, Any]] = []
+    for info in (document.get("info") or [])[:1]:
+        for area in info.get("area", []):
+            for polygon in area.get("polygon", []):
+                points = [p.split(",") for p in polygon.split()]
+                shapes.append({"polygon": [[float(a), float(b)] for a, b in points]})
+            for circle in area.get("circle", []):
+                centre, radius = circle.split()
+                lat, lon = centre.split(",")
+                shapes.append({"circle": [float(lat), float(lon)], "km": float(radius)})
+    return shapes
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> HTMLResponse:
+    hub = _hub(request)
+    lang = language_of(request)
+    query = alert_queries.AlertQuery(active=True, status="Actual", limit=500, visible_to=None)
+
+    def load(connection: Any) -> list[dict[str, Any]]:
+        return alert_records(connection, alert_queries.list_alerts(connection, query))
+
+    records = await hub.store.read(load)
+    reg = registry()
+    groups: dict[str, dict[str, Any]] = {}
+    markers = []
+    for record in records:
+        info = pick_info(record["alert"], lang)
+        places = place_names(record["areas"], lang)
+        item = {
+            "id": record["id"],
+            "headline": info.get("headline") or info.get("event"),
+            "event": info.get("event"),
+            "severity": record["severity"],
+            "sender_name": info.get("senderName") or record["sender"],
+            "sent": record["sent"],
+            "places": places,
+        }
+        prefectures = sorted({p["code"][:2] for p in places}) or [""]
+        for code in prefectures:
+            prefecture = reg.prefectures.get(code)
+            label = (
+                (prefecture.name if lang == "ja" else prefecture.name_en or prefecture.name)
+                if prefecture
+                else None
+            )
+            group = groups.setdefault(code, {"code": code, "name": label, "alerts": []})
+            group["alerts"].append(item)
+        for place in places:
+            if place["lat"] is not None:
+                markers.append({"lat": place["lat"], "lon": place["lon"], "label": place["name"]})
+        for shape in shapes_of(record["alert"]):
+            markers.append({**shape, "label": item["headline"]})
+    ordered = [groups[k] for k in sorted(groups, key=lambda k: (k == "", k))]
+    return page(
+        request,
+        hub.settings,
+        "public_index.html",
+        {"groups": ordered, "count": len(records), "map_data": {"shapes": markers}},
+    )
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+async def alert_page(alert_id: str, request: Request) -> HTMLResponse:
+    hub = _hub(request)
+    lang = language_of(request)
+
+    def load(connection: Any) -> tuple[dict[str, Any], Any, list[Any]] | None:
+        row = alert_queries.get(connection, alert_id)
+        if row is None or row.scope != "Public":
+            return None
+        record = alert_records(connection, [row])[0]
+        organization = orgs.get_org(connection, row.organization_id)
+        related = record["references"] + record["referenced_by"]
+        others = [alert_queries.get(connection, other) for other in related]
+        return record, organization, [o for o in others if o is not None]
+
+    loaded = await hub.store.read(load)
+    if loaded is None:
+        return page(request, hub.settings, "public_missing.html", {}, status=404)
+    record, organization, related = loaded
+    row_xml = await hub.store.read(lambda c: alert_queries.get(c, alert_id).cap_xml)
+    check = verify(etree.fromstring(row_xml), [hub.key.signing.certificate])
+    base = hub.settings.public_url or str(request.base_url).rstrip("/")
+    permalink = f"{base.rstrip('/')}/alerts/{alert_id}"
+    qr = segno.make(permalink, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+    now = datetime.now(UTC)
+    by_id = {row.id: row for row in related}
+    later = [by_id[i] for i in record["referenced_by"] if i in by_id]
+    earlier = [by_id[i] for i in record["references"] if i in by_id]
+    expired = record["expires"] is not None and datetime.fromisoformat(record["expires"]) < now
+    info = pick_info(record["alert"], lang)
+    return page(
+        request,
+        hub.settings,
+        "public_alert.html",
+        {
+            "record": record,
+            "info": info,
+            "info_lang": str(info.get("language", "ja"))[:2],
+            "places": place_names(record["areas"], lang),
+            "authority": organization.name if organization else record["sender"],
+            "signature_ok": check.signature == "valid" and check.certificate == "trusted",
+            "signer": check.signer,
+            "key_id": hub.key.key_id,
+            "permalink": permalink,
+            "qr": Markup(qr),
+            "earlier": earlier,
+            "later": later,
+            "cancelled": any(r.msg_type == "Cancel" for r in later)
+            or record["msgType"] == "Cancel",
+            "superseded": bool(later) and not any(r.msg_type == "Cancel" for r in later),
+            "expired": expired,
+            "map_data": {"shapes": shapes_of(record["alert"]), "places": record["areas"]},
+            "markers": [
+                {"lat": p["lat"], "lon": p["lon"], "label": p["name"]}
+                for p in place_names(record["areas"], lang)
+                if p["lat"] is not None
+            ],
+        },
+    )

@@ -1,0 +1,187 @@
+"""Console sign-in: sessions in a cookie, CSRF tokens, lock-out after repeated failures.
+
+* The cookie holds a random secret; the database holds only its SHA-256 (like API tokens).
+* Every sign-in makes a new session and ends the one the browser came with, so a session id
+  planted before sign-in (session fixation) is worthless.
+* Each session has its own CSRF token, required in every form that changes something; the
+  sign-in form itself uses a double-submit cookie.
+* ``MAX_FAILURES`` wrong passwords in a row lock the account for ``LOCK_MINUTES``; a wrong
+  username costs the same time as a wrong password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from fastapi import Request
+
+from alertcommons.auth.jurisdiction import Jurisdiction
+from alertcommons.auth.principal import Principal
+from alertcommons.store import audit, users
+from alertcommons.store.engine import Store
+from alertcommons.web.passwords import DUMMY_HASH, verify_password
+
+COOKIE = "ac_session"
+LOGIN_CSRF_COOKIE = "ac_login_csrf"
+SESSION_HOURS = 12
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+_JST = timezone(timedelta(hours=9))
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleUser:
+    session_id: str
+    csrf_token: str
+    user_id: str
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    organization_id: str
+    organization_name: str
+    organization_kind: str
+    sender: str | None
+    jurisdiction: Jurisdiction
+    two_person_approval: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles and self.organization_kind == "operator"
+
+    @property
+    def is_issuer(self) -> bool:
+        return self.organization_kind in ("issuer", "both") and bool(
+            self.roles & {"drafter", "approver"}
+        )
+
+    @property
+    def can_approve(self) -> bool:
+        return self.is_issuer and "approver" in self.roles
+
+    @property
+    def needs_approval(self) -> bool:
+        """Does what this user publishes wait for a second person?"""
+        return self.two_person_approval
+
+    def principal(self) -> Principal:
+        roles = set()
+        if self.is_issuer:
+            roles.add("issuer")
+        if self.is_admin:
+            roles.add("admin")
+        return Principal(
+            self.organization_id,
+            self.organization_name,
+            f"user:{self.user_id}",
+            frozenset(roles),
+            self.sender,
+            self.jurisdiction,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    secret: str | None = None  # the new session's cookie value, on success
+    error: str | None = None
+
+
+async def sign_in(store: Store, username: str, password: str, previous: str | None) -> SignIn:
+    now = datetime.now(UTC)
+    user = await store.read(lambda c: users.by_username(c, username))
+    if user is None or not user.active:
+        await asyncio.to_thread(verify_password, password, DUMMY_HASH)
+        await _audit(store, f"console/{username}", "login.failed", None, {"reason": "unknown"})
+        return SignIn(error="ユーザー名またはパスワードが違います。 Wrong username or password.")
+    if user.locked_until is not None and user.locked_until > now:
+        until = user.locked_until.astimezone(_JST).strftime("%H:%M")
+        return SignIn(
+            error=f"失敗が続いたため {until} までロックされています。"
+            f" Locked after repeated failures until {until} (JST)."
+        )
+    if not await asyncio.to_thread(verify_password, password, user.password_hash):
+        failures = user.failed_logins + 1
+        locked = now + timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+        await store.write(lambda c: users.record_failure(c, user.id, locked))
+        await _audit(store, f"console/{username}", "login.failed", user.id, {"failures": failures})
+        if locked is not None:
+            await _audit(store, f"console/{username}", "login.locked", user.id, None)
+            return SignIn(
+                error=f"{MAX_FAILURES} 回失敗したため {LOCK_MINUTES} 分間ロックしました。"
+                f" Locked for {LOCK_MINUTES} minutes after {MAX_FAILURES} failures."
+            )
+        return SignIn(error="ユーザー名またはパスワードが違います。 Wrong username or password.")
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+
+    def start(connection: Any) -> None:
+        if previous:
+            old = users.session_user(connection, previous, now)
+            if old is not None:
+                users.end_session(connection, old.session_id)
+        users.record_success(connection, user.id)
+        users.create_session(
+            connection, user.id, secret, csrf, now + timedelta(hours=SESSION_HOURS)
+        )
+        audit.append(
+            connection,
+            actor=f"{user.organization_id}/user:{user.id}",
+            action="login",
+            subject=user.id,
+        )
+
+    await store.write(start)
+    return SignIn(secret=secret)
+
+
+async def current_user(store: Store, request: Request) -> ConsoleUser | None:
+    secret = request.cookies.get(COOKIE)
+    if not secret:
+        return None
+    row = await store.read(lambda c: users.session_user(c, secret, datetime.now(UTC)))
+    if row is None:
+        return None
+    return ConsoleUser(
+        session_id=row.session_id,
+        csrf_token=row.csrf_token,
+        user_id=row.user_id,
+        username=row.username,
+        display_name=row.display_name,
+        roles=frozenset(row.roles.split(",")),
+        organization_id=row.organization_id,
+        organization_name=row.organization_name,
+        organization_kind=row.kind,
+        sender=row.sender,
+        jurisdiction=Jurisdiction(frozenset(json.loads(row.jurisdiction))),
+        two_person_approval=bool(row.two_person_approval),
+    )
+
+
+async def sign_out(store: Store, user: ConsoleUser) -> None:
+    def end(connection: Any) -> None:
+        users.end_session(connection, user.session_id)
+        audit.append(
+            connection,
+            actor=f"{user.organization_id}/user:{user.user_id}",
+            action="logout",
+            subject=user.user_id,
+        )
+
+    await store.write(end)
+
+
+def csrf_ok(expected: str | None, given: str | None) -> bool:
+    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+
+
+async def _audit(
+    store: Store, actor: str, action: str, subject: str | None, detail: dict[str, Any] | None
+) -> None:
+    await store.write(
+        lambda c: audit.append(c, actor=actor, action=action, subject=subject, detail=detail)
+    )

@@ -1,0 +1,33 @@
+// The live delivery board: the hub pushes the delivery report over SSE whenever it changes.
+// Rows are rebuilt with textContent only, so nothing a receiver sends can become markup.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var board = document.getElementById("board");
+    if (!board || typeof EventSource === "undefined") return;
+    var source = new EventSource(board.getAttribute("data-events"));
+    source.addEventListener("board", function (event) {
+      var report = JSON.parse(event.data);
+      ["total", "delivered", "acknowledged", "failed", "pending"].forEach(function (key) {
+        var cell = board.querySelector('[data-count="' + key + '"]');
+        if (cell) cell.textContent = String(report[key]);
+      });
+      var body = document.getElementById("board-rows");
+      var rows = document.createDocumentFragment();
+      report.items.forEach(function (item) {
+        var row = document.createElement("tr");
+        row.setAttribute("data-delivery", item.id);
+        var latency = item.latency_ms === null ? "" : Math.round(item.latency_ms) + " ms";
+        [item.organization || "", item.label || item.endpoint_id, item.channel, item.state,
+         String(item.attempts), latency, item.last_error || ""].forEach(function (text, index) {
+          var cell = document.createElement("td");
+          cell.textContent = text;
+          if (index === 3) cell.className = "state state-" + item.state;
+          row.appendChild(cell);
+        });
+        rows.appendChild(row);
+      });
+      body.replaceChildren(rows);
+    });
+  });
+})();

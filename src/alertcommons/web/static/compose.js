@@ -1,0 +1,75 @@
+// Drawing on the compose map: choose a district's "Draw on map", click the corners, "Finish"
+// writes a closed CAP polygon (lat,lon pairs) into that district's outline field. For a
+// shelter, a click sets the latitude and longitude. Everything stays typeable by hand.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var element = document.getElementById("compose-map");
+    if (!element || !window.AlertCommonsMaps) return;
+    var map = window.AlertCommonsMaps.build(element);
+    if (!map) return;
+    var status = document.getElementById("draw-status");
+    var target = null, points = [], line = null, shapes = L.featureGroup().addTo(map);
+
+    function parse(text) {
+      return text.trim().split(/\s+/).filter(Boolean).map(function (pair) {
+        var parts = pair.split(",");
+        return [parseFloat(parts[0]), parseFloat(parts[1])];
+      }).filter(function (p) { return !isNaN(p[0]) && !isNaN(p[1]); });
+    }
+    function redraw() {
+      shapes.clearLayers();
+      document.querySelectorAll("textarea[id^=polygon]").forEach(function (field) {
+        var ring = parse(field.value);
+        if (ring.length >= 3) L.polygon(ring, { color: "#b03000", weight: 3 }).addTo(shapes);
+      });
+      var lat = document.getElementById("lat"), lon = document.getElementById("lon");
+      if (lat && lon && lat.value && lon.value)
+        L.circleMarker([parseFloat(lat.value), parseFloat(lon.value)], { radius: 8 }).addTo(shapes);
+      if (shapes.getLayers().length) map.fitBounds(shapes.getBounds(), { maxZoom: 15, padding: [30, 30] });
+    }
+    function say(text) { if (status) status.textContent = text; }
+
+    document.querySelectorAll("[data-draw]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        target = document.getElementById(button.getAttribute("data-draw"));
+        points = [];
+        if (line) { map.removeLayer(line); line = null; }
+        say("描画中 Drawing: " + target.id);
+        element.scrollIntoView({ block: "center" });
+      });
+    });
+    map.on("click", function (event) {
+      var lat = event.latlng.lat.toFixed(5), lon = event.latlng.lng.toFixed(5);
+      if (target) {
+        points.push([parseFloat(lat), parseFloat(lon)]);
+        if (line) map.removeLayer(line);
+        line = L.polyline(points, { color: "#0b4f9c", dashArray: "4" }).addTo(map);
+        say(points.length + " 点 points");
+        return;
+      }
+      var latField = document.getElementById("lat"), lonField = document.getElementById("lon");
+      if (latField && lonField) { latField.value = lat; lonField.value = lon; redraw(); }
+    });
+    document.getElementById("draw-finish").addEventListener("click", function () {
+      if (!target || points.length < 3) { say("3点以上必要です Needs at least 3 points"); return; }
+      var ring = points.concat([points[0]]);
+      target.value = ring.map(function (p) { return p[0] + "," + p[1]; }).join(" ");
+      if (line) { map.removeLayer(line); line = null; }
+      say("完了 Done: " + target.id);
+      target = null; points = [];
+      redraw();
+    });
+    document.getElementById("draw-clear").addEventListener("click", function () {
+      if (target) target.value = "";
+      points = [];
+      if (line) { map.removeLayer(line); line = null; }
+      redraw();
+      say("");
+    });
+    document.querySelectorAll("textarea[id^=polygon], #lat, #lon").forEach(function (field) {
+      field.addEventListener("change", redraw);
+    });
+    redraw();
+  });
+})();

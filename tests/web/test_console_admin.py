@@ -1,0 +1,137 @@
+"""The console over plain HTTP: admin pages (approval switch, nationwide test, receiver
+health), and the shelter, lift and free templates with their refusals."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from tests.web.conftest import PASSWORD, Site
+
+
+@contextmanager
+def _signed_in(site: Site, username: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site.url) as client:
+        page = client.get("/console/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        response = client.post(
+            "/console/login",
+            data={"csrf_token": token.group(1), "username": username, "password": PASSWORD},
+        )
+        assert response.status_code == 303
+        yield client
+
+
+def _csrf(client: httpx.Client, path: str = "/console") -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def test_admin_switches_approval_and_sends_nationwide_test(site: Site) -> None:
+    site.user("operator", "ops", ["admin"])
+    with _signed_in(site, "ops") as client:
+        admin = client.get("/console/admin")
+        assert admin.status_code == 200
+        assert "東京都千代田区" in admin.text and "テレビ局 L字放送" in admin.text
+        token = _csrf(client, "/console/admin")
+        switched = client.post(
+            f"/console/admin/organizations/{site.city['id']}/approval",
+            data={"csrf_token": token, "two_person_approval": "on"},
+        )
+        assert switched.status_code == 303
+        org = site.api("GET", f"/api/v1/organizations/{site.city['id']}").json()
+        assert org["two_person_approval"] is True
+
+        # The TV endpoint takes only Actual alerts; a test-taking endpoint gets the test.
+        tv = site.api(
+            "POST",
+            "/api/v1/endpoints",
+            token=site.tv["token"],
+            json={
+                "channel": "webhook",
+                "url": site.receiver.url("/ok/speaker"),
+                "label": "防災行政無線",
+                "filter": {"areas": ["131016"], "statuses": ["Actual", "Test"]},
+            },
+        )
+        assert tv.status_code == 201
+        sent = client.post("/console/admin/national-tests", data={"csrf_token": token})
+        assert sent.status_code == 303
+        board = sent.headers["location"]
+        for _ in range(100):
+            if site.receiver.for_path("/ok/speaker"):
+                break
+            time.sleep(0.1)
+        assert (
+            "これは、Jアラートのテストです。".encode()
+            in site.receiver.for_path("/ok/speaker")[0].body
+        )
+        assert site.receiver.for_path("/ok/tv") == []
+        page = client.get(board)
+        assert page.status_code == 200 and "防災行政無線" in page.text
+        assert board.rsplit("/", 1)[1] in client.get("/console/admin").text
+
+
+def test_shelter_lift_and_free_templates(site: Site) -> None:
+    site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    with _signed_in(site, "chiyoda") as client:
+        token = _csrf(client)
+        shelter = {
+            "csrf_token": token,
+            "template": "shelter",
+            "municipality": "131016",
+            "shelter_id": "kudan",
+            "name": "九段小学校",
+            "address": "千代田区三番町16",
+            "lat": "35.6905",
+            "lon": "139.7440",
+            "capacity": "300",
+            "state": "open",
+            "hazard_flood": "on",
+            "status": "Actual",
+            "action": "publish",
+        }
+        assert client.post("/console/compose", data=shelter).status_code == 303
+        listed = site.api("GET", "/api/v1/jp/shelters?code=131016").json()["shelters"]
+        assert [(s["id"], s["state"], s["hazards"]) for s in listed] == [
+            ("kudan", "open", ["flood"])
+        ]
+
+        outside = client.post(
+            "/console/compose", data={**shelter, "lat": "35.6938", "lon": "139.7034"}
+        )
+        assert outside.status_code == 403 and "outside your jurisdiction" in outside.text
+
+        no_order = client.post(
+            "/console/compose",
+            data={"csrf_token": token, "template": "lift", "municipality": "131016"},
+        )
+        assert no_order.status_code == 409
+
+        free = {
+            "csrf_token": token,
+            "template": "free",
+            "event": "断水",
+            "category": "Infra",
+            "urgency": "Expected",
+            "severity": "Moderate",
+            "certainty": "Observed",
+            "headline_ja": "千代田区の一部で断水",
+            "headline_en": "Water outage in parts of Chiyoda",
+            "areas": "131016",
+            "action": "preview",
+        }
+        preview = client.post("/console/compose", data=free)
+        assert preview.status_code == 200
+        assert "Water outage in parts of Chiyoda" in preview.text
+        assert 'id="receiver-count">1<' in preview.text
+        bad = client.post("/console/compose", data={**free, "areas": "131017"})
+        assert bad.status_code == 422 and "check digit" in bad.text
+        published = client.post("/console/compose", data={**free, "action": "publish"})
+        assert published.status_code == 303

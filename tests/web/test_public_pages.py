@@ -1,0 +1,117 @@
+"""Public pages served by the hub: what a resident sees, in Japanese and English, and an
+honest verification panel (a tampered message is shown as not verified)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from alertcommons.store.schema import alerts
+from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.browser import Shots
+from tests.support.hub import Hub
+from tests.support.server import HubProcess
+from tests.web.conftest import ADMIN, CHIYODA
+
+POLYGON = "35.690,139.750 35.690,139.760 35.680,139.760 35.680,139.750 35.690,139.750"
+
+
+async def _publish(hub: Hub, issuer: dict[str, Any], alert: Any) -> str:
+    response = await hub.client.post(
+        "/api/v1/alerts", content=xml(alert), headers={**issuer["headers"], **CAP_XML}
+    )
+    assert response.status_code == 201, response.text
+    alert_id: str = response.json()["id"]
+    return alert_id
+
+
+@pytest.mark.anyio
+async def test_index_alert_page_languages_and_history(hub: Hub) -> None:
+    city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
+    first = make_alert(CHIYODA, ["131016"], headline="【警戒レベル4】避難指示 神田地区")
+    alert_id = await _publish(hub, city, first)
+    index = await hub.client.get("/")
+    assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
+    assert "東京都" in index.text and "【警戒レベル4】避難指示 神田地区" in index.text
+    assert "default-src 'self'" in index.headers["content-security-policy"]
+
+    page = await hub.client.get(f"/alerts/{alert_id}")
+    assert page.status_code == 200
+    assert 'data-signature="valid"' in page.text
+    assert "東京都千代田区" in page.text and f"/alerts/{alert_id}" in page.text
+    assert "<svg" in page.text  # the QR code, drawn on the server
+    english = await hub.client.get(f"/alerts/{alert_id}?lang=en")
+    assert 'lang="en"' in english.text and "Is this message real?" in english.text
+
+    update_alert = make_alert(
+        CHIYODA,
+        ["131016"],
+        msg_type="Update",
+        references=f"{CHIYODA},{first.identifier},{first.sent}",
+    )
+    update_id = await _publish(hub, city, update_alert)
+    old = (await hub.client.get(f"/alerts/{alert_id}")).text
+    assert "この情報は更新されています" in old and f"/alerts/{update_id}" in old
+    index = (await hub.client.get("/")).text
+    assert f"/alerts/{update_id}" in index and f"/alerts/{alert_id}?" not in index
+
+
+@pytest.mark.anyio
+async def test_missing_restricted_and_tampered(hub: Hub) -> None:
+    city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
+    assert (await hub.client.get("/alerts/01NOSUCHALERT")).status_code == 404
+    restricted = make_alert(CHIYODA, ["131016"])
+    restricted.scope = "Restricted"
+    restricted.restriction = "防災関係機関のみ"
+    hidden = await _publish(hub, city, restricted)
+    response = await hub.client.get(f"/alerts/{hidden}")
+    assert response.status_code == 404 and "防災関係機関のみ" not in response.text
+
+    shown = await _publish(hub, city, make_alert(CHIYODA, ["131016"], polygon=POLYGON))
+
+    def tamper(connection: Any) -> None:
+        row = connection.execute(alerts.select().where(alerts.c.id == shown)).first()
+        forged = row.cap_xml.replace("避難指示".encode(), "避難解除".encode())
+        connection.execute(update(alerts).where(alerts.c.id == shown).values(cap_xml=forged))
+
+    await hub.services.store.write(tamper)
+    page = await hub.client.get(f"/alerts/{shown}")
+    assert 'data-signature="invalid"' in page.text
+    assert "この情報を信用しないでください" in page.text
+
+
+def test_map_shows_outline_when_tiles_cannot_load(
+    browser: Any, tmp_path: Path, shots: Shots
+) -> None:
+    hub = HubProcess(
+        tmp_path / "data",
+        ADMIN,
+        env={
+            # A tile server that is down: the outline must still show.
+            "ALERTCOMMONS_MAP_TILES_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+            "ALERTCOMMONS_MAP_TILES_ATTRIBUTION": "<b>tiles</b> © example",
+        },
+    )
+    hub.start()
+    try:
+        city = hub.org("東京都千代田区", "issuer", CHIYODA, ["131016"])
+        response = httpx.post(
+            f"{hub.url}/api/v1/alerts",
+            content=xml(make_alert(CHIYODA, ["131016"], polygon=POLYGON)),
+            headers={"Authorization": f"Bearer {city['token']}", **CAP_XML},
+        )
+        assert response.status_code == 201
+        page = browser.new_page()
+        page.goto(f"{hub.url}/alerts/{response.json()['id']}")
+        page.wait_for_selector("#alert-map path.leaflet-interactive")
+        assert page.locator("#alert-map .leaflet-tile").count() > 0  # it tried the tiles
+        attribution = page.locator("#alert-map .leaflet-control-attribution").inner_text()
+        assert "<b>tiles</b>" in attribution  # shown as text, not markup
+        shots.take(page, "outline-without-tiles")
+        page.close()
+    finally:
+        hub.stop()

@@ -39,8 +39,10 @@ def _need_browser() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    # One per test, not per session: sync Playwright runs an event loop of its own while it
+    # is open, and the suite's async tests need the thread's loop free between browser tests.
     _need_browser()
     from playwright.sync_api import sync_playwright
 

@@ -161,3 +161,30 @@ def test_cli_json(samples: list[Path], cap_dir: Path) -> None:
         timeout=60,
     )
     assert broken.returncode == 1 and "ERROR" in broken.stdout
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_every_converted_sample_is_accepted_by_the_hub(hub, samples: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    """Published as the JMA, every sample that converts is accepted: stale codes of merged
+    municipalities (old reports name them) must not get a whole warning refused."""
+    from alertcommons.hub.jma_ingest import JMA_NAME, JMA_ORG_ID
+    from alertcommons.hub.system_issuers import national_issuer
+    from alertcommons.jp.jma import SENDER
+
+    jma = await national_issuer(hub.services.store, JMA_ORG_ID, JMA_NAME, SENDER)
+    accepted, twins = 0, 0
+    published: set[str] = set()
+    for path in samples:
+        converted = convert(path.read_bytes())
+        if converted.alert is None or converted.alert.msg_type != "Alert":
+            continue
+        # The JMA issues one warning in parallel formats (VPWW50/53, 53/54, …) with the same
+        # office, time and serial: one alert, as the feed ingest keeps the first.
+        if converted.alert.identifier in published:
+            twins += 1
+            continue
+        await hub.services.publisher.publish(jma, converted.alert)
+        published.add(converted.alert.identifier or "")
+        accepted += 1
+    assert accepted > 150 and twins > 0

@@ -17,6 +17,7 @@ or 6 with check digit). An alert's area is inside when:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -68,7 +69,10 @@ def area_codes(area: Area) -> list[str]:
         if name in LOCAL_GOVERNMENT:
             codes.append(normalize(value))
         elif name == JMA_CITY and len(value) == 7 and value.endswith("00"):
-            codes.append(normalize(value[:5]))
+            # JMA codes outlive merged municipalities (old reports name them): such a code
+            # places nothing, where a declared local-government code would be an error.
+            with contextlib.suppress(CodeError):
+                codes.append(normalize(value[:5]))
     return codes
 
 

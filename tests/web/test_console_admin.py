@@ -135,3 +135,26 @@ def test_shelter_lift_and_free_templates(site: Site) -> None:
         assert bad.status_code == 422 and "check digit" in bad.text
         published = client.post("/console/compose", data={**free, "action": "publish"})
         assert published.status_code == 303
+
+
+def test_admin_issues_and_revokes_tokens(site: Site) -> None:
+    site.user("operator", "ops", ["admin"])
+    with _signed_in(site, "ops") as client:
+        path = f"/console/admin/organizations/{site.city['id']}"
+        token = _csrf(client, path)
+        issued = client.post(f"{path}/tokens", data={"csrf_token": token, "label": "防災無線"})
+        assert issued.status_code == 200
+        assert issued.headers["cache-control"] == "no-store"
+        found = re.search(r'id="new-token">([^<]+)<', issued.text)
+        assert found
+        secret = found.group(1)
+        assert site.api("GET", "/api/v1/me", token=secret).status_code == 200
+        assert secret not in client.get(path).text  # shown once only
+
+        tokens = site.api("GET", f"/api/v1/organizations/{site.city['id']}/tokens").json()
+        made = next(t for t in tokens["items"] if t["label"] == "防災無線")
+        forged = client.post(f"{path}/tokens/{made['id']}/revoke")  # no CSRF token
+        assert forged.status_code == 403
+        revoked = client.post(f"{path}/tokens/{made['id']}/revoke", data={"csrf_token": token})
+        assert revoked.status_code == 303
+        assert site.api("GET", "/api/v1/me", token=secret).status_code == 401

@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from alertcommons.api.deliveries import report
+from alertcommons.auth.principal import roles_for_kind
 from alertcommons.hub.services import Services
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import evacuation, national_test
@@ -577,6 +578,87 @@ async def admin_page(request: Request) -> HTMLResponse:
     loaded = await hub.store.read(load)
     names = {row.id: row.name for row in loaded["organizations"]}
     return _render(request, "console_admin.html", user, names=names, **loaded)
+
+
+async def _org_page(
+    request: Request, user: ConsoleUser, org_id: str, new_token: str | None = None
+) -> HTMLResponse:
+    hub = _hub(request)
+
+    def load(connection: Any) -> dict[str, Any] | None:
+        organization = orgs.get_org(connection, org_id)
+        if organization is None:
+            return None
+        return {
+            "organization": organization,
+            "tokens": orgs.list_tokens(connection, org_id),
+            "accounts": users.users_of(connection, org_id),
+        }
+
+    loaded = await hub.store.read(load)
+    if loaded is None:
+        raise Refused(404, "その機関はありません。 No such organization.")
+    return _render(request, "console_org.html", user, new_token=new_token, **loaded)
+
+
+@router.get("/admin/organizations/{org_id}", response_class=HTMLResponse)
+async def organization_page(org_id: str, request: Request) -> HTMLResponse:
+    user = await _signed_in(request)
+    _admin(user)
+    return await _org_page(request, user, org_id)
+
+
+@router.post("/admin/organizations/{org_id}/tokens", response_class=HTMLResponse)
+async def issue_token(org_id: str, request: Request) -> HTMLResponse:
+    user = await _signed_in(request)
+    _admin(user)
+    form = await _form(request, user)
+    label = (form.get("label") or "").strip()[:200] or None
+    hub = _hub(request)
+
+    def issue(connection: Any) -> str:
+        organization = orgs.get_org(connection, org_id)
+        if organization is None:
+            raise Refused(404, "その機関はありません。 No such organization.")
+        kind = organization.kind
+        roles = ("admin",) if kind == "operator" else roles_for_kind(kind)
+        token = orgs.issue_token(connection, org_id, roles, label=label)
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="token.create",
+            subject=token.id,
+            detail={"organization_id": org_id, "label": label},
+        )
+        return token.token
+
+    secret = await hub.store.write(issue)
+    return await _org_page(request, user, org_id, new_token=secret)
+
+
+@router.post("/admin/organizations/{org_id}/tokens/{token_id}/revoke")
+async def revoke_token(org_id: str, token_id: str, request: Request) -> Response:
+    user = await _signed_in(request)
+    _admin(user)
+    await _form(request, user)
+    hub = _hub(request)
+
+    def revoke(connection: Any) -> None:
+        token = orgs.get_token(connection, token_id)
+        if token is None or token.organization_id != org_id:
+            raise Refused(404, "そのトークンはありません。 No such token.")
+        orgs.revoke_token(connection, token_id)
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="token.revoke",
+            subject=token_id,
+            detail={"organization_id": org_id},
+        )
+
+    await hub.store.write(revoke)
+    hub.principals.clear()
+    return RedirectResponse(f"/console/admin/organizations/{org_id}", status_code=303)
 
 
 @router.post("/admin/organizations/{org_id}/approval", response_class=HTMLResponse)

@@ -65,19 +65,7 @@ async def post_evacuation(
         hours=body.hours,
         status=body.status,
     )
-    level = japan.level_in(alert)
-    outcome = await hub.publisher.publish(caller, alert)
-    response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
-    return {
-        "id": outcome.alert_id,
-        "identifier": outcome.identifier,
-        "sender": outcome.sender,
-        "sent": outcome.sent,
-        "deliveries": outcome.deliveries,
-        "msgType": alert.msg_type,
-        "level": level,
-        "references": alert.references,
-    }
+    return {**await _published(hub, caller, alert, response), "level": japan.level_in(alert)}
 
 
 @router.get("/evacuation", summary="Evacuation information in force for a municipality")
@@ -153,16 +141,7 @@ async def post_national_warning(
         description_ja=body.description,
         minutes=body.minutes,
     )
-    outcome = await hub.publisher.publish(caller, alert)
-    response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
-    return {
-        "id": outcome.alert_id,
-        "identifier": outcome.identifier,
-        "sender": outcome.sender,
-        "sent": outcome.sent,
-        "deliveries": outcome.deliveries,
-        "activation": True,
-    }
+    return {**await _published(hub, caller, alert, response), "activation": True}
 
 
 @router.get("/jma-feed", summary="JMA feed ingest: polls, published reports, errors")

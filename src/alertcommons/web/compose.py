@@ -16,7 +16,16 @@ from typing import Any
 
 from alertcommons.auth.jurisdiction import OutsideJurisdiction, check_area
 from alertcommons.cap import to_xml, validate
-from alertcommons.cap.model import Alert, Area, Info, ValuePair
+from alertcommons.cap.model import (
+    CATEGORIES,
+    CERTAINTIES,
+    SEVERITIES,
+    URGENCIES,
+    Alert,
+    Area,
+    Info,
+    ValuePair,
+)
 from alertcommons.cap.reader import read_alert
 from alertcommons.cap.values import CapValueError, format_datetime, parse_polygon
 from alertcommons.delivery.matching import facts_of
@@ -37,23 +46,6 @@ TEMPLATES = {
     "free": ("任意のCAP情報", "Any CAP alert"),
 }
 DISTRICT_ROWS = 4
-URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
-SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
-CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
-CATEGORIES = (
-    "Geo",
-    "Met",
-    "Safety",
-    "Security",
-    "Rescue",
-    "Fire",
-    "Health",
-    "Env",
-    "Transport",
-    "Infra",
-    "CBRNE",
-    "Other",
-)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The operator console (/console): sign in, compose from templates, preview, publish or ask
-for approval, watch deliveries land, cancel; for admins, organizations, receiver health and
-nationwide tests.
+for approval, watch deliveries land, cancel. The admin pages are in ``admin.py``, what every
+page needs (user, CSRF, roles) in ``guard.py``.
 
 Plain HTML forms that work with the keyboard alone and without scripts; scripts only add the
 map and the live delivery board. Every form that changes something carries the session's
@@ -21,10 +21,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from alertcommons.api.deliveries import report
-from alertcommons.auth.principal import roles_for_kind
+from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES
 from alertcommons.hub.services import Services
-from alertcommons.hub.system_issuers import national_issuer
-from alertcommons.jp import evacuation, national_test
+from alertcommons.jp import evacuation
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
@@ -32,15 +31,25 @@ from alertcommons.store import audit, orgs, users
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 
-from . import compose
-from .render import page, security_headers
+from . import admin, compose
+from .guard import (
+    Refused,
+    checked_form,
+    error_page,
+    hub_of,
+    install_handlers,
+    is_secure,
+    render,
+    require_issuer,
+    signed_in,
+)
+from .render import security_headers
 from .sessions import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
     SESSION_HOURS,
     ConsoleUser,
     csrf_ok,
-    current_user,
     sign_in,
     sign_out,
 )
@@ -48,91 +57,10 @@ from .sessions import (
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
-class LoginRequired(Exception):
-    pass
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def install(app: FastAPI) -> None:
-    async def to_login(request: Request, exc: Exception) -> Response:
-        if request.method == "GET":
-            target = "/console/login?" + urlencode({"next": request.url.path})
-            return RedirectResponse(target, status_code=303)
-        return _error(request, 401, "サインインしてください。 Please sign in.")
-
-    async def refused(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Refused)
-        return _error(request, exc.status, exc.message)
-
-    app.add_exception_handler(LoginRequired, to_login)
-    app.add_exception_handler(Refused, refused)
+    install_handlers(app)
     app.include_router(router)
-
-
-def _hub(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-def _error(request: Request, status: int, message: str) -> HTMLResponse:
-    return page(
-        request,
-        _hub(request).settings,
-        "console_error.html",
-        {"lang": "ja", "message": message, "status": status, "user": None},
-        status=status,
-    )
-
-
-async def _signed_in(request: Request) -> ConsoleUser:
-    user = await current_user(_hub(request).store, request)
-    if user is None:
-        raise LoginRequired
-    return user
-
-
-async def _form(request: Request, user: ConsoleUser | None) -> dict[str, str]:
-    """The posted form, after checking its CSRF token against the session's."""
-    raw = await request.form()
-    form = {key: str(value) for key, value in raw.items() if isinstance(value, str)}
-    if user is None or not csrf_ok(user.csrf_token, form.get("csrf_token")):
-        raise Refused(
-            403, "フォームの有効期限が切れました。もう一度お試しください。 (CSRF check failed)"
-        )
-    return form
-
-
-def _issuer(user: ConsoleUser) -> None:
-    if not user.is_issuer:
-        raise Refused(403, "この画面は発信機関の担当者用です。 Issuers only.")
-
-
-def _admin(user: ConsoleUser) -> None:
-    if not user.is_admin:
-        raise Refused(403, "この画面は運用管理者用です。 Administrators only.")
-
-
-def _render(
-    request: Request, view: str, user: ConsoleUser | None, status: int = 200, **context: Any
-) -> HTMLResponse:
-    return page(
-        request,
-        _hub(request).settings,
-        view,
-        {"lang": "ja", "user": user, "templates": compose.TEMPLATES, **context},
-        status=status,
-    )
-
-
-def _secure(request: Request) -> bool:
-    public = _hub(request).settings.public_url or ""
-    return public.startswith("https:") or request.url.scheme == "https"
+    app.include_router(admin.router)
 
 
 # ---------------------------------------------------------------- sign-in
@@ -141,7 +69,7 @@ def _secure(request: Request) -> bool:
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request) -> HTMLResponse:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = _render(
+    response = render(
         request, "console_login.html", None, csrf=token, next=_next(request), error=None
     )
     response.set_cookie(
@@ -149,7 +77,7 @@ async def login_form(request: Request) -> HTMLResponse:
         token,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=is_secure(request),
         path="/console",
     )
     return response
@@ -166,8 +94,10 @@ async def login(request: Request) -> Response:
     raw = await request.form()
     form = {key: str(value) for key, value in raw.items()}
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), form.get("csrf_token")):
-        return _error(request, 403, "もう一度サインイン画面を開いてください。 (CSRF check failed)")
-    hub = _hub(request)
+        return error_page(
+            request, 403, "もう一度サインイン画面を開いてください。 (CSRF check failed)"
+        )
+    hub = hub_of(request)
     outcome = await sign_in(
         hub.store,
         form.get("username", "").strip()[:64],
@@ -175,7 +105,7 @@ async def login(request: Request) -> Response:
         request.cookies.get(COOKIE),
     )
     if outcome.secret is None:
-        return _render(
+        return render(
             request,
             "console_login.html",
             None,
@@ -191,7 +121,7 @@ async def login(request: Request) -> Response:
         max_age=SESSION_HOURS * 3600,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=is_secure(request),
         path="/",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
@@ -200,9 +130,9 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    user = await _signed_in(request)
-    await _form(request, user)
-    await sign_out(_hub(request).store, user)
+    user = await signed_in(request)
+    await checked_form(request, user)
+    await sign_out(hub_of(request).store, user)
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -213,8 +143,8 @@ async def logout(request: Request) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request) -> HTMLResponse:
-    user = await _signed_in(request)
-    hub = _hub(request)
+    user = await signed_in(request)
+    hub = hub_of(request)
 
     def load(connection: Any) -> dict[str, Any]:
         recent = []
@@ -234,7 +164,7 @@ async def home(request: Request) -> HTMLResponse:
         }
         for row in loaded["recent"]
     ]
-    return _render(
+    return render(
         request,
         "console_home.html",
         user,
@@ -255,8 +185,8 @@ def _headline(document: dict[str, Any]) -> str:
 
 @router.get("/compose", response_class=HTMLResponse)
 async def compose_form(request: Request) -> HTMLResponse:
-    user = await _signed_in(request)
-    _issuer(user)
+    user = await signed_in(request)
+    require_issuer(user)
     template = request.query_params.get("template", "evacuation")
     if template not in compose.TEMPLATES:
         template = "evacuation"
@@ -274,7 +204,7 @@ def _compose_page(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    return _render(
+    return render(
         request,
         "console_compose.html",
         user,
@@ -285,10 +215,10 @@ def _compose_page(
         hazards=evacuation.HAZARDS,
         districts=range(1, compose.DISTRICT_ROWS + 1),
         choices={
-            "urgency": compose.URGENCIES,
-            "severity": compose.SEVERITIES,
-            "certainty": compose.CERTAINTIES,
-            "category": compose.CATEGORIES,
+            "urgency": URGENCIES,
+            "severity": SEVERITIES,
+            "certainty": CERTAINTIES,
+            "category": CATEGORIES,
         },
         preview=shown,
         error=error,
@@ -308,11 +238,11 @@ def _centre(chosen: str | None, choices: list[tuple[str, str]]) -> list[dict[str
 
 @router.post("/compose", response_class=HTMLResponse)
 async def compose_submit(request: Request) -> Response:
-    user = await _signed_in(request)
-    _issuer(user)
-    form = await _form(request, user)
+    user = await signed_in(request)
+    require_issuer(user)
+    form = await checked_form(request, user)
     template = form.get("template", "")
-    hub = _hub(request)
+    hub = hub_of(request)
     try:
         alert = await compose.build(hub, user, template, form)
     except ProblemError as exc:
@@ -369,9 +299,9 @@ async def _draft(hub: Services, user: ConsoleUser, draft_id: str) -> Any:
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
 async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
-    user = await _signed_in(request)
-    _issuer(user)
-    hub = _hub(request)
+    user = await signed_in(request)
+    require_issuer(user)
+    hub = hub_of(request)
     row = await _draft(hub, user, draft_id)
     form = json.loads(row.form)
     shown, error = None, None
@@ -382,7 +312,7 @@ async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
         except ProblemError as exc:
             error = exc.detail
     author = await hub.store.read(lambda c: users.get_user(c, row.created_by))
-    return _render(
+    return render(
         request,
         "console_draft.html",
         user,
@@ -396,10 +326,10 @@ async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
 
 @router.post("/drafts/{draft_id}/approve", response_class=HTMLResponse)
 async def approve(draft_id: str, request: Request) -> Response:
-    user = await _signed_in(request)
-    _issuer(user)
-    await _form(request, user)
-    hub = _hub(request)
+    user = await signed_in(request)
+    require_issuer(user)
+    await checked_form(request, user)
+    hub = hub_of(request)
     row = await _draft(hub, user, draft_id)
     if not user.can_approve:
         raise Refused(403, "承認の権限がありません。 You are not an approver.")
@@ -441,10 +371,10 @@ async def approve(draft_id: str, request: Request) -> Response:
 
 @router.post("/drafts/{draft_id}/reject", response_class=HTMLResponse)
 async def reject(draft_id: str, request: Request) -> Response:
-    user = await _signed_in(request)
-    _issuer(user)
-    await _form(request, user)
-    hub = _hub(request)
+    user = await signed_in(request)
+    require_issuer(user)
+    await checked_form(request, user)
+    hub = hub_of(request)
     await _draft(hub, user, draft_id)
     if not user.can_approve:
         raise Refused(403, "承認の権限がありません。 You are not an approver.")
@@ -486,8 +416,8 @@ async def _board(hub: Services, alert_id: str) -> dict[str, Any]:
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
-    user = await _signed_in(request)
-    hub = _hub(request)
+    user = await signed_in(request)
+    hub = hub_of(request)
     row = await _own_alert(hub, user, alert_id)
     document = alert_queries.decode_json(row)
     level = evacuation.level_of(document)
@@ -501,7 +431,7 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
         update_link = "/console/compose?" + urlencode(query)
     else:
         update_link = "/console/compose?" + urlencode({"template": "free", "replaces": row.id})
-    return _render(
+    return render(
         request,
         "console_alert.html",
         user,
@@ -515,8 +445,8 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
 
 @router.get("/alerts/{alert_id}/events")
 async def alert_events(alert_id: str, request: Request) -> StreamingResponse:
-    user = await _signed_in(request)
-    hub = _hub(request)
+    user = await signed_in(request)
+    hub = hub_of(request)
     await _own_alert(hub, user, alert_id)
 
     async def events() -> AsyncIterator[str]:
@@ -538,10 +468,10 @@ async def alert_events(alert_id: str, request: Request) -> StreamingResponse:
 
 @router.post("/alerts/{alert_id}/cancel", response_class=HTMLResponse)
 async def cancel(alert_id: str, request: Request) -> Response:
-    user = await _signed_in(request)
-    _issuer(user)
-    await _form(request, user)
-    hub = _hub(request)
+    user = await signed_in(request)
+    require_issuer(user)
+    await checked_form(request, user)
+    hub = hub_of(request)
     row = await _own_alert(hub, user, alert_id)
     if row.organization_id != user.organization_id or not alert_queries.is_active(row):
         raise Refused(409, "この情報は取り消せません（発表中ではありません）。 Not in force.")
@@ -553,154 +483,4 @@ async def cancel(alert_id: str, request: Request) -> Response:
         outcome = await hub.publisher.publish(user.principal(), compose.cancel_of(row, user))
     except ProblemError as exc:
         raise Refused(exc.status, exc.detail) from None
-    return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
-
-
-# ---------------------------------------------------------------- admin
-
-
-@router.get("/admin", response_class=HTMLResponse)
-async def admin_page(request: Request) -> HTMLResponse:
-    user = await _signed_in(request)
-    _admin(user)
-    hub = _hub(request)
-
-    def load(connection: Any) -> dict[str, Any]:
-        tests = alert_queries.list_alerts(
-            connection, alert_queries.AlertQuery(sender=national_test.TEST_SENDER, limit=10)
-        )
-        return {
-            "organizations": orgs.list_orgs(connection),
-            "endpoints": endpoint_queries.all_endpoints(connection),
-            "tests": tests,
-        }
-
-    loaded = await hub.store.read(load)
-    names = {row.id: row.name for row in loaded["organizations"]}
-    return _render(request, "console_admin.html", user, names=names, **loaded)
-
-
-async def _org_page(
-    request: Request, user: ConsoleUser, org_id: str, new_token: str | None = None
-) -> HTMLResponse:
-    hub = _hub(request)
-
-    def load(connection: Any) -> dict[str, Any] | None:
-        organization = orgs.get_org(connection, org_id)
-        if organization is None:
-            return None
-        return {
-            "organization": organization,
-            "tokens": orgs.list_tokens(connection, org_id),
-            "accounts": users.users_of(connection, org_id),
-        }
-
-    loaded = await hub.store.read(load)
-    if loaded is None:
-        raise Refused(404, "その機関はありません。 No such organization.")
-    return _render(request, "console_org.html", user, new_token=new_token, **loaded)
-
-
-@router.get("/admin/organizations/{org_id}", response_class=HTMLResponse)
-async def organization_page(org_id: str, request: Request) -> HTMLResponse:
-    user = await _signed_in(request)
-    _admin(user)
-    return await _org_page(request, user, org_id)
-
-
-@router.post("/admin/organizations/{org_id}/tokens", response_class=HTMLResponse)
-async def issue_token(org_id: str, request: Request) -> HTMLResponse:
-    user = await _signed_in(request)
-    _admin(user)
-    form = await _form(request, user)
-    label = (form.get("label") or "").strip()[:200] or None
-    hub = _hub(request)
-
-    def issue(connection: Any) -> str:
-        organization = orgs.get_org(connection, org_id)
-        if organization is None:
-            raise Refused(404, "その機関はありません。 No such organization.")
-        kind = organization.kind
-        roles = ("admin",) if kind == "operator" else roles_for_kind(kind)
-        token = orgs.issue_token(connection, org_id, roles, label=label)
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="token.create",
-            subject=token.id,
-            detail={"organization_id": org_id, "label": label},
-        )
-        return token.token
-
-    secret = await hub.store.write(issue)
-    return await _org_page(request, user, org_id, new_token=secret)
-
-
-@router.post("/admin/organizations/{org_id}/tokens/{token_id}/revoke")
-async def revoke_token(org_id: str, token_id: str, request: Request) -> Response:
-    user = await _signed_in(request)
-    _admin(user)
-    await _form(request, user)
-    hub = _hub(request)
-
-    def revoke(connection: Any) -> None:
-        token = orgs.get_token(connection, token_id)
-        if token is None or token.organization_id != org_id:
-            raise Refused(404, "そのトークンはありません。 No such token.")
-        orgs.revoke_token(connection, token_id)
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="token.revoke",
-            subject=token_id,
-            detail={"organization_id": org_id},
-        )
-
-    await hub.store.write(revoke)
-    hub.principals.clear()
-    return RedirectResponse(f"/console/admin/organizations/{org_id}", status_code=303)
-
-
-@router.post("/admin/organizations/{org_id}/approval", response_class=HTMLResponse)
-async def set_approval(org_id: str, request: Request) -> Response:
-    user = await _signed_in(request)
-    _admin(user)
-    form = await _form(request, user)
-    wanted = form.get("two_person_approval") == "on"
-    hub = _hub(request)
-
-    def apply(connection: Any) -> None:
-        if orgs.get_org(connection, org_id) is None:
-            raise Refused(404, "No such organization.")
-        orgs.update_org(connection, org_id, {"two_person_approval": wanted})
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="org.update",
-            subject=org_id,
-            detail={"two_person_approval": wanted},
-        )
-
-    await hub.store.write(apply)
-    return RedirectResponse("/console/admin", status_code=303)
-
-
-@router.post("/admin/national-tests", response_class=HTMLResponse)
-async def send_national_test(request: Request) -> Response:
-    user = await _signed_in(request)
-    _admin(user)
-    await _form(request, user)
-    hub = _hub(request)
-    issuer = await national_issuer(
-        hub.store, national_test.TEST_ORG_ID, "全国一斉情報伝達試験", national_test.TEST_SENDER
-    )
-    outcome = await hub.publisher.publish(issuer, national_test.test_message())
-    await hub.store.write(
-        lambda c: audit.append(
-            c,
-            actor=user.principal().actor,
-            action="national-test.start",
-            subject=outcome.alert_id,
-        )
-    )
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)

@@ -1,0 +1,168 @@
+"""The console's administration pages (/console/admin): organizations, their tokens and
+accounts, the two-person approval switch, receiver health and nationwide tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from alertcommons.auth.principal import roles_for_kind
+from alertcommons.hub.system_issuers import national_issuer
+from alertcommons.jp import national_test
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store import audit, orgs, users
+from alertcommons.store import endpoints as endpoint_queries
+
+from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
+from .sessions import ConsoleUser
+
+router = APIRouter(prefix="/console/admin", include_in_schema=False)
+
+
+@router.get("", response_class=HTMLResponse)
+async def admin_page(request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    require_admin(user)
+    hub = hub_of(request)
+
+    def load(connection: Any) -> dict[str, Any]:
+        tests = alert_queries.list_alerts(
+            connection, alert_queries.AlertQuery(sender=national_test.TEST_SENDER, limit=10)
+        )
+        return {
+            "organizations": orgs.list_orgs(connection),
+            "endpoints": endpoint_queries.all_endpoints(connection),
+            "tests": tests,
+        }
+
+    loaded = await hub.store.read(load)
+    names = {row.id: row.name for row in loaded["organizations"]}
+    return render(request, "console_admin.html", user, names=names, **loaded)
+
+
+async def _org_page(
+    request: Request, user: ConsoleUser, org_id: str, new_token: str | None = None
+) -> HTMLResponse:
+    hub = hub_of(request)
+
+    def load(connection: Any) -> dict[str, Any] | None:
+        organization = orgs.get_org(connection, org_id)
+        if organization is None:
+            return None
+        return {
+            "organization": organization,
+            "tokens": orgs.list_tokens(connection, org_id),
+            "accounts": users.users_of(connection, org_id),
+        }
+
+    loaded = await hub.store.read(load)
+    if loaded is None:
+        raise Refused(404, "その機関はありません。 No such organization.")
+    return render(request, "console_org.html", user, new_token=new_token, **loaded)
+
+
+@router.get("/organizations/{org_id}", response_class=HTMLResponse)
+async def organization_page(org_id: str, request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    require_admin(user)
+    return await _org_page(request, user, org_id)
+
+
+@router.post("/organizations/{org_id}/tokens", response_class=HTMLResponse)
+async def issue_token(org_id: str, request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    require_admin(user)
+    form = await checked_form(request, user)
+    label = (form.get("label") or "").strip()[:200] or None
+    hub = hub_of(request)
+
+    def issue(connection: Any) -> str:
+        organization = orgs.get_org(connection, org_id)
+        if organization is None:
+            raise Refused(404, "その機関はありません。 No such organization.")
+        kind = organization.kind
+        roles = ("admin",) if kind == "operator" else roles_for_kind(kind)
+        token = orgs.issue_token(connection, org_id, roles, label=label)
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="token.create",
+            subject=token.id,
+            detail={"organization_id": org_id, "label": label},
+        )
+        return token.token
+
+    secret = await hub.store.write(issue)
+    return await _org_page(request, user, org_id, new_token=secret)
+
+
+@router.post("/organizations/{org_id}/tokens/{token_id}/revoke")
+async def revoke_token(org_id: str, token_id: str, request: Request) -> Response:
+    user = await signed_in(request)
+    require_admin(user)
+    await checked_form(request, user)
+    hub = hub_of(request)
+
+    def revoke(connection: Any) -> None:
+        token = orgs.get_token(connection, token_id)
+        if token is None or token.organization_id != org_id:
+            raise Refused(404, "そのトークンはありません。 No such token.")
+        orgs.revoke_token(connection, token_id)
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="token.revoke",
+            subject=token_id,
+            detail={"organization_id": org_id},
+        )
+
+    await hub.store.write(revoke)
+    hub.principals.clear()
+    return RedirectResponse(f"/console/admin/organizations/{org_id}", status_code=303)
+
+
+@router.post("/organizations/{org_id}/approval", response_class=HTMLResponse)
+async def set_approval(org_id: str, request: Request) -> Response:
+    user = await signed_in(request)
+    require_admin(user)
+    form = await checked_form(request, user)
+    wanted = form.get("two_person_approval") == "on"
+    hub = hub_of(request)
+
+    def apply(connection: Any) -> None:
+        if orgs.get_org(connection, org_id) is None:
+            raise Refused(404, "No such organization.")
+        orgs.update_org(connection, org_id, {"two_person_approval": wanted})
+        audit.append(
+            connection,
+            actor=user.principal().actor,
+            action="org.update",
+            subject=org_id,
+            detail={"two_person_approval": wanted},
+        )
+
+    await hub.store.write(apply)
+    return RedirectResponse("/console/admin", status_code=303)
+
+
+@router.post("/national-tests", response_class=HTMLResponse)
+async def send_national_test(request: Request) -> Response:
+    user = await signed_in(request)
+    require_admin(user)
+    await checked_form(request, user)
+    hub = hub_of(request)
+    issuer = await national_issuer(
+        hub.store, national_test.TEST_ORG_ID, "全国一斉情報伝達試験", national_test.TEST_SENDER
+    )
+    outcome = await hub.publisher.publish(issuer, national_test.test_message())
+    await hub.store.write(
+        lambda c: audit.append(
+            c,
+            actor=user.principal().actor,
+            action="national-test.start",
+            subject=outcome.alert_id,
+        )
+    )
+    return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)

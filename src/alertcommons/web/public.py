@@ -95,22 +95,28 @@ async def index(request: Request) -> HTMLResponse:
             "sent": record["sent"],
             "places": places,
         }
-        prefectures = sorted({p["code"][:2] for p in places}) or [""]
-        for code in prefectures:
+        for place in places or [{"code": "", "name": None}]:
+            code = place["code"][:2]
             prefecture = reg.prefectures.get(code)
             label = (
                 (prefecture.name if lang == "ja" else prefecture.name_en or prefecture.name)
                 if prefecture
                 else None
             )
-            group = groups.setdefault(code, {"code": code, "name": label, "alerts": []})
-            group["alerts"].append(item)
+            group = groups.setdefault(code, {"code": code, "name": label, "places": {}})
+            # A prefecture-wide alert is listed first, as the prefecture's own entry.
+            town = place["name"] if len(place["code"]) == 5 else ""
+            listed = group["places"].setdefault(town, [])
+            if item not in listed:
+                listed.append(item)
         for place in places:
             if place["lat"] is not None:
                 markers.append({"lat": place["lat"], "lon": place["lon"], "label": place["name"]})
         for shape in shapes_of(record["alert"]):
             markers.append({**shape, "label": item["headline"]})
     ordered = [groups[k] for k in sorted(groups, key=lambda k: (k == "", k))]
+    for group in ordered:
+        group["places"] = sorted(group["places"].items())
     return page(
         request,
         hub.settings,

@@ -87,6 +87,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "severity": ("重大度", "Severity"),
     "by_prefecture": ("都道府県別", "By prefecture"),
     "other_areas": ("その他の地域", "Other areas"),
+    "whole_prefecture": ("全域", "Whole prefecture"),
     "all_japan": ("全国", "All of Japan"),
     "open_alert": ("詳しく見る", "Read the message"),
 }

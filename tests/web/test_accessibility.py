@@ -49,6 +49,12 @@ def test_axe_public_index_alert_page_and_compose(browser: Any, site: Site, shots
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/console")
+    for name, path in (("console-home", "/console"), ("account", "/console/account")):
+        page.goto(f"{site.url}{path}")
+        found[name] = axe_violations(page)
+    page.goto(f"{site.url}/console/alerts/{alert_id}")
+    page.wait_for_load_state("networkidle")
+    found["delivery-board"] = axe_violations(page)
     for template in ("evacuation", "shelter", "free"):
         page.goto(f"{site.url}/console/compose?template={template}")
         page.wait_for_load_state("networkidle")

@@ -171,3 +171,34 @@ def test_html_in_alert_text_is_escaped_everywhere(browser: Any, site: Site) -> N
     context.close()
     assert ADMIN  # the admin token never appears in pages
     assert ADMIN not in httpx.get(f"{site.url}/").text
+
+
+def test_password_change_ends_other_sessions(site: Site) -> None:
+    site.user(site.city["id"], "chiyoda", ["drafter"])
+    new = "a brand new passphrase 2026"
+    with httpx.Client(base_url=site.url) as other, httpx.Client(base_url=site.url) as client:
+        assert _sign_in(other, "chiyoda").status_code == 303
+        assert _sign_in(client, "chiyoda").status_code == 303
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/account").text)
+        assert token
+        form = {"csrf_token": token.group(1), "current": PASSWORD}
+        mismatch = client.post(
+            "/console/account/password", data={**form, "new": new, "repeat": "x"}
+        )
+        assert mismatch.status_code == 422
+        weak = client.post(
+            "/console/account/password", data={**form, "new": "short", "repeat": "short"}
+        )
+        assert weak.status_code == 422
+        wrong = client.post(
+            "/console/account/password",
+            data={**form, "current": "not it at all", "new": new, "repeat": new},
+        )
+        assert wrong.status_code == 422
+        done = client.post("/console/account/password", data={**form, "new": new, "repeat": new})
+        assert done.status_code == 200 and 'id="account-done"' in done.text
+        assert client.get("/console").status_code == 200  # this session stays
+        assert other.get("/console").status_code == 303  # the other one is over
+    with httpx.Client(base_url=site.url) as fresh:
+        assert _sign_in(fresh, "chiyoda", PASSWORD).status_code == 401
+        assert _sign_in(fresh, "chiyoda", new).status_code == 303

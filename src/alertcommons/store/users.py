@@ -118,8 +118,20 @@ def end_session(connection: Connection, session_id: str) -> None:
     connection.execute(delete(sessions).where(sessions.c.id == session_id))
 
 
-def end_sessions_of(connection: Connection, user_id: str) -> None:
-    connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
+def end_sessions_of(connection: Connection, user_id: str, keep: str | None = None) -> None:
+    """End the user's sessions, all but ``keep`` (the one changing the password)."""
+    condition = sessions.c.user_id == user_id
+    if keep is not None:
+        condition = condition & (sessions.c.id != keep)
+    connection.execute(delete(sessions).where(condition))
+
+
+def set_password(connection: Connection, user_id: str, password_hash: str) -> None:
+    connection.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+    )
 
 
 def create_draft(

@@ -50,6 +50,7 @@ from .sessions import (
     SESSION_HOURS,
     ConsoleUser,
     csrf_ok,
+    set_password,
     sign_in,
     sign_out,
 )
@@ -136,6 +137,28 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account_page(request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    return render(request, "console_account.html", user, error=None, done=False)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    form = await checked_form(request, user)
+    if form.get("new") != form.get("repeat"):
+        error: str | None = "確認用のパスワードが一致しません。 The two new passwords differ."
+    else:
+        error = await set_password(
+            hub_of(request).store, user, form.get("current", ""), form.get("new", "")
+        )
+    status = 200 if error is None else 422
+    return render(
+        request, "console_account.html", user, status=status, error=error, done=error is None
+    )
 
 
 # ---------------------------------------------------------------- home

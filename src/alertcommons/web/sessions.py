@@ -25,7 +25,13 @@ from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal
 from alertcommons.store import audit, users
 from alertcommons.store.engine import Store
-from alertcommons.web.passwords import DUMMY_HASH, verify_password
+from alertcommons.web.passwords import (
+    DUMMY_HASH,
+    WeakPassword,
+    check_strength,
+    hash_password,
+    verify_password,
+)
 
 COOKIE = "ac_session"
 LOGIN_CSRF_COOKIE = "ac_login_csrf"
@@ -185,3 +191,28 @@ async def _audit(
     await store.write(
         lambda c: audit.append(c, actor=actor, action=action, subject=subject, detail=detail)
     )
+
+
+async def set_password(store: Store, user: ConsoleUser, current: str, new: str) -> str | None:
+    """Change the user's password; end their other sessions. An error message, or None."""
+    row = await store.read(lambda c: users.get_user(c, user.user_id))
+    if row is None or not await asyncio.to_thread(verify_password, current, row.password_hash):
+        return "現在のパスワードが違います。 The current password is wrong."
+    try:
+        check_strength(new)
+    except WeakPassword as exc:
+        return f"新しいパスワードは12文字以上にしてください。 ({exc})"
+    hashed = await asyncio.to_thread(hash_password, new)
+
+    def apply(connection: Any) -> None:
+        users.set_password(connection, user.user_id, hashed)
+        users.end_sessions_of(connection, user.user_id, keep=user.session_id)
+        audit.append(
+            connection,
+            actor=f"{user.organization_id}/user:{user.user_id}",
+            action="user.password",
+            subject=user.user_id,
+        )
+
+    await store.write(apply)
+    return None

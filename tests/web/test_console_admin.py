@@ -75,7 +75,11 @@ def test_admin_switches_approval_and_sends_nationwide_test(site: Site) -> None:
         assert site.receiver.for_path("/ok/tv") == []
         page = client.get(board)
         assert page.status_code == 200 and "防災行政無線" in page.text
-        assert board.rsplit("/", 1)[1] in client.get("/console/admin").text
+        admin_page = client.get("/console/admin").text
+        assert board.rsplit("/", 1)[1] in admin_page
+        row = admin_page.split('id="national-tests"', 1)[1].split("</tr>", 2)[1]
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert cells[1:] == ["1", "1", "0", "0", "0"]  # one receiver, it got it
 
 
 def test_shelter_lift_and_free_templates(site: Site) -> None:

@@ -8,11 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from alertcommons.api.deliveries import report
 from alertcommons.auth.principal import roles_for_kind
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import national_test
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import audit, orgs, users
+from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 
 from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
@@ -31,10 +33,14 @@ async def admin_page(request: Request) -> HTMLResponse:
         tests = alert_queries.list_alerts(
             connection, alert_queries.AlertQuery(sender=national_test.TEST_SENDER, limit=10)
         )
+        results = [
+            {"row": row, **report(delivery_queries.report_rows(connection, row.id))}
+            for row in tests
+        ]
         return {
             "organizations": orgs.list_orgs(connection),
             "endpoints": endpoint_queries.all_endpoints(connection),
-            "tests": tests,
+            "tests": results,
         }
 
     loaded = await hub.store.read(load)

@@ -162,3 +162,29 @@ def test_admin_issues_and_revokes_tokens(site: Site) -> None:
         revoked = client.post(f"{path}/tokens/{made['id']}/revoke", data={"csrf_token": token})
         assert revoked.status_code == 303
         assert site.api("GET", "/api/v1/me", token=secret).status_code == 401
+
+
+def test_national_warning_from_the_console_skips_approval(site: Site) -> None:
+    cas = site.hub.org("内閣官房", "issuer", "cas.go.jp", ["*"])
+    site.approval(cas["id"], True)
+    site.user(cas["id"], "cas-duty", ["drafter"])
+    site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    form = {"template": "national", "kind": "missile", "areas": "13", "action": "publish"}
+    with _signed_in(site, "cas-duty") as client:
+        page = client.get("/console/compose?template=national")
+        assert 'name="kind"' in page.text and "承認を依頼" not in page.text
+        sent = client.post("/console/compose", data={**form, "csrf_token": _csrf(client)})
+        assert sent.status_code == 303  # published at once, no draft
+        assert sent.headers["location"].startswith("/console/alerts/")
+        alert_id = sent.headers["location"].rsplit("/", 1)[1]
+    record = site.api("GET", f"/api/v1/alerts/{alert_id}").json()
+    assert record["activation"] is True and record["sender"] == "cas.go.jp"
+    for _ in range(100):
+        if site.receiver.for_path("/ok/tv"):
+            break
+        time.sleep(0.1)
+    assert "ミサイル発射".encode() in site.receiver.for_path("/ok/tv")[0].body
+    with _signed_in(site, "chiyoda") as client:
+        assert 'name="kind"' not in client.get("/console/compose?template=national").text
+        refused = client.post("/console/compose", data={**form, "csrf_token": _csrf(client)})
+        assert refused.status_code == 403

@@ -31,7 +31,7 @@ from alertcommons.cap.values import CapValueError, format_datetime, parse_polygo
 from alertcommons.delivery.matching import facts_of
 from alertcommons.hub import japan
 from alertcommons.hub.services import Services
-from alertcommons.jp import evacuation, shelters
+from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize, registry, with_check_digit
 from alertcommons.jp.evacuation import JST
 from alertcommons.problems import ProblemError, Unprocessable
@@ -44,7 +44,26 @@ TEMPLATES = {
     "lift": ("避難情報の解除", "Lift evacuation information"),
     "shelter": ("避難所の開設・満員・閉鎖", "Shelter open / full / closed"),
     "free": ("任意のCAP情報", "Any CAP alert"),
+    "national": ("国民保護・緊急情報（Jアラート）", "National warning (J-Alert)"),
 }
+NATIONAL_ONLY = ("national",)
+
+
+def templates_for(user: ConsoleUser) -> dict[str, tuple[str, str]]:
+    """The templates this user may use: national warnings for national issuers only."""
+    national_issuer = user.jurisdiction.national
+    return {
+        key: names
+        for key, names in TEMPLATES.items()
+        if national_issuer or key not in NATIONAL_ONLY
+    }
+
+
+def skips_approval(template: str) -> bool:
+    """National warnings go out at once: J-Alert has no approval step."""
+    return template in NATIONAL_ONLY
+
+
 DISTRICT_ROWS = 4
 
 
@@ -149,6 +168,24 @@ async def build(hub: Services, user: ConsoleUser, template: str, form: dict[str,
         return await _shelter(hub, user, form, status)
     if template == "free":
         return await _free(hub, user, form, status)
+    if template == "national":
+        if not user.jurisdiction.national:
+            raise Unprocessable("national warnings are for national issuers", path="template")
+        codes = [c for c in re.split(r"[\s,、]+", form.get("areas", "").strip()) if c]
+        if not codes:
+            raise Unprocessable("give the areas (prefecture or municipality codes)", path="areas")
+        for number, code in enumerate(codes):
+            try:
+                normalize(code)
+            except CodeError as exc:
+                raise Unprocessable(f"area {number + 1}: {exc}", path="areas") from None
+        return national.build(
+            user.sender or "",
+            _choice(form, "kind", tuple(national.KINDS)),
+            codes,
+            status=status,
+            description_ja=_field(form, "description_ja", required=False) or None,
+        )
     raise Unprocessable(f"no template '{template}'", path="template")
 
 

@@ -211,7 +211,7 @@ async def compose_form(request: Request) -> HTMLResponse:
     user = await signed_in(request)
     require_issuer(user)
     template = request.query_params.get("template", "evacuation")
-    if template not in compose.TEMPLATES:
+    if template not in compose.templates_for(user):
         template = "evacuation"
     form = {k: v for k, v in request.query_params.items() if k != "template"}
     return _compose_page(request, user, template, form)
@@ -265,6 +265,8 @@ async def compose_submit(request: Request) -> Response:
     require_issuer(user)
     form = await checked_form(request, user)
     template = form.get("template", "")
+    if template not in compose.templates_for(user):
+        raise Refused(403, "このテンプレートは使えません。 This template is not for you.")
     hub = hub_of(request)
     try:
         alert = await compose.build(hub, user, template, form)
@@ -273,7 +275,7 @@ async def compose_submit(request: Request) -> Response:
     if form.get("action") == "preview":
         shown = await compose.preview(hub, user, alert)
         return _compose_page(request, user, template, form, shown=shown)
-    if user.needs_approval:
+    if user.needs_approval and not compose.skips_approval(template):
         summary = _headline({"info": [{"headline": alert.infos[0].headline}]})
         draft_id = await _new_draft(hub, user, template, form, summary)
         return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)

@@ -92,7 +92,12 @@ def render(
         request,
         hub_of(request).settings,
         view,
-        {"lang": "ja", "user": user, "templates": compose.TEMPLATES, **context},
+        {
+            "lang": "ja",
+            "user": user,
+            "templates": compose.templates_for(user) if user else compose.TEMPLATES,
+            **context,
+        },
         status=status,
     )
 

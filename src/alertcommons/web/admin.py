@@ -38,13 +38,13 @@ async def admin_page(request: Request) -> HTMLResponse:
             for row in tests
         ]
         return {
-            "organizations": orgs.list_orgs(connection),
+            "organizations": [orgs.org_to_dict(row) for row in orgs.list_orgs(connection)],
             "endpoints": endpoint_queries.all_endpoints(connection),
             "tests": results,
         }
 
     loaded = await hub.store.read(load)
-    names = {row.id: row.name for row in loaded["organizations"]}
+    names = {org["id"]: org["name"] for org in loaded["organizations"]}
     return render(request, "console_admin.html", user, names=names, **loaded)
 
 
@@ -58,7 +58,7 @@ async def _org_page(
         if organization is None:
             return None
         return {
-            "organization": organization,
+            "organization": orgs.org_to_dict(organization),
             "tokens": orgs.list_tokens(connection, org_id),
             "accounts": users.users_of(connection, org_id),
         }

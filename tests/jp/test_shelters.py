@@ -117,11 +117,23 @@ async def test_shelter_refusals(hub: Hub) -> None:
         ({**SHELTER, "state": "open", "hazards": ["meteor"]}, 422),
         ({**SHELTER, "state": "maybe"}, 422),
         ({**SHELTER, "state": "open", "municipality": "131017"}, 422),  # bad check digit
+        ({**SHELTER, "state": "open", "name": "九段\x00小学校"}, 422),  # XML cannot carry it
     ]
     for body, status in cases:
         response = await hub.client.post("/api/v1/jp/shelters", headers=city["headers"], json=body)
         assert response.status_code == status, (body, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
+    evacuation = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={
+            "municipality": "131016",
+            "level": 4,
+            "hazard": "flood",
+            "districts": [{"name": "\x01"}],
+        },
+    )
+    assert evacuation.status_code == 422
     dissolve = await hub.client.post(
         "/api/v1/jp/headquarters",
         headers=city["headers"],

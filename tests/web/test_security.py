@@ -202,3 +202,63 @@ def test_password_change_ends_other_sessions(site: Site) -> None:
     with httpx.Client(base_url=site.url) as fresh:
         assert _sign_in(fresh, "chiyoda", PASSWORD).status_code == 401
         assert _sign_in(fresh, "chiyoda", new).status_code == 303
+
+
+def test_console_forms_never_answer_500(site: Site) -> None:
+    """Garbage in every console form (with a valid session and token) is refused, never a 500."""
+    site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    site.user("operator", "ops", ["admin"])
+    junk_values = [
+        "",
+        "x" * 30_000,
+        "0",
+        "-1",
+        "9" * 40,
+        "1e309",
+        "nan",
+        "<b>",
+        "\U0001d54f",
+        "\x00",
+    ]
+    forms = [
+        {"template": t, "areas": "131016", **{f: v for f in fields}}
+        for t, fields in (
+            ("evacuation", ("municipality", "level", "hazard", "district_1", "polygon_1", "hours")),
+            ("lift", ("municipality", "status")),
+            ("shelter", ("municipality", "shelter_id", "lat", "lon", "capacity", "state")),
+            ("free", ("event", "headline_ja", "areas", "polygon", "hours", "replaces", "urgency")),
+            ("national", ("kind", "areas")),
+            ("free", ("event", "headline_ja", "description_ja")),  # areas valid below
+            ("nonsense", ("a",)),
+        )
+        for v in junk_values
+    ]
+    with httpx.Client(base_url=site.url) as client:
+        assert _sign_in(client, "chiyoda").status_code == 303
+        token = _session_csrf(client)
+        for form in forms:
+            for action in ("preview", "publish"):
+                response = client.post(
+                    "/console/compose", data={**form, "csrf_token": token, "action": action}
+                )
+                assert response.status_code < 500, (form, response.text[:300])
+        for path in (
+            "/console/drafts/nope",
+            "/console/alerts/nope",
+            "/console/alerts/nope/events",
+            "/console/compose?template=%00",
+        ):
+            assert client.get(path).status_code < 500, path
+        for path in ("/console/drafts/nope/approve", "/console/alerts/nope/cancel"):
+            assert client.post(path, data={"csrf_token": token}).status_code in (403, 404), path
+    with httpx.Client(base_url=site.url) as client:
+        assert _sign_in(client, "ops").status_code == 303
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/admin").text)
+        assert token
+        for path in (
+            "/console/admin/organizations/nope/approval",
+            "/console/admin/organizations/nope/tokens",
+            "/console/admin/organizations/nope/tokens/nope/revoke",
+        ):
+            response = client.post(path, data={"csrf_token": token.group(1), "label": "x" * 5000})
+            assert response.status_code == 404, (path, response.status_code)

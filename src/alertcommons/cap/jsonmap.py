@@ -16,7 +16,9 @@ from alertcommons.cap.model import Alert
 from alertcommons.errors import AlertCommonsError
 
 # Characters XML 1.0 cannot represent at all (C0 controls other than tab, LF, CR; surrogates).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_XML = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
+)  # XML 1.0 cannot carry
 
 
 class CapJSONError(AlertCommonsError):
@@ -81,7 +83,7 @@ def _scalar_or_struct(value: object, child: type[Struct] | None, path: str) -> A
         return _load(value, child, path)
     if not isinstance(value, str):
         raise CapJSONError(path, f"expected a string, got {_kind(value)}")
-    bad = _NOT_XML.search(value)
+    bad = NOT_XML.search(value)
     if bad is not None:
         code = f"U+{ord(bad.group()):04X}"
         raise CapJSONError(path, f"holds character {code}, which XML cannot carry")

@@ -129,7 +129,13 @@ class Publisher:
 
     async def publish(self, principal: Principal, alert: Alert) -> Published:
         # One serialization serves the size check, the schema, the content hash and signing.
-        unsigned = to_xml(alert)
+        try:
+            unsigned = to_xml(alert)
+        except ValueError:  # built from JSON or forms: text XML cannot carry
+            raise InvalidAlert(
+                "the alert holds characters XML cannot carry (control characters)",
+                errors=[{"path": "alert", "message": "control characters are not allowed"}],
+            ) from None
         element = etree.fromstring(unsigned)
         report = validate(ParsedAlert(alert=alert, version="1.2", element=element))
         if len(unsigned) > self.max_bytes:

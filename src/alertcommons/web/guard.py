@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from alertcommons.cap.jsonmap import NOT_XML
 from alertcommons.hub.services import Services
 
 from . import compose
@@ -72,6 +73,12 @@ async def checked_form(request: Request, user: ConsoleUser | None) -> dict[str, 
         raise Refused(
             403, "フォームの有効期限が切れました。もう一度お試しください。 (CSRF check failed)"
         )
+    for name, value in form.items():
+        if NOT_XML.search(value):
+            raise Refused(
+                422,
+                f"'{name}' に使えない文字（制御文字）があります。 Control characters in '{name}'.",
+            )
     return form
 
 

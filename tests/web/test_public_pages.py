@@ -116,3 +116,29 @@ def test_map_shows_outline_when_tiles_cannot_load(
         page.close()
     finally:
         hub.stop()
+
+
+def test_alerts_signed_before_a_key_change_still_verify(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    hub = HubProcess(data, ADMIN)
+    hub.start()
+    try:
+        city = hub.org("東京都千代田区", "issuer", CHIYODA, ["131016"])
+        headers = {"Authorization": f"Bearer {city['token']}", **CAP_XML}
+        before = httpx.post(
+            f"{hub.url}/api/v1/alerts",
+            content=xml(make_alert(CHIYODA, ["131016"])),
+            headers=headers,
+        )
+        assert before.status_code == 201
+        old_key = httpx.get(f"{hub.url}/api/v1/keys").json()["keys"][0]["id"]
+        hub.stop()
+        (data / "hub-key.pem").unlink()  # the operator replaces the signing key
+        (data / "hub-cert.pem").unlink()
+        hub.start()
+        keys = httpx.get(f"{hub.url}/api/v1/keys").json()["keys"]
+        assert [k["current"] for k in keys] == [True, False] and keys[1]["id"] == old_key
+        page = httpx.get(f"{hub.url}/alerts/{before.json()['id']}").text
+        assert 'data-signature="valid"' in page
+    finally:
+        hub.stop()

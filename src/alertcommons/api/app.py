@@ -28,6 +28,7 @@ from alertcommons.hub.services import PrincipalCache, Services
 from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
+from alertcommons.store import keys as hub_keys
 from alertcommons.store.engine import Store
 from alertcommons.web import console, public
 from alertcommons.web.render import STATIC
@@ -53,6 +54,9 @@ def build_services(settings: Settings) -> Services:
             settings.cert_path,
             create=settings.generates_key,
             name=settings.hub_name,
+        )
+        store.run_write(
+            lambda c: hub_keys.remember(c, key.key_id, key.cert_pem.decode(), key.signing.algorithm)
         )
     except Exception:
         store.close()

@@ -208,3 +208,14 @@ drafts = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 Index("ix_drafts_org_state", drafts.c.organization_id, drafts.c.state)
+
+# Every certificate the hub has signed with, so signatures made before a key change still
+# verify (the public pages and /api/v1/keys use them all).
+hub_keys = Table(
+    "hub_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),  # SHA-256 of the certificate, 16 hex digits
+    Column("certificate", Text, nullable=False),  # PEM
+    Column("algorithm", String(32), nullable=False),
+    Column("first_used_at", UTCDateTime, nullable=False),
+)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from lxml import etree
 from markupsafe import Markup
 
+from alertcommons.api.keys import trusted_certificates
 from alertcommons.cap.signature import verify
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import Services
@@ -145,7 +146,7 @@ async def alert_page(alert_id: str, request: Request) -> HTMLResponse:
         return page(request, hub.settings, "public_missing.html", {}, status=404)
     record, organization, related = loaded
     row_xml = await hub.store.read(lambda c: alert_queries.get(c, alert_id).cap_xml)
-    check = verify(etree.fromstring(row_xml), [hub.key.signing.certificate])
+    check = verify(etree.fromstring(row_xml), await trusted_certificates(hub))
     base = hub.settings.public_url or str(request.base_url).rstrip("/")
     permalink = f"{base.rstrip('/')}/alerts/{alert_id}"
     qr = segno.make(permalink, error="m").svg_inline(scale=4, dark="#000", light="#fff")

@@ -77,10 +77,12 @@ async def index(request: Request) -> HTMLResponse:
     lang = language_of(request)
     query = alert_queries.AlertQuery(active=True, status="Actual", limit=500, visible_to=None)
 
-    def load(connection: Any) -> list[dict[str, Any]]:
-        return alert_records(connection, alert_queries.list_alerts(connection, query))
+    def load(connection: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        records = alert_records(connection, alert_queries.list_alerts(connection, query))
+        authorities = {o.sender: o.name for o in orgs.list_orgs(connection) if o.sender}
+        return records, authorities
 
-    records = await hub.store.read(load)
+    records, authorities = await hub.store.read(load)
     reg = registry()
     groups: dict[str, dict[str, Any]] = {}
     markers = []
@@ -92,7 +94,9 @@ async def index(request: Request) -> HTMLResponse:
             "headline": info.get("headline") or info.get("event"),
             "event": info.get("event"),
             "severity": record["severity"],
-            "sender_name": info.get("senderName") or record["sender"],
+            "sender_name": info.get("senderName")
+            or authorities.get(record["sender"])
+            or record["sender"],
             "sent": record["sent"],
             "places": places,
         }

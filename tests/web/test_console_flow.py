@@ -147,3 +147,30 @@ def test_two_person_approval(browser: Any, site: Site, shots: Shots) -> None:
     page.goto(draft_url)
     assert "published" in page.locator("#draft-state").inner_text()
     approving.close()
+
+
+def test_shelter_placed_by_clicking_the_map(browser: Any, site: Site, shots: Shots) -> None:
+    site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    page = browser.new_page(viewport={"width": 1100, "height": 1200})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _sign_in(page, site, "chiyoda")
+    page.goto(f"{site.url}/console/compose?template=shelter")
+    page.fill("#shelter_id", "kudan")
+    page.fill("#name", "九段小学校")
+    page.fill("#address", "千代田区三番町16")
+    box = page.locator("#compose-map").bounding_box()
+    # Just beside the municipality's centre marker (within 千代田区); click() scrolls to it.
+    near = {"x": box["width"] / 2 + 20, "y": box["height"] / 2 + 15}
+    page.locator("#compose-map").click(position=near)
+    assert page.input_value("#lat") and page.input_value("#lon")
+    page.check("input[name=hazard_flood]")
+    page.click("#publish-button")
+    page.wait_for_load_state()
+    assert page.locator("#compose-error").count() == 0, page.locator("#compose-error").inner_text()
+    page.wait_for_url(f"{site.url}/console/alerts/**")
+    shots.take(page, "shelter-published")
+    assert errors == []
+    shelters = site.api("GET", "/api/v1/jp/shelters?code=131016").json()["shelters"]
+    assert [s["name"] for s in shelters] == ["九段小学校"]
+    page.close()

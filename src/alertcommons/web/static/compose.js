@@ -51,7 +51,8 @@
       var latField = document.getElementById("lat"), lonField = document.getElementById("lon");
       if (latField && lonField) { latField.value = lat; lonField.value = lon; redraw(); }
     });
-    document.getElementById("draw-finish").addEventListener("click", function () {
+    var finish = document.getElementById("draw-finish");
+    if (finish) finish.addEventListener("click", function () {
       if (!target || points.length < 3) { say("3点以上必要です Needs at least 3 points"); return; }
       var ring = points.concat([points[0]]);
       target.value = ring.map(function (p) { return p[0] + "," + p[1]; }).join(" ");
@@ -60,7 +61,8 @@
       target = null; points = [];
       redraw();
     });
-    document.getElementById("draw-clear").addEventListener("click", function () {
+    var clear = document.getElementById("draw-clear");
+    if (clear) clear.addEventListener("click", function () {
       if (target) target.value = "";
       points = [];
       if (line) { map.removeLayer(line); line = null; }

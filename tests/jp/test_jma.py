@@ -188,3 +188,38 @@ async def test_every_converted_sample_is_accepted_by_the_hub(hub, samples: list[
         published.add(converted.alert.identifier or "")
         accepted += 1
     assert accepted > 150 and twins > 0
+
+
+MEGAQUAKE_REPORT = """<?xml version="1.0" encoding="UTF-8"?>
+<Report xmlns="http://xml.kishou.go.jp/jmaxml1/"
+        xmlns:jmx_ib="http://xml.kishou.go.jp/jmaxml1/informationBasis1/">
+  <Control><Title>南海トラフ地震臨時情報</Title><DateTime>2026-08-08T07:15:00Z</DateTime>
+    <Status>{status}</Status><EditorialOffice>気象庁本庁</EditorialOffice>
+    <PublishingOffice>気象庁</PublishingOffice></Control>
+  <jmx_ib:Head><jmx_ib:Title>南海トラフ地震臨時情報（{level}）</jmx_ib:Title>
+    <jmx_ib:ReportDateTime>2026-08-08T16:15:00+09:00</jmx_ib:ReportDateTime>
+    <jmx_ib:TargetDateTime>2026-08-08T16:15:00+09:00</jmx_ib:TargetDateTime>
+    <jmx_ib:EventID>20260808161500</jmx_ib:EventID><jmx_ib:InfoType>発表</jmx_ib:InfoType>
+    <jmx_ib:Serial>1</jmx_ib:Serial><jmx_ib:InfoKind>南海トラフ地震に関連する情報</jmx_ib:InfoKind>
+    <jmx_ib:InfoKindVersion>1.0_0</jmx_ib:InfoKindVersion>
+    <jmx_ib:Headline><jmx_ib:Text>南海トラフ地震の想定震源域で大規模地震の可能性が高まっています。</jmx_ib:Text></jmx_ib:Headline>
+  </jmx_ib:Head>
+</Report>"""
+
+
+@pytest.mark.parametrize(
+    ("level", "severity"),
+    [("巨大地震警戒", "Severe"), ("巨大地震注意", "Moderate"), ("調査終了", "Minor")],
+)
+def test_nankai_trough_extra_information(level: str, severity: str) -> None:
+    # No sample of this report is in the shared data; the document follows the JMA's
+    # Control/Head layout, which is all the converter reads for this kind.
+    data = MEGAQUAKE_REPORT.format(level=level, status="通常").encode()
+    converted = convert(data)
+    assert converted.alert is not None
+    info = converted.alert.infos[0]
+    assert info.event == f"南海トラフ地震臨時情報（{level}）"
+    assert info.severity == severity
+    assert info.urgency == ("Expected" if severity == "Minor" else "Future")
+    assert info.response_types == ([] if severity == "Minor" else ["Prepare"])
+    assert validate(read_alert(to_xml(converted.alert))).valid

@@ -193,6 +193,9 @@ def convert(data: bytes) -> Converted:
             info(severity, "・".join(names)[:200], _areas(holders))
             for severity, (names, holders) in sorted(graded.items(), key=_by_severity)
         ]
+    elif kind is MEGAQUAKE:
+        text = f"{_text(head, 'Title')} {headline_text}"
+        infos = [info(_megaquake_severity(text), event, _areas(root.iter(), single=False))]
     else:
         infos = [info(kind.severity, event, _areas(root.iter(), single=False))]
     alert = Alert(
@@ -216,7 +219,23 @@ def _kind(title: str) -> Kind | None:
         return KINDS["気象警報・注意報"]
     if title.startswith("指定河川洪水予報"):
         return KINDS["指定河川洪水予報"]
+    if "南海トラフ地震" in title or "後発地震注意情報" in title:
+        return MEGAQUAKE
     return None
+
+
+# 南海トラフ地震臨時情報 and 北海道・三陸沖後発地震注意情報: a higher chance of a great
+# earthquake; people prepare (and, under 巨大地震警戒, some evacuate in advance).
+MEGAQUAKE = Kind("megaquake", None, "Geo", "Future", "Severe", "Possible", "Prepare")
+
+
+def _megaquake_severity(text: str) -> str:
+    """巨大地震警戒 is Severe; 巨大地震注意, 調査中 and 後発地震注意 Moderate; 調査終了 Minor."""
+    if "巨大地震警戒" in text:
+        return "Severe"
+    if "調査終了" in text:
+        return "Minor"
+    return "Moderate"
 
 
 SEVERITY_ORDER = ("Extreme", "Severe", "Moderate", "Minor")

@@ -4,6 +4,7 @@ permanent link and its QR code)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from markupsafe import Markup
 
 from alertcommons.api.keys import trusted_certificates
 from alertcommons.cap.signature import verify
+from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import Services
 from alertcommons.jp.codes import registry
@@ -57,17 +59,21 @@ def place_names(codes: list[str], lang: str) -> list[dict[str, Any]]:
 
 
 def shapes_of(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Polygons and circles of an alert, for the map: [[lat, lon], …] and centre + radius."""
+    """Polygons and circles of an alert, for the map: [[lat, lon], …] and centre + radius.
+    A shape that cannot be read is left off the map (the text still names the area)."""
     shapes: list[dict[str, Any]] = []
     for info in (document.get("info") or [])[:1]:
         for area in info.get("area", []):
             for polygon in area.get("polygon", []):
-                points = [p.split(",") for p in polygon.split()]
-                shapes.append({"polygon": [[float(a), float(b)] for a, b in points]})
+                with contextlib.suppress(CapValueError):
+                    points = parse_polygon(polygon)
+                    shapes.append({"polygon": [[p.lat, p.lon] for p in points]})
             for circle in area.get("circle", []):
-                centre, radius = circle.split()
-                lat, lon = centre.split(",")
-                shapes.append({"circle": [float(lat), float(lon)], "km": float(radius)})
+                with contextlib.suppress(CapValueError):
+                    found = parse_circle(circle.strip())
+                    shapes.append(
+                        {"circle": [found.center.lat, found.center.lon], "km": found.radius_km}
+                    )
     return shapes
 
 

@@ -5,6 +5,7 @@ permanent link and its QR code)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,8 +55,19 @@ def place_names(codes: list[str], lang: str) -> list[dict[str, Any]]:
         elif code in reg.prefectures:
             prefecture = reg.prefectures[code]
             label = prefecture.name if lang == "ja" else (prefecture.name_en or prefecture.name)
-            places.append({"code": code, "name": label, "lat": None, "lon": None})
+            lat, lon = _prefecture_centre(code)
+            places.append({"code": code, "name": label, "lat": lat, "lon": lon})
     return places
+
+
+@functools.cache
+def _prefecture_centre(code: str) -> tuple[float, float]:
+    """The mean of the prefecture's municipal centres: where its marker goes on a map."""
+    towns = [t for t in registry().municipalities.values() if t.prefecture == code]
+    return (
+        sum(t.lat for t in towns) / len(towns),
+        sum(t.lon for t in towns) / len(towns),
+    )
 
 
 def shapes_of(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.browser import browser, shots  # noqa: F401 - fixtures
+from tests.support.pg import fresh_database
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
 
@@ -56,9 +58,20 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
+    """SQLite by default; ``@pytest.mark.parametrize("site", ["postgresql"], indirect=True)``
+    runs a test against PostgreSQL instead."""
+    with contextlib.ExitStack() as stack:
+        url = None
+        if getattr(request, "param", "sqlite") == "postgresql":
+            url = stack.enter_context(fresh_database())
+        yield stack.enter_context(_running_site(tmp_path, url))
+
+
+@contextlib.contextmanager
+def _running_site(tmp_path: Path, database_url: str | None) -> Iterator[Site]:
     with Receiver() as receiver:
-        hub = HubProcess(tmp_path / "data", ADMIN)
+        hub = HubProcess(tmp_path / "data", ADMIN, database_url)
         hub.start()
         try:
             city = hub.org("東京都千代田区", "issuer", CHIYODA, ["131016"])

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 
 from tests.web.conftest import PASSWORD, Site
 
@@ -33,6 +34,7 @@ def _csrf(client: httpx.Client, path: str = "/console") -> str:
     return found.group(1)
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_admin_switches_approval_and_sends_nationwide_test(site: Site) -> None:
     site.user("operator", "ops", ["admin"])
     with _signed_in(site, "ops") as client:
@@ -82,6 +84,7 @@ def test_admin_switches_approval_and_sends_nationwide_test(site: Site) -> None:
         assert cells[1:] == ["1", "1", "0", "0", "0"]  # one receiver, it got it
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_shelter_lift_and_free_templates(site: Site) -> None:
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
     with _signed_in(site, "chiyoda") as client:
@@ -141,6 +144,7 @@ def test_shelter_lift_and_free_templates(site: Site) -> None:
         assert published.status_code == 303
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_admin_issues_and_revokes_tokens(site: Site) -> None:
     site.user("operator", "ops", ["admin"])
     with _signed_in(site, "ops") as client:
@@ -164,6 +168,7 @@ def test_admin_issues_and_revokes_tokens(site: Site) -> None:
         assert site.api("GET", "/api/v1/me", token=secret).status_code == 401
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_national_warning_from_the_console_skips_approval(site: Site) -> None:
     cas = site.hub.org("内閣官房", "issuer", "cas.go.jp", ["*"])
     site.approval(cas["id"], True)

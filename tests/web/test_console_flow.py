@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from alertcommons.cap import read_alert
 from tests.support.browser import Shots
 from tests.web.conftest import PASSWORD, Site
@@ -108,6 +110,7 @@ def test_compose_publish_watch_verify_cancel(browser: Any, site: Site, shots: Sh
     context.close()
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_two_person_approval(browser: Any, site: Site, shots: Shots) -> None:
     site.approval(site.city["id"], True)
     site.user(site.city["id"], "drafter", ["drafter"])

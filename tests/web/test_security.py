@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.web.conftest import ADMIN, CHIYODA, PASSWORD, Site
@@ -39,6 +40,7 @@ def _session_csrf(client: httpx.Client) -> str:
     return found.group(1)
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_csrf_token_is_required(site: Site) -> None:
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
     with httpx.Client(base_url=site.url) as client:
@@ -61,6 +63,7 @@ def test_csrf_token_is_required(site: Site) -> None:
         assert good.status_code == 303 and good.headers["location"].startswith("/console/alerts/")
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_session_fixation_is_prevented(site: Site) -> None:
     site.user(site.city["id"], "chiyoda", ["drafter"])
     with httpx.Client(base_url=site.url) as client:
@@ -173,6 +176,7 @@ def test_html_in_alert_text_is_escaped_everywhere(browser: Any, site: Site) -> N
     assert ADMIN not in httpx.get(f"{site.url}/").text
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_password_change_ends_other_sessions(site: Site) -> None:
     site.user(site.city["id"], "chiyoda", ["drafter"])
     new = "a brand new passphrase 2026"
@@ -204,6 +208,7 @@ def test_password_change_ends_other_sessions(site: Site) -> None:
         assert _sign_in(fresh, "chiyoda", new).status_code == 303
 
 
+@pytest.mark.parametrize("site", ["sqlite", "postgresql"], indirect=True)
 def test_console_forms_never_answer_500(site: Site) -> None:
     """Garbage in every console form (with a valid session and token) is refused, never a 500."""
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])

@@ -39,6 +39,7 @@ async def test_index_alert_page_languages_and_history(hub: Hub) -> None:
     assert "東京都" in index.text and "【警戒レベル4】避難指示 神田地区" in index.text
     assert '<h4 class="town">東京都千代田区</h4>' in index.text  # by prefecture, then town
     assert "default-src 'self'" in index.headers["content-security-policy"]
+    assert index.headers["cache-control"] == "public, max-age=0, s-maxage=10"
 
     page = await hub.client.get(f"/alerts/{alert_id}")
     assert page.status_code == 200

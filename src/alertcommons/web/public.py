@@ -27,6 +27,9 @@ from alertcommons.store import orgs
 from .render import language_of, page
 
 router = APIRouter(include_in_schema=False)
+# During a disaster these pages are read by many at once: ten seconds in a shared cache (a
+# proxy or CDN) carry the load; browsers always ask again, so a reload is never stale.
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=0, s-maxage=10"}
 
 
 def _hub(request: Request) -> Services:
@@ -145,6 +148,7 @@ async def index(request: Request) -> HTMLResponse:
         hub.settings,
         "public_index.html",
         {"groups": ordered, "count": len(records), "map_data": {"shapes": markers}},
+        headers=PUBLIC_CACHE,
     )
 
 
@@ -206,4 +210,5 @@ async def alert_page(alert_id: str, request: Request) -> HTMLResponse:
                 if p["lat"] is not None
             ],
         },
+        headers=PUBLIC_CACHE,
     )

@@ -14,6 +14,7 @@ import pytest
 
 from alertcommons.cap import read_alert, to_xml, validate
 from alertcommons.jp.jma import JMAError, convert, follow
+from alertcommons.jp.national import requests_activation
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,13 @@ def test_tsunami_warning_graded_by_level(samples: list[Path]) -> None:
     assert {code for kind, code in major if kind == "JIS X 0402"} == {"030007", "040002", "070009"}
     assert alert.infos[0].response_types == ["Evacuate"]
     assert alert.infos[3].response_types == []
+    # 大津波警報 and 津波警報 start loudspeakers, as J-Alert relays them; lesser levels do not.
+    assert [requests_activation(replace(alert, infos=[i])) for i in alert.infos] == [
+        True,
+        True,
+        False,
+        False,
+    ]
     assert all(i.categories == ["Geo"] for i in alert.infos)
 
 
@@ -107,6 +115,8 @@ def test_earthquake_early_warning(samples: list[Path]) -> None:
     alert = _one(samples, "VXSE43")
     assert alert.infos[0].event == "緊急地震速報（警報）"
     assert alert.infos[0].urgency == "Immediate"
+    assert requests_activation(alert)
+    assert not requests_activation(_one(samples, "VXSE44"))  # a forecast starts nothing
     assert _codes(alert, "JMA:eew-pref")
 
 

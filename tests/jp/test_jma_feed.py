@@ -14,6 +14,7 @@ import pytest
 
 from alertcommons.cap import read_alert
 from alertcommons.jp.codes import with_check_digit
+from alertcommons.jp.national import requests_activation
 from tests.support.jma_feed import FeedServer
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
@@ -85,6 +86,7 @@ def test_feed_entry_reaches_municipality_receiver(
         assert first.msg_type == "Alert"
         assert first.infos[0].event == "大津波警報" and first.infos[0].severity == "Extreme"
         assert "040002" in {g.value for i in first.infos for a in i.areas for g in a.geocodes}
+        assert requests_activation(first)  # 大津波警報: loudspeakers start, top priority
 
         # The same event, re-issued: an Update that references the first alert exactly.
         feed.add("eqvol", SECOND, "津波警報・注意報・予報a")

@@ -32,6 +32,7 @@ from alertcommons.cap.model import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
 from alertcommons.cap.xmlsafe import ReadLimits, UnsafeXMLError, parse_xml
 from alertcommons.errors import AlertCommonsError
+from alertcommons.jp import national
 from alertcommons.jp.codes import CodeError, normalize, with_check_digit
 from alertcommons.jp.tsunami_regions import prefectures_of
 
@@ -198,6 +199,8 @@ def convert(data: bytes) -> Converted:
         infos = [info(_megaquake_severity(text), event, _areas(root.iter(), single=False))]
     else:
         infos = [info(kind.severity, event, _areas(root.iter(), single=False))]
+    if msg_type != "Cancel":
+        infos = [_with_activation(kind.key, each) for each in infos]
     alert = Alert(
         identifier=identifier,
         sender=SENDER,
@@ -210,6 +213,28 @@ def convert(data: bytes) -> Converted:
         infos=infos,
     )
     return Converted(title, alert=alert, event_base=base + ".")
+
+
+# The JMA warnings J-Alert relays to start loudspeakers automatically; the JMA is a national
+# issuer, so these take the top dispatch priority too (see jp/national.py).
+ACTIVATING = {
+    ("eew", "Severe"): "eew",
+    ("eew", "Extreme"): "eew",
+    ("tsunami", "Extreme"): "major_tsunami",
+    ("tsunami", "Severe"): "tsunami",
+    ("weather", "Extreme"): "special_warning",
+}
+
+
+def _with_activation(key: str, info: Info) -> Info:
+    warning = ACTIVATING.get((key, info.severity or ""))
+    if warning is None:
+        return info
+    return replace(
+        info,
+        event_codes=[*info.event_codes, ValuePair(national.KIND_CODE, warning)],
+        parameters=[*info.parameters, ValuePair(national.LOUDSPEAKER, national.ACTIVATE)],
+    )
 
 
 def _kind(title: str) -> Kind | None:

@@ -44,6 +44,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.jma_feed --poll 1.0
+	$(BIN)/python -m bench.public_pages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -40,6 +40,8 @@ async def test_index_alert_page_languages_and_history(hub: Hub) -> None:
     assert '<h4 class="town">東京都千代田区</h4>' in index.text  # by prefecture, then town
     assert "default-src 'self'" in index.headers["content-security-policy"]
     assert index.headers["cache-control"] == "public, max-age=0, s-maxage=10"
+    again = await hub.client.get("/", headers={"If-None-Match": index.headers["etag"]})
+    assert again.status_code == 304  # a reload costs nothing while nothing changed
 
     page = await hub.client.get(f"/alerts/{alert_id}")
     assert page.status_code == 200

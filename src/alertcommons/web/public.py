@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import segno
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 from markupsafe import Markup
 
@@ -24,7 +25,7 @@ from alertcommons.jp.codes import registry
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import orgs
 
-from .render import language_of, page
+from .render import language_of, page, security_headers
 
 router = APIRouter(include_in_schema=False)
 # During a disaster these pages are read by many at once: ten seconds in a shared cache (a
@@ -92,8 +93,37 @@ def shapes_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     return shapes
 
 
+async def _cached(
+    request: Request, build: Callable[[Request], Awaitable[HTMLResponse]]
+) -> Response:
+    """A public page from the hub's short-lived cache (dropped whenever an alert is published,
+    at most a second old otherwise), with an ETag so a reload can be a 304."""
+    hub = _hub(request)
+    base = hub.settings.public_url or str(request.base_url)
+    key = f"page:{request.url.path}?lang={language_of(request)}@{base}"
+    built = hub.feeds.get(key)
+    if built is None:
+        response = await build(request)
+        if response.status_code != 200:
+            return response
+        built = hub.feeds.put(key, bytes(response.body))
+    headers = {**security_headers(hub.settings), **PUBLIC_CACHE, "ETag": built.etag}
+    if request.headers.get("if-none-match") == built.etag:
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(built.body, headers=headers)
+
+
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request) -> HTMLResponse:
+async def index(request: Request) -> Response:
+    return await _cached(request, _index)
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+async def alert_page(alert_id: str, request: Request) -> Response:
+    return await _cached(request, lambda r: _alert_page(alert_id, r))
+
+
+async def _index(request: Request) -> HTMLResponse:
     hub = _hub(request)
     lang = language_of(request)
     query = alert_queries.AlertQuery(active=True, status="Actual", limit=500, visible_to=None)
@@ -152,8 +182,7 @@ async def index(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
-async def alert_page(alert_id: str, request: Request) -> HTMLResponse:
+async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     hub = _hub(request)
     lang = language_of(request)
 

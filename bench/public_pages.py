@@ -1,0 +1,95 @@
+"""The public pages under load, as when everyone looks at once after an earthquake.
+
+A hub process (SQLite) holds ``--alerts`` alerts in force across Tokyo's municipalities; 16
+kept-alive connections fetch the index (`/`) and one alert page (`/alerts/{id}`, with its
+signature check and QR code) for ``--seconds`` each. Prints JSON: requests per second and
+latency percentiles.
+
+Run: ``python -m bench.public_pages [--alerts 50] [--seconds 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.server import HubProcess
+
+from alertcommons.jp.codes import registry, with_check_digit
+from bench.httpload import Connection
+
+ADMIN = "bench-admin-token-0123456789abcdefghijkl"
+
+
+async def _load(port: int, path: str, seconds: float) -> dict[str, Any]:
+    connections = [Connection("127.0.0.1", port) for _ in range(16)]
+    for connection in connections:
+        await connection.open()
+    latencies: list[float] = []
+    statuses: set[int] = set()
+    deadline = time.perf_counter() + seconds
+
+    async def worker(connection: Connection) -> None:
+        while time.perf_counter() < deadline:
+            result = await connection.request("GET", path, b"", {})
+            statuses.add(result.status)
+            latencies.append(result.latency * 1000)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    elapsed = time.perf_counter() - start
+    for connection in connections:
+        await connection.close()
+    latencies.sort()
+    return {
+        "requests_per_s": round(len(latencies) / elapsed),
+        "p50_ms": round(latencies[len(latencies) // 2], 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1),
+        "statuses": sorted(statuses),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--alerts", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    towns = sorted(code for code in registry().municipalities if code.startswith("13"))
+    with tempfile.TemporaryDirectory() as folder:
+        hub = HubProcess(Path(folder) / "data", ADMIN)
+        hub.start()
+        try:
+            tokyo = hub.org("東京都", "issuer", "metro.tokyo.jp", ["13"])
+            headers = {"Authorization": f"Bearer {tokyo['token']}", **CAP_XML}
+            first = ""
+            for number in range(args.alerts):
+                code = with_check_digit(towns[number % len(towns)])
+                alert = make_alert("metro.tokyo.jp", [code])
+                response = httpx.post(
+                    f"{hub.url}/api/v1/alerts", content=xml(alert), headers=headers
+                )
+                response.raise_for_status()
+                first = first or response.json()["id"]
+            results = {
+                "index": asyncio.run(_load(hub.port, "/", args.seconds)),
+                "alert_page": asyncio.run(_load(hub.port, f"/alerts/{first}", args.seconds)),
+            }
+        finally:
+            hub.stop()
+    print(
+        json.dumps(
+            {"benchmark": "public_pages", "alerts_in_force": args.alerts, **results},
+            ensure_ascii=False,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

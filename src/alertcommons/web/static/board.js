@@ -2,6 +2,12 @@
 // Rows are rebuilt with textContent only, so nothing a receiver sends can become markup.
 (function () {
   "use strict";
+  var WORDS = {
+    pending: "送信中 pending",
+    delivered: "配信済 delivered",
+    acknowledged: "受信確認 acknowledged",
+    failed: "失敗 failed"
+  };
   document.addEventListener("DOMContentLoaded", function () {
     var board = document.getElementById("board");
     if (!board || typeof EventSource === "undefined") return;
@@ -18,7 +24,8 @@
         var row = document.createElement("tr");
         row.setAttribute("data-delivery", item.id);
         var latency = item.latency_ms === null ? "" : Math.round(item.latency_ms) + " ms";
-        [item.organization || "", item.label || item.endpoint_id, item.channel, item.state,
+        [item.organization || "", item.label || item.endpoint_id, item.channel,
+         WORDS[item.state] || item.state,
          String(item.attempts), latency, item.last_error || ""].forEach(function (text, index) {
           var cell = document.createElement("td");
           cell.textContent = text;

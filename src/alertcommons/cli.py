@@ -12,6 +12,7 @@ from alertcommons.commands.cap import cap
 from alertcommons.commands.hub import audit_group, init, serve
 from alertcommons.commands.jp import jma_group, jp_group
 from alertcommons.commands.status import status
+from alertcommons.commands.users import user_group
 from alertcommons.errors import AlertCommonsError
 
 
@@ -28,6 +29,7 @@ cli.add_command(audit_group)
 cli.add_command(status)
 cli.add_command(jp_group)
 cli.add_command(jma_group)
+cli.add_command(user_group)
 
 
 def main() -> None:

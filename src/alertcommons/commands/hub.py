@@ -19,18 +19,18 @@ from alertcommons.store import audit, orgs
 from alertcommons.store.engine import Store
 from alertcommons.web.passwords import hash_password
 
-_data_dir = click.option(
+data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the embedded database and hub key live [env ALERTCOMMONS_DATA_DIR].",
 )
-_database_url = click.option(
+database_url_option = click.option(
     "--database-url",
     help="PostgreSQL URL instead of the embedded SQLite [env ALERTCOMMONS_DATABASE_URL].",
 )
 
 
-def _settings(**flags: Any) -> Settings:
+def settings_from(**flags: Any) -> Settings:
     if flags.get("data_dir") and flags.get("database_url"):
         raise click.UsageError("give --data-dir or --database-url, not both")
     return Settings.load(**flags)
@@ -39,8 +39,8 @@ def _settings(**flags: Any) -> Settings:
 @click.command()
 @click.option("--host", help="Address to listen on [env ALERTCOMMONS_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [env ALERTCOMMONS_PORT, default 8080].")
-@_data_dir
-@_database_url
+@data_dir_option
+@database_url_option
 @click.option("--demo", is_flag=True, help="Load demo issuers, receivers and alerts.")
 def serve(
     host: str | None, port: int | None, data_dir: Path | None, database_url: str | None, demo: bool
@@ -50,7 +50,7 @@ def serve(
 
     from alertcommons.api.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
     store = Store(settings.store_url)
     store.migrate()
     result = store.run_write(
@@ -120,12 +120,12 @@ def _load_demo(settings: Settings) -> None:
 
 
 @click.command()
-@_data_dir
-@_database_url
+@data_dir_option
+@database_url_option
 @click.option("--new-token", is_flag=True, help="Issue another admin token even if one exists.")
 def init(data_dir: Path | None, database_url: str | None, new_token: bool) -> None:
     """Set up the database and create the first admin token (or ALERTCOMMONS_ADMIN_TOKEN)."""
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
     store = Store(settings.store_url)
     store.migrate()
     try:
@@ -148,11 +148,11 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@_data_dir
-@_database_url
+@data_dir_option
+@database_url_option
 def audit_verify(data_dir: Path | None, database_url: str | None) -> None:
     """Check the whole hash chain; name the first broken record. Exit 0 iff intact."""
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
     store = Store(settings.store_url)
     try:
         report = store.run_read(audit.verify_chain)

@@ -13,7 +13,7 @@ from alertcommons.hub import japan
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import evacuation, national, national_test, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
-from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
+from alertcommons.problems import Forbidden, NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import orgs
@@ -74,7 +74,11 @@ async def get_evacuation(
     code: Annotated[str, Query(description="local-government code, 5 or 6 digits")],
 ) -> dict[str, Any]:
     canonical = _municipality(code)
-    current = await japan.evacuation_in_force(hub.store, canonical)
+    # One look at what is in force serves the evacuation, headquarters and shelter parts.
+    in_force = await japan.all_in_force(hub.store, canonical, None, lambda d: True)
+    current = next(
+        ((row, doc) for row, doc in in_force if evacuation.level_of(doc) is not None), None
+    )
     state: dict[str, Any] = {
         "code": canonical,
         "name": name_of(canonical),
@@ -83,8 +87,8 @@ async def get_evacuation(
         "hazard": None,
         "districts": [],
     }
-    state["headquarters"] = await _headquarters(hub, canonical)
-    state["shelters"] = await _shelters(hub, canonical)
+    state["headquarters"] = japan.latest_headquarters(in_force)
+    state["shelters"] = japan.latest_shelters(in_force)
     if current is None:
         return state
     row, document = current
@@ -199,40 +203,6 @@ async def national_test_report(test_id: str, hub: ServicesDep, caller: AdminDep)
     }
 
 
-async def _headquarters(hub: Any, code: str, sender: str | None = None) -> dict[str, Any] | None:
-    found = await japan.all_in_force(
-        hub.store, code, sender, lambda d: shelters.headquarters_of(d) is not None
-    )
-    if not found:
-        return None
-    row, document = found[0]
-    kind = shelters.headquarters_of(document)
-    return {
-        "kind": kind,
-        "name": shelters.HQ_KINDS[kind][0] if kind else None,
-        "alert_id": row.id,
-        "identifier": row.identifier,
-        "sent": row.sent_text,
-    }
-
-
-async def _shelter_rows(
-    hub: Any, code: str, sender: str | None = None
-) -> list[tuple[Any, dict[str, Any]]]:
-    return await japan.all_in_force(
-        hub.store, code, sender, lambda d: shelters.shelter_of(d) is not None
-    )
-
-
-async def _shelters(hub: Any, code: str) -> list[dict[str, Any]]:
-    listed: dict[str, dict[str, Any]] = {}
-    for row, document in await _shelter_rows(hub, code):
-        facts = shelters.shelter_of(document)
-        if facts is not None and facts["id"] not in listed:  # newest first: keep the latest
-            listed[facts["id"]] = {**facts, "alert_id": row.id, "since": row.sent_text}
-    return sorted(listed.values(), key=lambda f: str(f["id"]))
-
-
 class ShelterIn(BaseModel):
     municipality: str = Field(description="local-government code, 5 or 6 digits")
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="your stable shelter id")
@@ -253,19 +223,8 @@ class ShelterIn(BaseModel):
 async def post_shelter(
     body: ShelterIn, hub: ServicesDep, caller: PrincipalDep, response: Response
 ) -> dict[str, Any]:
-    code = _municipality(body.municipality)
-    current = next(
-        (
-            row
-            for row, document in await _shelter_rows(hub, code, caller.sender)
-            if (shelters.shelter_of(document) or {}).get("id") == body.id
-        ),
-        None,
-    )
-    if body.state == "closed" and current is None:
-        raise Conflict(f"shelter '{body.id}' of {code} is not open")
     shelter = shelters.Shelter(
-        municipality=code,
+        municipality=_municipality(body.municipality),
         key=body.id,
         name=body.name,
         address=body.address,
@@ -277,8 +236,7 @@ async def post_shelter(
         name_en=body.name_en,
         status=body.status,
     )
-    replaces = (current.identifier, current.sent_text) if current is not None else None
-    alert = shelters.build_shelter(shelter, caller.sender or "", replaces=replaces)
+    alert = await japan.shelter_alert(hub.store, caller, shelter)
     return await _published(hub, caller, alert, response)
 
 
@@ -291,7 +249,11 @@ async def get_shelters(
     return {
         "code": canonical,
         "name": name_of(canonical),
-        "shelters": await _shelters(hub, canonical),
+        "shelters": japan.latest_shelters(
+            await japan.all_in_force(
+                hub.store, canonical, None, lambda d: shelters.shelter_of(d) is not None
+            )
+        ),
     }
 
 
@@ -310,18 +272,13 @@ class HeadquartersIn(BaseModel):
 async def post_headquarters(
     body: HeadquartersIn, hub: ServicesDep, caller: PrincipalDep, response: Response
 ) -> dict[str, Any]:
-    code = _municipality(body.municipality)
-    current = await _headquarters(hub, code, caller.sender)
-    if body.state == "dissolved" and current is None:
-        raise Conflict(f"{code} has no headquarters of yours in place")
-    replaces = (current["identifier"], current["sent"]) if current else None
-    alert = shelters.build_headquarters(
-        code,
-        current["kind"] if current and body.state == "dissolved" else body.kind,
+    alert = await japan.headquarters_alert(
+        hub.store,
+        caller,
+        _municipality(body.municipality),
+        body.kind,
         body.state == "established",
-        caller.sender or "",
-        replaces=replaces,
-        status=body.status,
+        body.status,
     )
     return await _published(hub, caller, alert, response)
 

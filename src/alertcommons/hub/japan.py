@@ -12,7 +12,7 @@ from typing import Any
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
 from alertcommons.cap.values import CapValueError, parse_polygon
-from alertcommons.jp import evacuation
+from alertcommons.jp import evacuation, shelters
 from alertcommons.problems import Conflict, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.engine import Store
@@ -101,3 +101,63 @@ async def evacuation_alert(
         status=status,
     )
     return evacuation.build(order, issuer.sender or "", replaces=replaces, lift=lift)
+
+
+def latest_shelters(in_force: InForce) -> list[dict[str, Any]]:
+    """Each shelter's current facts (newest message first wins), sorted by shelter id."""
+    listed: dict[str, dict[str, Any]] = {}
+    for row, document in in_force:
+        facts = shelters.shelter_of(document)
+        if facts is not None and facts["id"] not in listed:
+            listed[facts["id"]] = {**facts, "alert_id": row.id, "since": row.sent_text}
+    return sorted(listed.values(), key=lambda f: str(f["id"]))
+
+
+def latest_headquarters(in_force: InForce) -> dict[str, Any] | None:
+    for row, document in in_force:
+        kind = shelters.headquarters_of(document)
+        if kind is not None:
+            return {
+                "kind": kind,
+                "name": shelters.HQ_KINDS[kind][0],
+                "alert_id": row.id,
+                "identifier": row.identifier,
+                "sent": row.sent_text,
+            }
+    return None
+
+
+async def shelter_alert(store: Store, issuer: Principal, shelter: shelters.Shelter) -> Alert:
+    """Opening is an Alert, a change of state an Update of the shelter's message in force,
+    closing its Cancel."""
+    found = await all_in_force(
+        store,
+        shelter.municipality,
+        issuer.sender,
+        lambda d: (shelters.shelter_of(d) or {}).get("id") == shelter.key,
+    )
+    if shelter.state == "closed" and not found:
+        raise Conflict(f"shelter '{shelter.key}' of {shelter.municipality} is not open")
+    replaces = (found[0][0].identifier, found[0][0].sent_text) if found else None
+    return shelters.build_shelter(shelter, issuer.sender or "", replaces=replaces)
+
+
+async def headquarters_alert(
+    store: Store, issuer: Principal, code: str, kind: str, established: bool, status: str
+) -> Alert:
+    """Setting up is an Alert (an Update when one is in place), dissolving its Cancel."""
+    current = latest_headquarters(
+        await all_in_force(
+            store, code, issuer.sender, lambda d: shelters.headquarters_of(d) is not None
+        )
+    )
+    if not established and current is None:
+        raise Conflict(f"{code} has no headquarters of yours in place")
+    return shelters.build_headquarters(
+        code,
+        current["kind"] if current and not established else kind,
+        established,
+        issuer.sender or "",
+        replaces=(current["identifier"], current["sent"]) if current else None,
+        status=status,
+    )

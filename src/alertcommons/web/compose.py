@@ -195,11 +195,6 @@ async def _shelter(hub: Services, user: ConsoleUser, form: dict[str, str], statu
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", key):
         raise Unprocessable("a shelter id is letters, digits, '.', '_' or '-'", path="shelter_id")
     state = _choice(form, "state", tuple(shelters.SHELTER_STATES))
-    rows = await japan.all_in_force(
-        hub.store, code, user.sender, lambda d: (shelters.shelter_of(d) or {}).get("id") == key
-    )
-    if state == "closed" and not rows:
-        raise Unprocessable(f"shelter '{key}' is not open", path="state")
     capacity = form.get("capacity", "").strip()
     shelter = shelters.Shelter(
         municipality=code,
@@ -216,8 +211,7 @@ async def _shelter(hub: Services, user: ConsoleUser, form: dict[str, str], statu
     )
     if not form.get("lat") or not form.get("lon"):
         raise Unprocessable("give the shelter's location (lat, lon) or click it on the map")
-    replaces = (rows[0][0].identifier, rows[0][0].sent_text) if rows else None
-    return shelters.build_shelter(shelter, user.sender or "", replaces=replaces)
+    return await japan.shelter_alert(hub.store, user.principal(), shelter)
 
 
 async def _free(hub: Services, user: ConsoleUser, form: dict[str, str], status: str) -> Alert:

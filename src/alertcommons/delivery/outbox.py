@@ -70,11 +70,7 @@ class DeliveryOutbox:
             if record.references and record.msg_type in ("Update", "Cancel"):
                 earlier = deliveries.recipients_of(connection, list(record.references))
                 targets |= earlier & matcher.filters.keys()
-            rank = (
-                record.priority
-                if record.priority is not None
-                else priority(record.urgency, record.severity)
-            )
+            rank = priority(record.urgency, record.severity, activation=record.activation)
             for endpoint_id in sorted(targets):
                 rows.append(
                     {

@@ -12,8 +12,14 @@ BASE_SECONDS = 2.0
 CAP_SECONDS = 300.0
 
 
-def priority(urgency: str | None, severity: str | None) -> int:
-    """Lower is sooner: 0 only for Immediate + Extreme (tsunami, missile, EEW)."""
+ACTIVATION_PRIORITY = -1  # a national warning that starts loudspeakers goes before all else
+
+
+def priority(urgency: str | None, severity: str | None, *, activation: bool = False) -> int:
+    """Lower is sooner: -1 for national warnings that start loudspeakers (J-Alert), 0 for
+    any other Immediate + Extreme alert (tsunami, EEW)."""
+    if activation:
+        return ACTIVATION_PRIORITY
     return _URGENCY.get(urgency or "Unknown", 2) + _SEVERITY.get(severity or "Unknown", 2)
 
 

@@ -165,8 +165,8 @@ class Publisher:
             self.key.signing.sign(element), xml_declaration=True, encoding="UTF-8"
         )
         record = _new_record(principal, alert, content_hash, signed, area_codes, references)
-        if activation:
-            record = replace(record, priority=national.NATIONAL_PRIORITY)
+        if activation:  # allowed above: the issuer is national
+            record = replace(record, activation=True)
         try:
             published = await self.store.write_batched(self, (principal, record))
         except IntegrityError:

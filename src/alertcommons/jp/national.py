@@ -24,7 +24,6 @@ from alertcommons.jp.evacuation import JST
 KIND_CODE = "JP:national-warning"
 LOUDSPEAKER = "JP:loudspeaker"
 ACTIVATE = "activate"
-NATIONAL_PRIORITY = -1  # before every Immediate + Extreme alert of anyone else
 
 
 @dataclass(frozen=True, slots=True)

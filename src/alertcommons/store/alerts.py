@@ -38,7 +38,7 @@ class NewAlert:
     area_codes: tuple[str, ...]
     references: tuple[str, ...]  # ids of the alerts this one updates or cancels
     facts: object = None  # what delivery matching needs, computed before the write
-    priority: int | None = None  # dispatch rank when not the one urgency/severity give
+    activation: bool = False  # a national issuer's warning that starts loudspeakers
 
 
 _COLUMNS = [name for name in alerts.c.keys() if name != "superseded_by"]  # noqa: SIM118

@@ -18,6 +18,7 @@ from tests.support.hub import Hub
 from tests.support.mqtt import Subscriber
 from tests.support.server import free_port
 from tests.support.services import need
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"
@@ -81,14 +82,6 @@ async def test_email_with_japanese_subject(hub: Hub, smtp: tuple[int, _Inbox]) -
     assert "避難指示" in plain.get_content()
 
 
-async def _wait(condition: Any, seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not in time")
-
-
 async def test_mqtt_topic_per_area_retained_until_cancelled(hub: Hub) -> None:
     need("Mosquitto", "127.0.0.1", 1883)
     prefix = f"test-{uuid.uuid4().hex[:8]}"
@@ -97,17 +90,17 @@ async def test_mqtt_topic_per_area_retained_until_cancelled(hub: Hub) -> None:
     try:
         alert = make_alert(TOKYO, ["131016"])
         await _publish(hub, issuer, alert)
-        await _wait(lambda: live.messages)
+        await until(lambda: live.messages)
         assert b"<Signature" in live.messages[0][0]
 
         late = Subscriber(f"{prefix}/13101")  # a sign that comes online afterwards
-        await _wait(lambda: late.messages)
+        await until(lambda: late.messages)
         assert late.messages[0][1] is True  # the retained copy
         late.stop()
 
         cancel = make_alert(TOKYO, ["131016"], msg_type="Cancel", references=reference_to(alert))
         await _publish(hub, issuer, cancel)
-        await _wait(lambda: any(b"Cancel" in payload for payload, _ in live.messages))
+        await until(lambda: any(b"Cancel" in payload for payload, _ in live.messages))
         after = Subscriber(f"{prefix}/13101")
         await asyncio.sleep(0.5)
         assert after.messages == []  # nothing retained once cancelled

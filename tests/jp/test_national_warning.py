@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,18 +18,11 @@ from tests.support.hub import Hub
 from tests.support.mqtt import Subscriber
 from tests.support.receivers import Receiver
 from tests.support.services import need
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 CAS = "cas.go.jp"  # 内閣官房
 MIYAGI = "pref.miyagi.jp"
-
-
-async def _wait(condition: Any, seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not in time")
 
 
 async def _priorities(hub: Hub, alert_id: str) -> set[int]:
@@ -74,13 +66,13 @@ async def test_missile_warning_activates_loudspeakers_first(hub: Hub) -> None:
         assert local.status_code == 201
         assert await _priorities(hub, local.json()["id"]) == {0}
 
-        await _wait(lambda: speakers.messages)
+        await until(lambda: speakers.messages)
         command = json.loads(speakers.messages[0][0])
         assert speakers.topics[0].startswith(f"{prefix}/activate/")
         assert command["activate"] is True and command["alert_id"] == sent["id"]
         assert command["event"] == "弾道ミサイル情報"
         assert "ミサイル発射" in command["text"]
-        await _wait(lambda: len(speakers.messages) >= 2)
+        await until(lambda: len(speakers.messages) >= 2)
         await asyncio.sleep(0.3)
         # One command per area of the warning; the prefecture's own alert activates nothing.
         assert sorted(speakers.topics) == [f"{prefix}/activate/03", f"{prefix}/activate/04"]
@@ -153,7 +145,7 @@ async def test_national_warning_reaches_json_webhook_with_flag(hub: Hub) -> None
             json={"kind": "eew", "areas": ["13"]},
         )
         assert response.status_code == 201
-        await _wait(lambda: receiver.for_path("/ok/tv"))
+        await until(lambda: receiver.for_path("/ok/tv"))
         body = json.loads(receiver.for_path("/ok/tv")[0].body)
         assert body["activation"] is True
         assert body["alert"]["info"][0]["event"] == "緊急地震速報"

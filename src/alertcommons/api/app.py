@@ -24,6 +24,7 @@ from alertcommons.hub import signer
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.records import alert_records
+from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.services import PrincipalCache, Services
 from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
@@ -35,7 +36,6 @@ from alertcommons.web.render import STATIC
 
 from . import alerts, deliveries, endpoints, errors, feeds, jp, keys, organizations, stream
 from .bodylimit import BodyLimit
-from .feeds import FeedCache
 
 
 def warm_up() -> None:
@@ -67,8 +67,8 @@ def build_services(settings: Settings) -> Services:
         store, builtin_channels(), DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )
     broadcaster = Broadcaster()
-    feed_cache = FeedCache()
-    publisher.listeners.append(lambda published: feed_cache.changed())
+    rendered = RenderedCache()
+    publisher.listeners.append(lambda published: rendered.changed())
 
     def wake_for(published: Published) -> None:
         # Only an alert with deliveries gives the dispatcher work: waking it for every alert
@@ -93,7 +93,7 @@ def build_services(settings: Settings) -> Services:
         outbox=outbox,
         dispatcher=dispatcher,
         broadcaster=broadcaster,
-        feeds=feed_cache,
+        rendered=rendered,
         principals=PrincipalCache(),
         jma=jma_feed,
     )

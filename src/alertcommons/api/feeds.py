@@ -8,9 +8,6 @@ answered ``304 Not Modified``.
 
 from __future__ import annotations
 
-import hashlib
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,40 +25,6 @@ from .deps import ServicesDep
 router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 ENTRIES = 50
-FRESH_SECONDS = 1.0  # another hub node's alerts show within this
-
-
-@dataclass
-class _Built:
-    body: bytes
-    etag: str
-    version: int
-    at: float
-
-
-class FeedCache:
-    def __init__(self) -> None:
-        self.version = 0
-        self._feeds: dict[str, _Built] = {}
-
-    def changed(self) -> None:
-        self.version += 1
-
-    def get(self, key: str) -> _Built | None:
-        built = self._feeds.get(key)
-        if built is None or built.version != self.version:
-            return None
-        if time.monotonic() - built.at > FRESH_SECONDS:
-            return None
-        return built
-
-    def put(self, key: str, body: bytes) -> _Built:
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        built = _Built(body, etag, self.version, time.monotonic())
-        if len(self._feeds) > 500:
-            self._feeds.clear()
-        self._feeds[key] = built
-        return built
 
 
 @router.get(
@@ -77,12 +40,12 @@ async def feed(name: str, request: Request, hub: ServicesDep) -> Response:
             key = normalize(name)
         except CodeError as exc:
             raise NotFound(f"no feed '{name}': {exc}") from None
-    cache: FeedCache = hub.feeds
-    built = cache.get(key)
+    cache = hub.rendered
+    built = cache.get(f"feed:{key}")
     if built is None:
         base = str(request.base_url).rstrip("/")
         body = await hub.store.read(lambda c: _render(c, key, base, hub.settings.hub_name))
-        built = cache.put(key, body)
+        built = cache.put(f"feed:{key}", body)
     headers = {"ETag": built.etag, "Cache-Control": "public, max-age=10"}
     if request.headers.get("if-none-match") == built.etag:
         return Response(status_code=304, headers=headers)

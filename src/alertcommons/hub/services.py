@@ -11,6 +11,7 @@ from alertcommons.delivery.dispatcher import Dispatcher
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub.publish import Publisher
+from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.signer import HubKey
 from alertcommons.settings import Settings
 from alertcommons.store.engine import Store
@@ -54,6 +55,6 @@ class Services:
     outbox: DeliveryOutbox
     dispatcher: Dispatcher
     broadcaster: Broadcaster
-    feeds: Any
+    rendered: RenderedCache  # Atom feeds and public pages, dropped on every publish
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     jma: Any = None  # the JMA feed ingest, when a feed URL is set

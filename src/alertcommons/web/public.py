@@ -101,12 +101,12 @@ async def _cached(
     hub = _hub(request)
     base = hub.settings.public_url or str(request.base_url)
     key = f"page:{request.url.path}?lang={language_of(request)}@{base}"
-    built = hub.feeds.get(key)
+    built = hub.rendered.get(key)
     if built is None:
         response = await build(request)
         if response.status_code != 200:
             return response
-        built = hub.feeds.put(key, bytes(response.body))
+        built = hub.rendered.put(key, bytes(response.body))
     headers = {**security_headers(hub.settings), **PUBLIC_CACHE, "ETag": built.etag}
     if request.headers.get("if-none-match") == built.etag:
         return Response(status_code=304, headers=headers)

@@ -75,6 +75,7 @@ def test_feed_entry_reaches_municipality_receiver(
         # The poller asks conditionally: an unchanged feed is answered 304.
         assert _wait(lambda: feed.not_modified >= 2), "no conditional GET seen"
 
+        feed.add("eqvol", "no-such-report.xml", "gone")  # 404: passed over, not retried forever
         feed.add("eqvol", NOT_AN_ALERT, "府県天気予報")
         feed.add("eqvol", FIRST, "津波警報・注意報・予報a")
         assert _wait(lambda: len(receiver.for_path("/ok/ishinomaki")) >= 1)
@@ -113,6 +114,8 @@ def test_feed_entry_reaches_municipality_receiver(
         first_run = status()
         assert first_run["enabled"] is True
         assert first_run["published"] == 2 and first_run["skipped"] == 1
+        assert first_run["errors"] == 1  # the missing report
+        assert feed.requests["/data/no-such-report.xml"] == 1
         assert first_run["median_ms_to_publish"] is not None
 
         # A restart forgets the entries it handled; the hub's own records stop a second send.

@@ -139,5 +139,14 @@ def test_admin_command_sends_and_reports(tmp_path: Path, receiver: Receiver) -> 
         )
         assert refused.returncode != 0 and "403" in (refused.stdout + refused.stderr)
         assert "Traceback" not in refused.stderr
+        unknown = subprocess.run(
+            [sys.executable, "-m", "alertcommons", "jp", "national-test", "--report", "nope"],
+            env={**os.environ, "ALERTCOMMONS_HUB_URL": hub.url, "ALERTCOMMONS_TOKEN": CLI_ADMIN},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert unknown.returncode != 0 and "404" in (unknown.stdout + unknown.stderr)
+        assert "Traceback" not in unknown.stderr
     finally:
         hub.stop()

@@ -2,7 +2,8 @@
 
 Behaviour is chosen per path: ``/ok/...`` answers 200; ``/flaky/N/...`` answers 500 to the
 first N requests on that path, then 200; ``/gone/...`` answers 410; ``/hang/...`` reads the
-request and never answers; ``/slow/...`` answers 200 after 50 ms.
+request and never answers; ``/slow/...`` answers 200 after 50 ms; ``/delay/MS/...`` answers 200
+after MS milliseconds.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class Receiver:
                     return
                 if path.startswith("/slow/"):
                     await asyncio.sleep(0.05)
+                if path.startswith("/delay/"):
+                    await asyncio.sleep(int(path.split("/")[2]) / 1000)
                 writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nok".encode())
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):

@@ -1,12 +1,17 @@
 """The dispatcher: claims due deliveries, most urgent first, sends, records, retries.
 
-It runs as one task in each hub process. A claim is a lease: if the process dies mid-send the
-lease runs out and the delivery is due again (on SQLite, where one process is the only
-sender, claims are released at start). Delivery is therefore at least once; every message
-carries the alert's stable id so a receiver can drop a repeat.
+It runs as one task in each hub process. A claim is a lease, renewed while the send is in
+progress: if the process dies mid-send the lease runs out and the delivery is due again (on
+SQLite, where one process is the only sender, claims are released at start). Delivery is
+therefore at least once; every message carries the alert's stable id so a receiver can drop a
+repeat.
 
-One slow receiver cannot hold up the rest: each endpoint has its own small concurrency limit,
-and everything runs on fixed budgets (claims per round, sends in flight).
+No endpoint can exhaust the budgets. Each endpoint has a small concurrency limit, and it is
+applied when rows are *claimed*, not after: a delivery waiting for its endpoint's turn stays
+pending in the store, holds no lease and takes no room in flight, so thousands of deliveries
+queued behind receivers that never answer cost nothing. And whatever fills the room in flight,
+a reserve above it is kept for the most urgent deliveries (national warnings, Immediate and
+Extreme), so they reach healthy receivers at once (bench/slow_receivers.py measures it).
 """
 
 from __future__ import annotations
@@ -35,11 +40,15 @@ from alertcommons.store.engine import Store
 log = logging.getLogger("alertcommons.delivery")
 
 
+URGENT_PRIORITY = 0  # national warnings (-1) and Immediate + Extreme alerts (0)
+
+
 @dataclass(frozen=True, slots=True)
 class DispatchSettings:
     lease_seconds: float = 30.0
     claim_batch: int = 1000
     max_in_flight: int = 4000
+    urgent_reserve: int = 1000  # room above max_in_flight that only urgent deliveries may use
     per_endpoint: int = 4
     poll_seconds: float = 1.0
     retry_base_seconds: float = 2.0
@@ -51,7 +60,6 @@ class _Endpoint:
     channel: str
     config: dict[str, Any]
     active: bool
-    limit: asyncio.Semaphore
 
 
 class Dispatcher:
@@ -66,9 +74,9 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._in_flight = 0
-        self._room = asyncio.Event()
-        self._room.set()
+        self._renewer: asyncio.Task[None] | None = None
+        self._in_flight: dict[str, Claimed] = {}
+        self._busy: dict[str, int] = {}  # endpoint id -> sends in flight
         self._outcomes: list[Outcome] = []
         self._disable: dict[str, str] = {}
         self._record_scheduled = False
@@ -77,6 +85,10 @@ class Dispatcher:
         self._endpoints: dict[str, _Endpoint] = {}
         self._stopping = False
         self.on_endpoint_disabled: list[Callable[[str], None]] = []
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
 
     def wake(self) -> None:
         self._wake.set()
@@ -88,39 +100,78 @@ class Dispatcher:
         if self.store.dialect == "sqlite":
             await self.store.write(delivery_queries.release_claims)
         self._task = asyncio.create_task(self._run(), name="dispatcher")
+        self._renewer = asyncio.create_task(self._renew_leases(), name="dispatcher-leases")
 
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        for task in list(self._sends):
-            task.cancel()
+        for task in (self._task, self._renewer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for send in list(self._sends):
+            send.cancel()
         await asyncio.gather(*self._sends, return_exceptions=True)
         await self._record()
         for channel in self.channels.values():
             await channel.close()
 
     async def _run(self) -> None:
-        lease = timedelta(seconds=self.settings.lease_seconds)
         while not self._stopping:
-            await self._room.wait()
-            free = min(self.settings.claim_batch, self.settings.max_in_flight - self._in_flight)
+            self._wake.clear()
             try:
-                claimed = await self.store.write(
-                    lambda c, n=free: delivery_queries.claim_due(c, limit=n, lease=lease)  # type: ignore[misc]
-                )
-                if claimed:
-                    await self._launch(claimed)
+                more = await self._claim_round()
             except Exception:  # never let one bad round stop delivery for everyone
                 log.exception("dispatch round failed")
-                claimed = []
-            if len(claimed) < free:
-                self._wake.clear()
+                more = False
+            if not more:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+
+    async def _claim_round(self) -> bool:
+        """Claim what there is room for; True when more may be due right now."""
+        settings = self.settings
+        free = settings.max_in_flight - self.in_flight
+        max_priority: int | None = None
+        if free <= 0:  # the room is full: only the urgent reserve is left
+            free = settings.max_in_flight + settings.urgent_reserve - self.in_flight
+            max_priority = URGENT_PRIORITY
+            if free <= 0:
+                return False
+        busy = dict(self._busy)
+        full = [endpoint for endpoint, sends in busy.items() if sends >= settings.per_endpoint]
+        lease = timedelta(seconds=settings.lease_seconds)
+
+        def claim(connection: Connection) -> delivery_queries.ClaimRound:
+            return delivery_queries.claim_due(
+                connection,
+                limit=min(settings.claim_batch, free),
+                lease=lease,
+                room=lambda endpoint: settings.per_endpoint - busy.get(endpoint, 0),
+                skip_endpoints=full,
+                max_priority=max_priority,
+            )
+
+        claimed = await self.store.write(claim)
+        if claimed.claimed:
+            await self._launch(claimed.claimed)
+        return not claimed.exhausted and max_priority is None
+
+    async def _renew_leases(self) -> None:
+        lease = timedelta(seconds=self.settings.lease_seconds)
+        interval = max(self.settings.lease_seconds / 3, 0.05)
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            ids = list(self._in_flight)
+            if not ids:
+                continue
+            try:
+                await self.store.write(
+                    lambda c: delivery_queries.renew_leases(c, ids, lease)  # noqa: B023
+                )
+            except Exception:  # the next renewal tries again; a lapse costs a duplicate
+                log.exception("could not renew %d delivery leases", len(ids))
 
     async def _launch(self, claimed: list[Claimed]) -> None:
         missing_alerts = sorted({c.alert_id for c in claimed} - self._messages.keys())
@@ -130,9 +181,8 @@ class Dispatcher:
         for claim in claimed:
             endpoint = self._endpoints.get(claim.endpoint_id)
             template = self._messages.get(claim.alert_id)
-            self._in_flight += 1
-            if self._in_flight >= self.settings.max_in_flight:
-                self._room.clear()
+            self._in_flight[claim.id] = claim
+            self._busy[claim.endpoint_id] = self._busy.get(claim.endpoint_id, 0) + 1
             task = asyncio.create_task(self._send(claim, endpoint, template))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
@@ -157,11 +207,7 @@ class Dispatcher:
             )
         for endpoint_id, row in endpoint_queries.by_ids(connection, endpoint_ids).items():
             self._endpoints[endpoint_id] = _Endpoint(
-                row.id,
-                row.channel,
-                json.loads(row.config),
-                bool(row.active),
-                asyncio.Semaphore(self.settings.per_endpoint),
+                row.id, row.channel, json.loads(row.config), bool(row.active)
             )
         if len(self._messages) > 2000:  # keep the newest alerts only
             for stale in list(self._messages)[:1000]:
@@ -179,9 +225,16 @@ class Dispatcher:
             log.exception("channel failed on delivery %s", claim.id)
             self._settle(claim, RetryAfter(f"internal error: {exc!r}"), template)
         finally:
-            self._in_flight -= 1
-            if self._in_flight < self.settings.max_in_flight:
-                self._room.set()
+            self._in_flight.pop(claim.id, None)
+            sends = self._busy.get(claim.endpoint_id, 1) - 1
+            if sends > 0:
+                self._busy[claim.endpoint_id] = sends
+            else:
+                self._busy.pop(claim.endpoint_id, None)
+            # a slot opened where rows may have been left pending: claim again at once
+            room_opened = self.in_flight == self.settings.max_in_flight - 1
+            if sends == self.settings.per_endpoint - 1 or room_opened:
+                self._wake.set()
 
     async def _attempt(
         self, claim: Claimed, endpoint: _Endpoint | None, template: Message | None
@@ -194,8 +247,7 @@ class Dispatcher:
         if channel is None:
             return FailedForGood(f"no channel named {endpoint.channel!r} on this hub")
         message = Message(**{**_fields(template), "delivery_id": claim.id})
-        async with endpoint.limit:
-            return await channel.send(message, endpoint.config)
+        return await channel.send(message, endpoint.config)
 
     def _settle(self, claim: Claimed, result: DeliveryResult, template: Message | None) -> None:
         now = datetime.now(UTC)

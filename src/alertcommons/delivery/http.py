@@ -81,6 +81,9 @@ class HTTPPool:
             except (ValueError, OSError) as exc:
                 _close(stream)
                 raise HTTPError(f"bad response: {exc}") from None
+            except asyncio.CancelledError:  # the hub is stopping: leave no socket open
+                _close(stream)
+                raise
             if keep and len(self._idle[key]) < MAX_IDLE_PER_HOST:
                 self._idle[key].append(stream)
             else:

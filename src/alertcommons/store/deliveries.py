@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,12 +34,32 @@ class Claimed:
     endpoint_id: str
     attempts: int
     expires_at: datetime | None
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRound:
+    claimed: list[Claimed]
+    exhausted: bool  # fewer rows were due than asked for: nothing more to take now
 
 
 def claim_due(
-    connection: Connection, *, limit: int, lease: timedelta, now: datetime | None = None
-) -> list[Claimed]:
+    connection: Connection,
+    *,
+    limit: int,
+    lease: timedelta,
+    now: datetime | None = None,
+    room: Callable[[str], int] | None = None,
+    skip_endpoints: Collection[str] = (),
+    max_priority: int | None = None,
+) -> ClaimRound:
     """Take up to ``limit`` due deliveries, most urgent first, for ``lease``.
+
+    ``room(endpoint_id)`` says how many more sends an endpoint may have in flight; rows beyond
+    that stay pending, unleased, so a delivery never holds a lease while it waits for its
+    endpoint's turn. ``skip_endpoints`` (endpoints with no room at all) are left out of the
+    query, so a backlog behind stuck endpoints cannot fill every round.
+    ``max_priority`` restricts the round to the most urgent deliveries.
 
     A claim whose lease ran out (its node died mid-send) is due again. On PostgreSQL rows
     another node is claiming are skipped, not waited for.
@@ -48,28 +69,58 @@ def claim_due(
         and_(deliveries.c.state == "pending", deliveries.c.due_at <= moment),
         and_(deliveries.c.state == "sending", deliveries.c.claimed_until < moment),
     )
+    query = select(
+        deliveries.c.id,
+        deliveries.c.alert_id,
+        deliveries.c.endpoint_id,
+        deliveries.c.attempts,
+        deliveries.c.expires_at,
+        deliveries.c.priority,
+    ).where(due)
+    if skip_endpoints:
+        query = query.where(deliveries.c.endpoint_id.not_in(sorted(skip_endpoints)))
+    if max_priority is not None:
+        query = query.where(deliveries.c.priority <= max_priority)
     query = (
-        select(
-            deliveries.c.id,
-            deliveries.c.alert_id,
-            deliveries.c.endpoint_id,
-            deliveries.c.attempts,
-            deliveries.c.expires_at,
-        )
-        .where(due)
-        .order_by(deliveries.c.priority, deliveries.c.due_at)
+        query.order_by(deliveries.c.priority, deliveries.c.due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     rows = list(connection.execute(query))
-    if not rows:
-        return []
-    connection.execute(
-        update(deliveries)
-        .where(deliveries.c.id.in_([row.id for row in rows]))
-        .values(state="sending", claimed_until=moment + lease, attempts=deliveries.c.attempts + 1)
-    )
-    return [Claimed(r.id, r.alert_id, r.endpoint_id, r.attempts + 1, r.expires_at) for r in rows]
+    taken: list[Any] = []
+    granted: dict[str, int] = {}
+    for row in rows:
+        allowed = room(row.endpoint_id) if room is not None else limit
+        if granted.get(row.endpoint_id, 0) < allowed:
+            granted[row.endpoint_id] = granted.get(row.endpoint_id, 0) + 1
+            taken.append(row)
+    if taken:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_([row.id for row in taken]))
+            .values(
+                state="sending", claimed_until=moment + lease, attempts=deliveries.c.attempts + 1
+            )
+        )
+    claimed = [
+        Claimed(r.id, r.alert_id, r.endpoint_id, r.attempts + 1, r.expires_at, r.priority)
+        for r in taken
+    ]
+    return ClaimRound(claimed, exhausted=len(rows) < limit)
+
+
+def renew_leases(
+    connection: Connection, delivery_ids: list[str], lease: timedelta, now: datetime | None = None
+) -> None:
+    """Keep the leases of sends still in progress: a slow receiver is not a dead node."""
+    until = (now or datetime.now(UTC)) + lease
+    for start in range(0, len(delivery_ids), 500):
+        chunk = delivery_ids[start : start + 500]
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(chunk), deliveries.c.state == "sending")
+            .values(claimed_until=until)
+        )
 
 
 def release_claims(connection: Connection) -> int:

@@ -40,6 +40,10 @@ class Settings:
     public_url: str | None = None
     admin_token: Secret | None = field(default=None, repr=False)
     delivery_lease_seconds: float = 30.0
+    header_timeout_seconds: float = 10.0
+    send_timeout_seconds: float = 30.0
+    max_connections: int = 20000
+    max_stream_clients: int = 10000
     jma_feed_url: str | None = None  # e.g. https://www.data.jma.go.jp/developer/xml/feed/
     jma_feeds: str = "regular,extra,eqvol,other"
     jma_poll_seconds: float = 60.0

@@ -3,12 +3,20 @@
 Query: ``area``, ``jma_area``, ``category``, ``event``, ``status``, ``language`` (repeatable),
 ``min_urgency``, ``min_severity``, ``min_certainty``, ``heartbeat`` (seconds, default 15),
 ``last_event_id`` (or the ``Last-Event-ID`` header).
+
+A stream costs the hub little, and no client can make it cost more: the number of clients is
+capped (``max_stream_clients``), a client that takes no chunk for ``send_timeout_seconds`` is
+dropped (it resumes with ``Last-Event-ID``), and a resumption replays at most
+``BACKLOG_LIMIT`` alerts of the last ``BACKLOG_WINDOW`` seconds, matched from a cache shared by
+every client and computed by at most two requests at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -18,67 +26,111 @@ from starlette.types import Receive, Scope, Send
 
 from alertcommons.cap import from_json
 from alertcommons.delivery.filters import FilterError, parse_filter
-from alertcommons.delivery.matching import Matcher, facts_of
+from alertcommons.delivery.matching import AlertFacts, Matcher, facts_of
 from alertcommons.delivery.stream import CLOSE, Subscriber, sse_event
 from alertcommons.hub.records import alert_records
-from alertcommons.problems import Unprocessable
+from alertcommons.problems import ServiceUnavailable, Unprocessable
+from alertcommons.store.ids import floor_id, is_id
 from alertcommons.store.schema import alerts
 
 from .errors import problem_response
 
-BACKLOG_LIMIT = 1000
+BACKLOG_LIMIT = 500
+BACKLOG_WINDOW = 24 * 3600.0  # older alerts: the Atom feeds and /api/v1/alerts
+FACTS_CACHE = 2000
 
 
 class StreamApp:
     """The SSE endpoint as a bare ASGI app: one queue and one waiting task per client, none of
     a framework response's per-chunk machinery — ten thousand clients are the design case."""
 
+    def __init__(self) -> None:
+        self._facts: OrderedDict[str, tuple[AlertFacts, dict[str, Any]]] = OrderedDict()
+        self._backlogs = asyncio.Semaphore(2)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         hub = request.app.state.services
+        settings = hub.settings
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         try:
             document, heartbeat = _filter_document(params)
             stream_filter, canonical = parse_filter(document)
         except (FilterError, ValueError) as exc:
             key = exc.key if isinstance(exc, FilterError) else "heartbeat"
-            problem = Unprocessable(str(exc), path=key)
+            await problem_response(Unprocessable(str(exc), path=key), request)(scope, receive, send)
+            return
+        try:
+            resume_from = _resume_point(request.headers.get("last-event-id"), params)
+        except ValueError as exc:
+            key = "last_event_id"
+            problem: Unprocessable | ServiceUnavailable = Unprocessable(str(exc), path=key)
             await problem_response(problem, request)(scope, receive, send)
             return
-        resume_from = request.headers.get("last-event-id") or _one(params, "last_event_id")
+        if len(hub.broadcaster) >= settings.max_stream_clients:
+            problem = ServiceUnavailable("too many live-stream clients; try again shortly")
+            response = problem_response(problem, request)
+            response.headers["Retry-After"] = "5"
+            await response(scope, receive, send)
+            return
         key = json.dumps(canonical, sort_keys=True)
         subscriber = hub.broadcaster.subscribe(key, stream_filter, heartbeat)
         gone = asyncio.ensure_future(_disconnected(receive, subscriber))
+        limit = settings.send_timeout_seconds
+
+        async def write(body: bytes) -> None:
+            # A client that takes nothing for this long is gone or hostile: drop it.
+            message = {"type": "http.response.body", "body": body, "more_body": True}
+            await asyncio.wait_for(send(message), limit)
+
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-            await send(
-                {"type": "http.response.body", "body": b"retry: 2000\n\n", "more_body": True}
-            )
+            await write(b"retry: 2000\n\n")
             sent: set[str] = set()
             if resume_from:
                 matcher = Matcher([(key, stream_filter)])
-                backlog = await hub.store.read(lambda c: _backlog(c, resume_from, matcher))
-                for alert_id, record in backlog:
+                for alert_id, record in await self._backlog(hub, resume_from, matcher):
                     sent.add(alert_id)
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": sse_event(alert_id, record),
-                            "more_body": True,
-                        }
-                    )
+                    await write(sse_event(alert_id, record))
             while True:
                 chunk = await subscriber.queue.get()
                 if chunk == CLOSE or subscriber.dropped:
                     break
                 if sent and chunk.startswith(b"id: ") and _event_id(chunk) in sent:
                     continue
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except OSError:
-            pass  # the client went away mid-write
+                await write(chunk)
+        except (OSError, TimeoutError):
+            pass  # the client went away mid-write, or stopped reading
         finally:
             hub.broadcaster.unsubscribe(subscriber)
             gone.cancel()
+
+    async def _backlog(
+        self, hub: Any, resume_from: str, matcher: Matcher
+    ) -> list[tuple[str, dict[str, Any]]]:
+        after = max(resume_from, floor_id(time.time() - BACKLOG_WINDOW))
+        async with self._backlogs:
+            known = dict(self._facts)
+            found: list[tuple[str, dict[str, Any]]]
+            found, fresh = await hub.store.read(lambda c: _backlog(c, after, matcher, known))
+        for alert_id, entry in fresh.items():
+            self._facts[alert_id] = entry
+        while len(self._facts) > FACTS_CACHE:
+            self._facts.popitem(last=False)
+        return found
+
+
+def _resume_point(header: str | None, params: dict[str, list[str]]) -> str | None:
+    """Where to resume: a malformed query value is the caller's error; a malformed header
+    (some clients echo whatever id they saw) starts the stream live instead."""
+    asked = _one(params, "last_event_id")
+    if asked:
+        if not is_id(asked):
+            raise ValueError("last_event_id is not an event id of this hub")
+        return asked
+    if header and is_id(header.strip()):
+        return header.strip()
+    return None
 
 
 def _event_id(chunk: bytes) -> str:
@@ -127,17 +179,26 @@ def _filter_document(params: dict[str, list[str]]) -> tuple[dict[str, Any], floa
 
 
 def _backlog(
-    connection: Connection, after: str, matcher: Matcher
-) -> list[tuple[str, dict[str, Any]]]:
+    connection: Connection,
+    after: str,
+    matcher: Matcher,
+    known: dict[str, tuple[AlertFacts, dict[str, Any]]],
+) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, tuple[AlertFacts, dict[str, Any]]]]:
+    """Matching alerts after ``after``, and the facts and records newly computed for them."""
     query = (
         select(alerts)
         .where(alerts.c.id > after, alerts.c.scope == "Public")
         .order_by(alerts.c.id)
         .limit(BACKLOG_LIMIT)
     )
-    rows = [
-        row
-        for row in connection.execute(query)
-        if matcher.match(facts_of(from_json(json.loads(row.cap_json))))
-    ]
-    return [(record["id"], record) for record in alert_records(connection, rows)]
+    rows = list(connection.execute(query))
+    missing = [row for row in rows if row.id not in known]
+    fresh: dict[str, tuple[AlertFacts, dict[str, Any]]] = {}
+    for record, row in zip(alert_records(connection, missing), missing, strict=True):
+        fresh[row.id] = (facts_of(from_json(json.loads(row.cap_json))), record)
+    found: list[tuple[str, dict[str, Any]]] = []
+    for row in rows:
+        facts, record = known.get(row.id) or fresh[row.id]
+        if matcher.match(facts):
+            found.append((row.id, record))
+    return found, fresh

@@ -49,6 +49,7 @@ def serve(
     import uvicorn
 
     from alertcommons.api.app import create_app
+    from alertcommons.api.server import guarded_protocol
 
     settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
     store = Store(settings.store_url)
@@ -74,6 +75,8 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        http=guarded_protocol(settings.header_timeout_seconds, settings.send_timeout_seconds),
+        limit_concurrency=settings.max_connections,
         # Live streams never finish on their own: on shutdown give requests a few seconds,
         # then close; stream clients reconnect with Last-Event-ID.
         timeout_graceful_shutdown=3,

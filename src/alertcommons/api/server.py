@@ -1,0 +1,67 @@
+"""The HTTP server's own limits, so that slow or hostile clients cost only themselves.
+
+uvicorn closes idle kept-alive connections, but a client that sends its request head one
+byte at a time, or never reads what it asked for, holds a connection (and, for a live
+stream, a copy of every alert in its write buffer) for as long as it likes. Two guards:
+
+* a request head must be complete within ``header_timeout`` of the connection opening or of
+  the request's first byte, or the connection is dropped;
+* every accepted socket gets ``TCP_USER_TIMEOUT``: data the peer leaves unacknowledged (a
+  zero window, a vanished host) for ``send_timeout`` makes the kernel abort the connection and
+  free its buffers. The live stream drops a client that does not take a chunk in that time.
+
+The number of connections handled at once is capped by uvicorn's ``limit_concurrency``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+def guarded_protocol(header_timeout: float, send_timeout: float) -> type[asyncio.Protocol]:
+    """An HTTP/1.1 protocol class for uvicorn's ``http=`` with the two guards above."""
+
+    class GuardedHttpToolsProtocol(HttpToolsProtocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            sock = transport.get_extra_info("socket")
+            if sock is not None and hasattr(socket, "TCP_USER_TIMEOUT"):
+                with contextlib.suppress(OSError):
+                    milliseconds = max(int(send_timeout * 1000), 1)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, milliseconds)
+            self._arm()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._arm()
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._head_timer = self.loop.call_later(header_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _too_slow(self) -> None:
+            self._head_timer = None
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.abort()
+
+    return GuardedHttpToolsProtocol

@@ -5,6 +5,7 @@ Every field is documented in ``docs/operations.md``; a test keeps the two in ste
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -55,6 +56,31 @@ class Settings:
         return self.database_url or sqlite_url(self.data_dir)
 
     @property
+    def public_base(self) -> str:
+        """Where links in feeds, pages and QR codes point: the configured public URL, else this
+        hub's own loopback address. Never the request's Host header, which a client chooses
+        (and a shared cache would then serve its links to everyone)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def check_public_url(self) -> None:
+        """A hub reachable from other hosts must be told its public address."""
+        if self.public_url:
+            scheme = self.public_url.split("://", 1)[0].lower()
+            if scheme not in ("http", "https") or "://" not in self.public_url:
+                raise SettingsError(
+                    f"{ENV_PREFIX}PUBLIC_URL: '{self.public_url}' is not an http(s) URL"
+                )
+            return
+        if not _is_loopback(self.host):
+            raise SettingsError(
+                f"{ENV_PREFIX}PUBLIC_URL is required when the hub listens on {self.host!r} "
+                "(not loopback): links in feeds and pages are built from it"
+            )
+
+    @property
     def key_path(self) -> Path:
         return self.signing_key or self.data_dir / "hub-key.pem"
 
@@ -78,6 +104,15 @@ class Settings:
                 continue
             values[spec.name] = _coerce(spec.name, spec.type, raw)
         return cls(**values)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def setting_names() -> list[str]:

@@ -43,7 +43,7 @@ async def feed(name: str, request: Request, hub: ServicesDep) -> Response:
     cache = hub.rendered
     built = cache.get(f"feed:{key}")
     if built is None:
-        base = str(request.base_url).rstrip("/")
+        base = hub.settings.public_base
         body = await hub.store.read(lambda c: _render(c, key, base, hub.settings.hub_name))
         built = cache.put(f"feed:{key}", body)
     headers = {"ETag": built.etag, "Cache-Control": "public, max-age=10"}

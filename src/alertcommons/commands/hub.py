@@ -52,6 +52,7 @@ def serve(
     from alertcommons.api.server import guarded_protocol
 
     settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    settings.check_public_url()
     store = Store(settings.store_url)
     store.migrate()
     result = store.run_write(

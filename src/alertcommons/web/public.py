@@ -99,8 +99,7 @@ async def _cached(
     """A public page from the hub's short-lived cache (dropped whenever an alert is published,
     at most a second old otherwise), with an ETag so a reload can be a 304."""
     hub = _hub(request)
-    base = hub.settings.public_url or str(request.base_url)
-    key = f"page:{request.url.path}?lang={language_of(request)}@{base}"
+    key = f"page:{request.url.path}?lang={language_of(request)}"
     built = hub.rendered.get(key)
     if built is None:
         response = await build(request)
@@ -202,8 +201,7 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     record, organization, related = loaded
     row_xml = await hub.store.read(lambda c: alert_queries.get(c, alert_id).cap_xml)
     check = verify(etree.fromstring(row_xml), await trusted_certificates(hub))
-    base = hub.settings.public_url or str(request.base_url).rstrip("/")
-    permalink = f"{base.rstrip('/')}/alerts/{alert_id}"
+    permalink = f"{hub.settings.public_base}/alerts/{alert_id}"
     qr = segno.make(permalink, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     now = datetime.now(UTC)
     by_id = {row.id: row for row in related}

@@ -71,7 +71,9 @@ class SigningKey:
 
     def sign(self, root: etree._Element) -> etree._Element:
         """Append an enveloped signature to the alert element ``root`` and return it."""
-        digest = hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).digest()
+        # A same-document reference (URI="") covers the alert without its comments.
+        canonical_alert = etree.tostring(root, method="c14n", exclusive=True, with_comments=False)
+        digest = hashlib.sha256(canonical_alert).digest()
         signature = etree.Element(_ds("Signature"), nsmap={None: DS})  # type: ignore[dict-item]
         signed_info = etree.SubElement(signature, _ds("SignedInfo"))
         etree.SubElement(signed_info, _ds("CanonicalizationMethod"), Algorithm=EXC_C14N)

@@ -167,12 +167,18 @@ def _print_validation(line: dict[str, Any]) -> None:
 def verify_command(
     files: tuple[Path, ...], certs: tuple[Path, ...], at_text: str, as_json: bool
 ) -> None:
-    """Check XML signatures; exit 0 iff every alert's signature holds."""
+    """Check XML signatures; exit 0 iff every alert's signature holds and, when certificates
+    are given with --cert, every signer's certificate is trusted by one of them."""
     trusted = _trusted(certs)
     all_hold = True
     for path in files:
         for line in _verify_file(path, trusted, at_text):
-            all_hold &= line["signature"] == "valid"
+            # A signature that holds under a certificate nobody vouches for proves nothing:
+            # anyone can make a key and a certificate that copies the hub's name.
+            line["verified"] = line["signature"] == "valid" and (
+                not trusted or line["certificate"] == "trusted"
+            )
+            all_hold &= line["verified"]
             if as_json:
                 click.echo(json.dumps(line, ensure_ascii=False))
             else:
@@ -242,7 +248,8 @@ def _verify_file(
 def _print_verification(line: dict[str, Any]) -> None:
     where = line["file"] if line["index"] == 0 else f"{line['file']}#{line['index']}"
     certificate = line["certificate"] or "none"
-    click.echo(f"{where}: signature {line['signature']}, certificate {certificate}")
+    verdict = "VERIFIED" if line["verified"] else "NOT VERIFIED"
+    click.echo(f"{where}: {verdict}: signature {line['signature']}, certificate {certificate}")
     for number, check in enumerate(line["signatures"], start=1):
         signer = check["signer"] or "no certificate"
         click.echo(f"  signature {number}: {check['signature']} ({signer})")

@@ -7,6 +7,7 @@ and fixing ``audit_head``, and editing a record then recomputing the (unkeyed) c
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -114,6 +115,16 @@ def test_cutting_or_rewriting_the_chain_is_reported(tmp_path: Path) -> None:
     assert broken.returncode == 1, broken.stdout
     assert f"BROKEN at record {last - 1}" in broken.stdout
     assert f"records after {last - 2} were removed" in broken.stdout
+
+    # A checkpoint cannot be forged into the file without the key either.
+    forged = tmp_path / "forged"
+    shutil.copytree(data, forged)
+    with (forged / "audit-checkpoints.log").open("a") as checkpoints:
+        line = {"seq": last, "hash": "0" * 64, "at": "x", "keyed_after": 0, "mac": "00"}
+        checkpoints.write(json.dumps(line) + "\n")
+    broken = _verify(forged)
+    assert broken.returncode == 1, broken.stdout
+    assert "is not a checkpoint signed with this hub's audit key" in broken.stdout
 
     # 2. Edit a record and recompute the chain from there, as the unkeyed chain allowed.
     for mark_unkeyed in (False, True):

@@ -297,7 +297,11 @@ def _walk(
                 count, seq, "it is keyed, but the audit key is not available to check it"
             )
         if not hmac.compare_digest(digest, row["hash"]):
-            return ChainReport(count, seq, "its content does not match its hash")
+            return ChainReport(
+                count,
+                seq,
+                "its content does not match its hash: edited, or rehashed without the audit key",
+            )
         if (broken := pinned_hash_holds(seq, row["hash"])) is not None:
             return broken
         expected_prev, expected_seq = row["hash"], expected_seq + 1

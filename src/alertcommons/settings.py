@@ -50,6 +50,11 @@ class Settings:
     jma_poll_seconds: float = 60.0
     map_tiles_url: str | None = None  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
     map_tiles_attribution: str = ""
+    # Keys kept outside the database (default: data_dir/audit-key, data_dir/secrets-key, made
+    # on first start); every node on one PostgreSQL needs the same files.
+    audit_key_file: Path | None = None
+    secrets_key_file: Path | None = None
+    audit_checkpoint_seconds: float = 60.0
 
     @property
     def store_url(self) -> str:

@@ -17,6 +17,7 @@ from alertcommons.hub.signer import load_or_create
 from alertcommons.problems import Conflict
 from alertcommons.store import audit, orgs
 from alertcommons.store.engine import Store
+from alertcommons.store.keyring import load_keys
 from alertcommons.store.schema import alerts, organizations
 from tests.support.alerts import make_alert
 
@@ -24,8 +25,9 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store(database_url)
+def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
+    keys = load_keys(tmp_path / "keys", audit_key_file=None, secrets_key_file=None)
+    opened = Store(database_url, keys=keys)
     opened.open()
     yield opened
     opened.close()

@@ -26,6 +26,7 @@ from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.services import PrincipalCache, Services
+from alertcommons.hub.storage import store_for
 from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
@@ -46,7 +47,7 @@ def warm_up() -> None:
 
 def build_services(settings: Settings) -> Services:
     warm_up()
-    store = Store(settings.store_url)
+    store = store_for(settings)
     store.open()
     try:
         key = signer.load_or_create(

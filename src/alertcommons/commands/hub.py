@@ -14,9 +14,9 @@ import click
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal, roles_for_kind
 from alertcommons.hub import bootstrap, demo
+from alertcommons.hub.storage import store_for
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
-from alertcommons.store.engine import Store
 from alertcommons.web.passwords import hash_password
 
 data_dir_option = click.option(
@@ -53,7 +53,7 @@ def serve(
 
     settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
     settings.check_public_url()
-    store = Store(settings.store_url)
+    store = store_for(settings)
     store.migrate()
     result = store.run_write(
         lambda c: bootstrap.initialize(
@@ -130,7 +130,7 @@ def _load_demo(settings: Settings) -> None:
 def init(data_dir: Path | None, database_url: str | None, new_token: bool) -> None:
     """Set up the database and create the first admin token (or ALERTCOMMONS_ADMIN_TOKEN)."""
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    store = Store(settings.store_url)
+    store = store_for(settings)
     store.migrate()
     try:
         result = store.run_write(
@@ -155,15 +155,19 @@ def audit_group() -> None:
 @data_dir_option
 @database_url_option
 def audit_verify(data_dir: Path | None, database_url: str | None) -> None:
-    """Check the whole hash chain; name the first broken record. Exit 0 iff intact."""
+    """Check the whole keyed chain and the signed checkpoints outside the database; name
+    the first broken record. Exit 0 iff intact."""
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    store = Store(settings.store_url)
+    store = store_for(settings, read_only=True)
     try:
         report = store.run_read(audit.verify_chain)
     finally:
         store.close()
     if report.intact:
         click.echo(f"audit log intact: {report.records} records")
+        for note in report.notes:
+            click.echo(f"  {note}")
         return
-    click.echo(f"audit log BROKEN at record {report.broken_at}: {report.reason}")
+    where = f" at record {report.broken_at}" if report.broken_at is not None else ""
+    click.echo(f"audit log BROKEN{where}: {report.reason}")
     sys.exit(1)

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from alertcommons.commands.hub import data_dir_option, database_url_option, settings_from
 from alertcommons.errors import AlertCommonsError
+from alertcommons.hub.storage import store_for
 from alertcommons.store import audit, orgs, users
-from alertcommons.store.engine import Store
 from alertcommons.web.passwords import WeakPassword, check_strength, hash_password
 
 
@@ -65,7 +65,7 @@ def add_user(
     except WeakPassword as exc:
         raise AlertCommonsError(str(exc)) from None
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    store = Store(settings.store_url)
+    store = store_for(settings)
     store.migrate()
     hashed = hash_password(password)
 

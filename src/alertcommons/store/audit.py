@@ -1,26 +1,49 @@
-"""The audit log: append-only, each record carrying the hash of the one before.
+"""The audit log: append-only, each record carrying a keyed hash of the one before.
 
-A record's hash is SHA-256 over the previous hash and the record's canonical JSON, so
-changing, inserting or deleting any record breaks every hash after it. Appends lock the one
+A record's hash is HMAC-SHA256, with the audit key kept outside the database (see
+``store/keyring.py``), over the previous hash and the record's canonical JSON: changing,
+inserting or deleting any record breaks every hash after it, and nobody who can only write
+the database can recompute them. Cutting the newest records off is caught by the signed
+checkpoints kept outside the database (``store/checkpoints.py``). Appends lock the one
 ``audit_head`` row, which orders them across writer threads and hub nodes.
+
+Records written before the key existed (``chain_version`` 0) were chained with plain
+SHA-256; they still verify, and the first keyed record and the checkpoints after them hold
+them in place. No unkeyed record may follow a keyed one, nor come after the checkpoints'
+``keyed_after``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
+from alertcommons.errors import AlertCommonsError
+from alertcommons.store import checkpoints
+from alertcommons.store.keyring import keys_of
 from alertcommons.store.schema import audit_head, audit_log
 
 GENESIS = "0" * 64
+UNKEYED, KEYED = 0, 1
+
+log = logging.getLogger(__name__)
+
+
+class AuditKeyMissing(AlertCommonsError):
+    """An audit record cannot be written: the store has no audit key."""
 
 
 def _digest(
+    version: int,
+    key: bytes | None,
     prev_hash: str,
     seq: int,
     at: datetime,
@@ -28,13 +51,18 @@ def _digest(
     action: str,
     subject: str | None,
     detail: str,
-) -> str:
+) -> str | None:
     body = json.dumps(
         [seq, at.astimezone(UTC).isoformat(), actor, action, subject, detail],
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    message = f"{prev_hash}\n{body}".encode()
+    if version == UNKEYED:
+        return hashlib.sha256(message).hexdigest()
+    if key is None:
+        return None
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +89,10 @@ def append_many(connection: Connection, entries: list[Entry]) -> list[int]:
     """Append records in order, in the caller's transaction; return their sequence numbers."""
     if not entries:
         return []
+    key = keys_of(connection).audit
+    if key is None:
+        # Never fall back to an unkeyed record: it could be rewritten without a trace.
+        raise AuditKeyMissing("no audit key: the store was opened without its key files")
     head = connection.execute(
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
     ).first()
@@ -75,8 +107,17 @@ def append_many(connection: Connection, entries: list[Entry]) -> list[int]:
         seq += 1
         detail_text = json.dumps(entry.detail or {}, ensure_ascii=False, sort_keys=True)
         digest = _digest(
-            prev_hash, seq, moment, entry.actor, entry.action, entry.subject, detail_text
+            KEYED,
+            key,
+            prev_hash,
+            seq,
+            moment,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            detail_text,
         )
+        assert digest is not None
         rows.append(
             {
                 "seq": seq,
@@ -87,6 +128,7 @@ def append_many(connection: Connection, entries: list[Entry]) -> list[int]:
                 "detail": detail_text,
                 "prev_hash": prev_hash,
                 "hash": digest,
+                "chain_version": KEYED,
             }
         )
         prev_hash = digest
@@ -97,42 +139,184 @@ def append_many(connection: Connection, entries: list[Entry]) -> list[int]:
     return list(range(seq - len(rows) + 1, seq + 1))
 
 
+def checkpoint(connection: Connection) -> checkpoints.Checkpoint | None:
+    """Write a signed checkpoint of the head to the checkpoint file if the head moved.
+
+    Also a cheap trip-wire: if the record the newest checkpoint names is gone or changed,
+    say so in the log at once (``audit verify`` gives the whole picture).
+    """
+    keys = keys_of(connection)
+    if keys.audit is None or keys.checkpoints is None:
+        return None
+    head = connection.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
+    seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    first, last = checkpoints.first_and_last(keys.checkpoints, keys.audit)
+    if last is not None:
+        if last.seq == seq and last.hash == head_hash:
+            return None
+        if _hash_at(connection, last.seq) != last.hash:
+            log.error(
+                "the audit log no longer holds record %s as checkpointed at %s: "
+                "run 'alertcommons audit verify'",
+                last.seq,
+                last.at,
+            )
+    if first is not None:
+        keyed_after = first.keyed_after
+    else:
+        # The first checkpoint fixes, for good, where unkeyed records end.
+        unkeyed = select(func.max(audit_log.c.seq)).where(audit_log.c.chain_version == UNKEYED)
+        keyed_after = connection.execute(unkeyed).scalar() or 0
+    return checkpoints.append(keys.checkpoints, keys.audit, seq, head_hash, keyed_after)
+
+
+def _hash_at(connection: Connection, seq: int) -> str | None:
+    if seq == 0:
+        return GENESIS
+    query = select(audit_log.c.hash).where(audit_log.c.seq == seq)
+    found: str | None = connection.execute(query).scalar()
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     records: int
     broken_at: int | None  # sequence number of the first record that does not hold
     reason: str | None
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def intact(self) -> bool:
-        return self.broken_at is None
+        return self.reason is None
 
 
 def verify_chain(connection: Connection) -> ChainReport:
+    """Check every record's hash and link, the head, and every signed checkpoint."""
+    keys = keys_of(connection)
+    marks: list[checkpoints.Checkpoint] = []
+    notes: list[str] = []
+    keyed_after: int | None = None
+    if keys.audit is not None and keys.checkpoints is not None and keys.checkpoints.exists():
+        marks, bad_lines = checkpoints.read_all(keys.checkpoints, keys.audit)
+        if bad_lines:
+            return ChainReport(
+                0,
+                None,
+                f"line {bad_lines[0]} of {keys.checkpoints} is not a checkpoint signed with "
+                "this hub's audit key",
+            )
+        if marks:
+            keyed_after = marks[0].keyed_after
+    report = _walk(connection, keys.audit, keyed_after, marks)
+    if not report.intact:
+        return report
+    if report.records and not marks:
+        keyed = connection.execute(
+            select(func.count()).where(audit_log.c.chain_version == KEYED)
+        ).scalar()
+        if keyed:
+            where = keys.checkpoints or "the data directory"
+            return ChainReport(
+                report.records,
+                None,
+                f"no audit checkpoints in {where}: whether the newest records were removed "
+                "cannot be told",
+            )
+        notes.append(
+            "every record predates the audit key (plain SHA-256 chain); the hub keys new "
+            "records and writes checkpoints from its next start"
+        )
+    if marks:
+        notes.append(f"{len(marks)} checkpoints hold, the newest at record {marks[-1].seq}")
+    if keyed_after:
+        notes.append(f"records 1–{keyed_after} predate the audit key (plain SHA-256 chain)")
+    return ChainReport(report.records, None, None, (*report.notes, *notes))
+
+
+def _rows(connection: Connection) -> Iterator[Any]:
+    yield from connection.execute(select(audit_log).order_by(audit_log.c.seq)).mappings()
+
+
+def _walk(
+    connection: Connection,
+    key: bytes | None,
+    keyed_after: int | None,
+    marks: list[checkpoints.Checkpoint],
+) -> ChainReport:
     expected_prev, expected_seq, count = GENESIS, 1, 0
-    rows = connection.execute(select(audit_log).order_by(audit_log.c.seq)).mappings()
-    for row in rows:
+    pinned: dict[int, list[checkpoints.Checkpoint]] = {}
+    for mark in marks:
+        pinned.setdefault(mark.seq, []).append(mark)
+    seen_keyed = False
+
+    def pinned_hash_holds(seq: int, digest: str) -> ChainReport | None:
+        for mark in pinned.get(seq, ()):
+            if mark.hash != digest:
+                return ChainReport(
+                    count,
+                    seq,
+                    f"it differs from the checkpoint of {mark.at} (checkpoint file line "
+                    f"{mark.line}): the log was rewritten from here or before",
+                )
+        return None
+
+    if (broken := pinned_hash_holds(0, GENESIS)) is not None:
+        return broken
+    for row in _rows(connection):
         count += 1
-        if row["seq"] != expected_seq:
+        seq, version = row["seq"], row["chain_version"]
+        if seq != expected_seq:
             return ChainReport(count, expected_seq, f"record {expected_seq} is missing")
         if row["prev_hash"] != expected_prev:
+            return ChainReport(count, seq, "its previous-hash does not match the record before")
+        if version == UNKEYED and seen_keyed:
+            return ChainReport(count, seq, "it is unkeyed but follows keyed records")
+        if version == UNKEYED and keyed_after is not None and seq > keyed_after:
             return ChainReport(
-                count, row["seq"], "its previous-hash does not match the record before"
+                count,
+                seq,
+                f"it is unkeyed, but every record after {keyed_after} was written with the "
+                "audit key (signed checkpoints say so)",
             )
+        if version not in (UNKEYED, KEYED):
+            return ChainReport(count, seq, f"unknown chain version {version}")
+        seen_keyed = seen_keyed or version == KEYED
         digest = _digest(
+            version,
+            key,
             row["prev_hash"],
-            row["seq"],
+            seq,
             row["at"],
             row["actor"],
             row["action"],
             row["subject"],
             row["detail"],
         )
-        if digest != row["hash"]:
-            return ChainReport(count, row["seq"], "its content does not match its hash")
+        if digest is None:
+            return ChainReport(
+                count, seq, "it is keyed, but the audit key is not available to check it"
+            )
+        if not hmac.compare_digest(digest, row["hash"]):
+            return ChainReport(
+                count,
+                seq,
+                "its content does not match its hash: edited, or rehashed without the audit key",
+            )
+        if (broken := pinned_hash_holds(seq, row["hash"])) is not None:
+            return broken
         expected_prev, expected_seq = row["hash"], expected_seq + 1
+    last = expected_seq - 1
+    beyond = [mark for mark in marks if mark.seq > last]
+    if beyond:
+        mark = max(beyond, key=lambda m: m.seq)
+        return ChainReport(
+            count,
+            last + 1,
+            f"the log ends at record {last}, but the checkpoint of {mark.at} (checkpoint file "
+            f"line {mark.line}) holds record {mark.seq}: records after {last} were removed",
+        )
     head = connection.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
+    if head is not None and (head.seq != last or head.hash != expected_prev):
         return ChainReport(count, expected_seq, "records after this point were removed")
     return ChainReport(count, None, None)
 

@@ -1,15 +1,52 @@
-"""Queries for receivers' endpoints."""
+"""Queries for receivers' endpoints.
+
+Settings (``config``) are sealed at rest with the secrets key (see ``store/sealed.py``) and
+opened here, as rows are read: callers, the dispatcher and the channels see the plain JSON
+document as before and never handle the key.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections import namedtuple
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from alertcommons.store.ids import new_id
+from alertcommons.store.keyring import keys_of
 from alertcommons.store.schema import endpoints
+from alertcommons.store.sealed import SealError, is_sealed, seal, unseal
+
+log = logging.getLogger(__name__)
+
+
+def _sealed(connection: Connection, endpoint_id: str, config: dict[str, Any]) -> str:
+    key = keys_of(connection).secrets
+    if key is None:
+        raise SealError("no secrets key: endpoint settings are never stored in plain text")
+    return seal(key, json.dumps(config, ensure_ascii=False), endpoint_id)
+
+
+@cache
+def _row_type(fields: tuple[str, ...]) -> Any:
+    return namedtuple("EndpointRow", fields)
+
+
+def _opened(connection: Connection, row: Any) -> Any:
+    """The row with its settings opened; a row whose settings do not open is kept (listed,
+    shown) with empty settings, and its deliveries fail and retry until the key is right."""
+    try:
+        config = unseal(keys_of(connection).secrets, row.config, row.id)
+    except SealError as exc:
+        log.error("settings of endpoint %s cannot be read: %s", row.id, exc)
+        config = "{}"
+    values = dict(row._mapping)
+    values["config"] = config
+    return _row_type(tuple(values))(**values)
 
 
 def create(
@@ -28,7 +65,7 @@ def create(
             id=endpoint_id,
             organization_id=organization_id,
             channel=channel,
-            config=json.dumps(config, ensure_ascii=False),
+            config=_sealed(connection, endpoint_id, config),
             filter=json.dumps(filter_document, ensure_ascii=False),
             label=label,
             active=True,
@@ -40,7 +77,8 @@ def create(
 
 
 def get(connection: Connection, endpoint_id: str) -> Any:
-    return connection.execute(select(endpoints).where(endpoints.c.id == endpoint_id)).first()
+    row = connection.execute(select(endpoints).where(endpoints.c.id == endpoint_id)).first()
+    return None if row is None else _opened(connection, row)
 
 
 def for_organization(connection: Connection, organization_id: str) -> list[Any]:
@@ -49,11 +87,12 @@ def for_organization(connection: Connection, organization_id: str) -> list[Any]:
         .where(endpoints.c.organization_id == organization_id)
         .order_by(endpoints.c.id)
     )
-    return list(connection.execute(query))
+    return [_opened(connection, row) for row in connection.execute(query)]
 
 
 def all_endpoints(connection: Connection) -> list[Any]:
-    return list(connection.execute(select(endpoints).order_by(endpoints.c.id)))
+    query = select(endpoints).order_by(endpoints.c.id)
+    return [_opened(connection, row) for row in connection.execute(query)]
 
 
 def version(connection: Connection) -> tuple[Any, ...]:
@@ -71,16 +110,41 @@ def active_filters(connection: Connection) -> list[tuple[str, str]]:
 
 def change(connection: Connection, endpoint_id: str, values: dict[str, Any]) -> None:
     values = dict(values)
-    for key in ("config", "filter"):
-        if key in values:
-            values[key] = json.dumps(values[key], ensure_ascii=False)
+    if "config" in values:
+        values["config"] = _sealed(connection, endpoint_id, values["config"])
+    if "filter" in values:
+        values["filter"] = json.dumps(values["filter"], ensure_ascii=False)
     values["updated_at"] = datetime.now(UTC)
     connection.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(**values))
 
 
 def by_ids(connection: Connection, ids: list[str]) -> dict[str, Any]:
     query = select(endpoints).where(endpoints.c.id.in_(ids))
-    return {row.id: row for row in connection.execute(query)}
+    return {row.id: _opened(connection, row) for row in connection.execute(query)}
+
+
+def seal_plaintext(connection: Connection) -> int:
+    """Seal settings stored in plain text before sealing existed; return how many.
+
+    Run when the store opens, so an upgraded hub holds no plaintext secrets after its first
+    start. Each row is rewritten only if it is still the plaintext read (another node may be
+    doing the same), and ``updated_at`` is left alone: the settings did not change.
+    """
+    key = keys_of(connection).secrets
+    if key is None:
+        return 0
+    rows = connection.execute(select(endpoints.c.id, endpoints.c.config)).all()
+    sealed = 0
+    for endpoint_id, stored in rows:
+        if is_sealed(stored):
+            continue
+        connection.execute(
+            update(endpoints)
+            .where(endpoints.c.id == endpoint_id, endpoints.c.config == stored)
+            .values(config=seal(key, stored, endpoint_id))
+        )
+        sealed += 1
+    return sealed
 
 
 def unacknowledged_tests(connection: Connection, older_than: datetime) -> dict[str, int]:

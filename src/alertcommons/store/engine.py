@@ -7,11 +7,20 @@ through a few writer threads instead. Either way a writer takes every job waitin
 group in its own savepoint (or one batch statement set, see :class:`BatchWriter`), and commits
 them in one transaction: a caller is answered only after that commit, so an acknowledged
 write is durable, and under load many writes share one disk flush.
+
+The store also carries the keys kept outside the database (``store/keyring.py``): query
+functions find them on their connection. With them it seals endpoint settings written in
+plain text by earlier versions, and writes signed audit checkpoints at open, at close,
+after command-line writes and periodically (``store/checkpoints.py``). An SQLite file is
+created readable by its owner only, and an older one is made so at open.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -27,12 +36,18 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from alertcommons.errors import AlertCommonsError
+from alertcommons.store import audit
+from alertcommons.store import endpoints as endpoint_queries
+from alertcommons.store.keyring import KEYS_OPTION, PRIVATE, StoreKeys, private_file
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 
 _BATCH_LIMIT = 128
+_SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(AlertCommonsError):
@@ -127,15 +142,23 @@ class _Job:
 class Store:
     """Async front to the database. ``open()`` migrates; ``write``/``read`` run queries."""
 
-    def __init__(self, url: str, *, writers: int | None = None) -> None:
+    def __init__(
+        self, url: str, *, writers: int | None = None, keys: StoreKeys | None = None
+    ) -> None:
         self.url = normalize_url(url)
         self.dialect = make_url(self.url).get_backend_name()
+        self.keys = keys or StoreKeys()
+        self._database_file: Path | None = None
         if self.dialect == "sqlite":
             database = make_url(self.url).database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                self._database_file = Path(database)
+                self._database_file.parent.mkdir(parents=True, exist_ok=True)
+                _create_private(self._database_file)
         self._write_engine = make_engine(self.url, for_writes=True)
         self._read_engine = make_engine(self.url, for_writes=False)
+        for engine in (self._write_engine, self._read_engine):
+            engine.update_execution_options(**{KEYS_OPTION: self.keys})
         self._writer_count = writers or (1 if self.dialect == "sqlite" else 4)
         # SQLite answers in microseconds and has one writer anyway: its work runs on the
         # event loop itself, batched per loop turn, sparing the thread hand-offs and the GIL
@@ -147,6 +170,7 @@ class Store:
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-commit")
         self._closing = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self._auditor: threading.Thread | None = None
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-read")
@@ -170,6 +194,14 @@ class Store:
 
     def open(self) -> None:
         self.migrate()
+        self._private_files()
+        self._seal_endpoint_settings()
+        self.checkpoint_audit()
+        if self.keys.audit is not None:
+            self._auditor = threading.Thread(
+                target=self._audit_loop, name="store-audit-checkpoint", daemon=True
+            )
+            self._auditor.start()
         if self.inline:
             self._open = True
             self._checkpointer = threading.Thread(
@@ -194,12 +226,17 @@ class Store:
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=30)
             self._checkpointer = None
+        if self._auditor is not None:
+            self._auditor.join(timeout=30)
+            self._auditor = None
         if self._open and not self.inline:
             for _ in self._threads:
                 self._queue.put(None)
             for thread in self._threads:
                 thread.join(timeout=30)
             self._threads.clear()
+        if self._open:
+            self.checkpoint_audit()
         self._open = False
         self._readers.shutdown(wait=True)
         self._write_engine.dispose()
@@ -292,7 +329,57 @@ class Store:
     def run_write(self, fn: Callable[[Connection], T]) -> T:
         """Synchronous write for command-line tools (no event loop, no writer thread)."""
         with self._write_engine.begin() as connection:
-            return fn(connection)
+            result = fn(connection)
+        self.checkpoint_audit()  # a tool's records are pinned before it exits
+        return result
+
+    def checkpoint_audit(self) -> None:
+        """Pin the audit head in the checkpoint file outside the database (if it moved).
+
+        A failure is logged, never raised: the hub keeps warning people without it, and the
+        next checkpoint covers what this one would have.
+        """
+        if self.keys.audit is None or self.keys.checkpoints is None:
+            return
+        try:
+            with self._read_engine.connect() as connection:
+                audit.checkpoint(connection)
+        except Exception:
+            log.exception("could not write an audit checkpoint to %s", self.keys.checkpoints)
+
+    def _audit_loop(self) -> None:
+        while not self._closing.wait(self.keys.checkpoint_seconds):
+            self.checkpoint_audit()
+
+    def _private_files(self) -> None:
+        """Make the SQLite file and its companions owner-only (files from older versions).
+
+        New files are created 0600 (see ``_create_private``); SQLite gives its -wal and -shm
+        files the mode of the database file.
+        """
+        if self._database_file is None:
+            return
+        for suffix in _SQLITE_SIDE_FILES:
+            private_file(self._database_file.with_name(self._database_file.name + suffix))
+
+    def _seal_endpoint_settings(self) -> None:
+        """Seal endpoint settings stored in plain text by earlier versions, once."""
+        if self.keys.secrets is None:
+            return
+        with self._write_engine.begin() as connection:
+            sealed = endpoint_queries.seal_plaintext(connection)
+        if sealed and self.dialect == "sqlite":
+            # The old plaintext lingers in freed pages and the WAL until they are rewritten.
+            raw = self._write_engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("VACUUM")
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.close()
+            finally:
+                raw.close()
+        if sealed:
+            log.warning("sealed the settings of %d endpoints stored in plain text", sealed)
 
     def run_read(self, fn: Callable[[Connection], T]) -> T:
         return self._run_read(fn)
@@ -375,6 +462,12 @@ class Store:
                 savepoint.commit()
                 outcomes.append((job, result, None))
         return outcomes
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty database file readable by its owner only (SQLite takes it as new)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
 
 
 def _commit(connection: Connection, transaction: Any) -> None:

@@ -154,6 +154,9 @@ audit_log = Table(
     Column("detail", Text, nullable=False),  # JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # 0: plain SHA-256, written before the audit key existed; 1: HMAC-SHA256 with the
+    # audit key kept outside the database (see store/audit.py).
+    Column("chain_version", Integer, nullable=False, server_default="0"),
 )
 
 # One row: the chain's head. Locking it serializes appends across writers and nodes.

@@ -45,6 +45,8 @@ class Settings:
     jma_poll_seconds: float = 60.0
     map_tiles_url: str | None = None  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
     map_tiles_attribution: str = ""
+    login_max_failures: int = 5  # console passwords checked per account per lock window
+    login_lock_seconds: float = 900.0  # the window, fixed from its first failed sign-in
 
     @property
     def store_url(self) -> str:

@@ -14,6 +14,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,6 +50,7 @@ from .sessions import (
     LOGIN_CSRF_COOKIE,
     SESSION_HOURS,
     ConsoleUser,
+    LockOut,
     csrf_ok,
     set_password,
     sign_in,
@@ -104,6 +106,9 @@ async def login(request: Request) -> Response:
         form.get("username", "").strip()[:64],
         form.get("password", "")[:1024],
         request.cookies.get(COOKIE),
+        LockOut(
+            hub.settings.login_max_failures, timedelta(seconds=hub.settings.login_lock_seconds)
+        ),
     )
     if outcome.secret is None:
         return render(

@@ -380,7 +380,8 @@ async def approve(draft_id: str, request: Request) -> Response:
             alert = compose.cancel_of(target, user)
         else:
             alert = await compose.build(hub, user, row.template, form)
-        outcome = await hub.publisher.publish(user.principal(), alert)
+        # a second person approved it just now: the hub's approval rule is met
+        outcome = await hub.publisher.publish(user.principal(), alert, approved=True)
     except ProblemError as exc:
         await hub.store.write(lambda c: users.reopen_draft(c, draft_id))
         raise Refused(exc.status, exc.detail) from None

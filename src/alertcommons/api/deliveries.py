@@ -13,7 +13,7 @@ from alertcommons.cap import Alert
 from alertcommons.cap.model import parse_references
 from alertcommons.problems import Forbidden, NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit
+from alertcommons.store import audit, orgs
 from alertcommons.store import deliveries as delivery_queries
 
 from .deps import PrincipalDep, ServicesDep
@@ -124,8 +124,53 @@ async def delivery_report(alert_id: str, hub: ServicesDep, caller: PrincipalDep)
     alert = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
     if alert is None or (not caller.is_admin and alert.organization_id != caller.organization_id):
         raise NotFound(f"no alert '{alert_id}' of yours")
-    rows = await hub.store.read(lambda c: delivery_queries.report_rows(c, alert_id))
-    return report(rows)
+
+    def load(connection: Connection) -> dict[str, Any]:
+        rows = delivery_queries.report_rows(connection, alert_id)
+        return for_viewer(
+            report(rows),
+            organization_names(connection),
+            viewer=caller.organization_id,
+            is_admin=caller.is_admin,
+        )
+
+    return await hub.store.read(load)
+
+
+def organization_names(connection: Connection) -> dict[str, str]:
+    return {row.id: row.name for row in orgs.list_orgs(connection)}
+
+
+# What an issuer is told about a delivery that did not go through: its state, never the
+# receiver's address, port or the remote error (they map other organizations' networks).
+HIDDEN_ERRORS = {
+    "pending": "not delivered yet: the receiver has not accepted it; retrying",
+    "failed": "could not be delivered to this receiver",
+}
+
+
+def for_viewer(
+    summary: dict[str, Any], names: dict[str, str], *, viewer: str, is_admin: bool
+) -> dict[str, Any]:
+    """Name each receiving organization; hide other organizations' endpoint internals.
+
+    An issuer sees who receives its alert (by organization name) and each delivery's state.
+    Endpoint ids, organization ids, labels and raw errors are shown only to admins and to
+    the receiving organization itself (an organization that is both issuer and receiver).
+    """
+    for item in summary["items"]:
+        owner = item["organization_id"]
+        item["organization"] = names.get(owner)
+        if is_admin or owner == viewer:
+            continue
+        error = item["last_error"]
+        item.update(
+            endpoint_id=None,
+            organization_id=None,
+            label=None,
+            last_error=HIDDEN_ERRORS.get(item["state"], error) if error else None,
+        )
+    return summary
 
 
 def report(rows: list[Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +39,7 @@ from alertcommons.jp.evacuation import JST
 from alertcommons.problems import ProblemError, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
+from alertcommons.store import orgs
 from alertcommons.web.sessions import ConsoleUser
 
 TEMPLATES = {
@@ -357,14 +360,31 @@ async def preview(hub: Services, user: ConsoleUser, alert: Alert) -> Preview:
         )
     facts = facts_of(alert)
 
-    def reach(connection: Any) -> list[str]:
+    def reach(connection: Any) -> tuple[int, list[str]]:
         targets = hub.outbox.matcher(connection).match(facts)
         rows = endpoint_queries.by_ids(connection, sorted(targets))
-        return sorted(row.label or row.id for row in rows.values())
+        names = {row.id: row.name for row in orgs.list_orgs(connection)}
+        return len(rows), receivers_shown(rows.values(), names, user)
 
     try:
-        shown.receivers = await hub.store.read(reach)
+        shown.receiver_count, shown.receivers = await hub.store.read(reach)
     except ProblemError as exc:
         shown.problems.append(exc.detail)
-    shown.receiver_count = len(shown.receivers)
     return shown
+
+
+def receivers_shown(
+    endpoints: Iterable[Any], names: dict[str, str], user: ConsoleUser
+) -> list[str]:
+    """Whom an alert reaches, as an issuer may see it: other organizations by name with how
+    many of their endpoints (never their labels or ids); admins and the organization's own
+    endpoints by label."""
+    counts: Counter[str] = Counter()
+    own: list[str] = []
+    for row in endpoints:
+        if user.is_admin or row.organization_id == user.organization_id:
+            own.append(row.label or row.id)
+        else:
+            counts[names.get(row.organization_id, "?")] += 1
+    others = [name if n == 1 else f"{name} ({n})" for name, n in sorted(counts.items())]
+    return sorted(own) + others

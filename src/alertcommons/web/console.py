@@ -21,14 +21,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from alertcommons.api.deliveries import report
+from alertcommons.api.deliveries import for_viewer, organization_names, report
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit, orgs, users
+from alertcommons.store import audit, users
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 
@@ -433,14 +433,15 @@ async def _own_alert(hub: Services, user: ConsoleUser, alert_id: str) -> Any:
     return row
 
 
-async def _board(hub: Services, alert_id: str) -> dict[str, Any]:
+async def _board(hub: Services, user: ConsoleUser, alert_id: str) -> dict[str, Any]:
     def load(connection: Any) -> dict[str, Any]:
         rows = delivery_queries.report_rows(connection, alert_id)
-        names = {row.id: row.name for row in orgs.list_orgs(connection)}
-        summary = report(rows)
-        for item in summary["items"]:
-            item["organization"] = names.get(item["organization_id"])
-        return summary
+        return for_viewer(
+            report(rows),
+            organization_names(connection),
+            viewer=user.organization_id,
+            is_admin=user.is_admin,
+        )
 
     return await hub.store.read(load)
 
@@ -470,7 +471,7 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
         update_link=update_link,
         headline=_headline(document),
         active=alert_queries.is_active(row),
-        board=await _board(hub, alert_id),
+        board=await _board(hub, user, alert_id),
     )
 
 
@@ -484,7 +485,7 @@ async def alert_events(alert_id: str, request: Request) -> StreamingResponse:
         last, beat = "", time.monotonic()
         yield "retry: 2000\n\n"
         while not await request.is_disconnected():
-            text = json.dumps(await _board(hub, alert_id), ensure_ascii=False)
+            text = json.dumps(await _board(hub, user, alert_id), ensure_ascii=False)
             if text != last:
                 last, beat = text, time.monotonic()
                 yield f"event: board\ndata: {text}\n\n"

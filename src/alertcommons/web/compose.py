@@ -36,7 +36,7 @@ from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize, registry, with_check_digit
 from alertcommons.jp.evacuation import JST
-from alertcommons.problems import ProblemError, Unprocessable
+from alertcommons.problems import Conflict, ProblemError, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import orgs
@@ -337,6 +337,32 @@ def cancel_of(row: Any, user: ConsoleUser) -> Alert:
         references=f"{row.sender},{row.identifier},{row.sent_text}",
         infos=infos,
     )
+
+
+async def draft_alert(
+    hub: Services, user: ConsoleUser, template: str, form: dict[str, str]
+) -> Alert:
+    """The alert a draft stands for, built now, so that what the approver previews is what
+    approving publishes. A cancel draft is re-checked: its alert must still be in force
+    (another cancel or an update may have been approved since the draft was made)."""
+    if template != "cancel":
+        return await build(hub, user, template, form)
+    alert_id = form.get("alert_id", "")
+    target = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
+    if target is None or target.organization_id != user.organization_id:
+        raise Unprocessable(
+            "取り消す情報が見つかりません。 The alert this draft cancels does not exist.",
+            path="alert_id",
+        )
+    if not alert_queries.is_active(target):
+        why = "取り消し・更新済み" if target.superseded_by else "発表中ではありません"
+        raise Conflict(
+            f"この情報はすでに{why}のため、取り消せません。この下書きは差し戻してください。"
+            f" Alert {target.identifier} is no longer in force (already cancelled, updated or"
+            " expired): there is nothing to cancel; reject this draft.",
+            alert_id=target.id,
+        )
+    return cancel_of(target, user)
 
 
 async def preview(hub: Services, user: ConsoleUser, alert: Alert) -> Preview:

@@ -337,7 +337,7 @@ async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
     shown, error = None, None
     if row.state == "pending":
         try:
-            alert = await compose.build(hub, user, row.template, form)
+            alert = await compose.draft_alert(hub, user, row.template, form)
             shown = await compose.preview(hub, user, alert)
         except ProblemError as exc:
             error = exc.detail
@@ -375,11 +375,8 @@ async def approve(draft_id: str, request: Request) -> Response:
         raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
     form = json.loads(row.form)
     try:
-        if row.template == "cancel":
-            target = await hub.store.read(lambda c: alert_queries.get(c, form["alert_id"]))
-            alert = compose.cancel_of(target, user)
-        else:
-            alert = await compose.build(hub, user, row.template, form)
+        # rebuilt and re-checked now: a cancel of an alert no longer in force is refused
+        alert = await compose.draft_alert(hub, user, row.template, form)
         # a second person approved it just now: the hub's approval rule is met
         outcome = await hub.publisher.publish(user.principal(), alert, approved=True)
     except ProblemError as exc:

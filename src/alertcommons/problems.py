@@ -49,6 +49,10 @@ class Forbidden(ProblemError):
     status, slug, title = 403, "forbidden", "Not allowed"
 
 
+class ApprovalRequired(Forbidden):
+    slug, title = "approval-required", "A second person must approve this"
+
+
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 

@@ -55,6 +55,8 @@ class Settings:
     audit_key_file: Path | None = None
     secrets_key_file: Path | None = None
     audit_checkpoint_seconds: float = 60.0
+    login_max_failures: int = 5  # console passwords checked per account per lock window
+    login_lock_seconds: float = 900.0  # the window, fixed from its first failed sign-in
 
     @property
     def store_url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import Connection
 
 from alertcommons.auth.principal import Principal
@@ -13,7 +13,7 @@ from alertcommons.cap import Alert
 from alertcommons.cap.model import parse_references
 from alertcommons.problems import Forbidden, NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit
+from alertcommons.store import audit, orgs
 from alertcommons.store import deliveries as delivery_queries
 
 from .deps import PrincipalDep, ServicesDep
@@ -24,26 +24,47 @@ STATES = ("pending", "delivered", "acknowledged", "failed")
 
 
 @router.post("/api/v1/deliveries/{delivery_id}/ack", summary="Acknowledge a delivery")
-async def acknowledge(delivery_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+async def acknowledge(
+    delivery_id: str, hub: ServicesDep, caller: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    """Only the organization the delivery went to acknowledges it, and only once it was made.
+
+    An acknowledgement sent while the hub still waits for the receiver's answer is held
+    (``202``, state ``pending``) and counts when that send succeeds.
+    """
     row = await hub.store.read(lambda c: delivery_queries.get(c, delivery_id))
-    if row is None or (not caller.is_admin and row.organization_id != caller.organization_id):
+    # Not even an admin acknowledges for a receiver: a report of who has an alert trusts
+    # acknowledgements from the receiving organization alone.
+    if row is None or row.organization_id != caller.organization_id:
         raise NotFound(f"no delivery '{delivery_id}' to one of your endpoints")
     now = datetime.now(UTC)
 
-    def ack(connection: Connection) -> Any:
-        if delivery_queries.acknowledge(connection, delivery_id, now):
+    def ack(connection: Connection) -> tuple[str | None, Any]:
+        outcome = delivery_queries.acknowledge(connection, delivery_id, now)
+        if outcome is not None:
             audit.append(
                 connection,
                 actor=caller.actor,
                 action="delivery.ack",
                 subject=delivery_id,
-                detail={"alert_id": row.alert_id},
+                detail={"alert_id": row.alert_id, "outcome": outcome},
             )
-        return delivery_queries.get(connection, delivery_id)
+        return outcome, delivery_queries.get(connection, delivery_id)
 
-    updated = await hub.store.write(ack)
-    if updated.state != "acknowledged":
-        raise Unprocessable(f"delivery {delivery_id} is {updated.state} and cannot be acknowledged")
+    outcome, updated = await hub.store.write(ack)
+    if outcome is None:
+        state = "pending" if updated.state == "sending" else updated.state
+        raise Unprocessable(
+            f"delivery {delivery_id} is {state}: only a delivery that was made can be acknowledged"
+        )
+    if outcome == "held":
+        response.status_code = 202
+        return {
+            "id": delivery_id,
+            "alert_id": updated.alert_id,
+            "state": "pending",
+            "acknowledged_at": updated.acknowledged_at.isoformat(),
+        }
     return {
         "id": delivery_id,
         "alert_id": updated.alert_id,
@@ -65,28 +86,37 @@ async def acknowledge_by_cap(hub: Any, caller: Principal, alert: Alert) -> dict[
     triples = parse_references(alert.references)
     now = datetime.now(UTC)
 
-    def ack(connection: Connection) -> list[str]:
+    def ack(connection: Connection) -> dict[str, list[str]]:
         alert_ids = []
         for triple in triples:
             row = alert_queries.find(connection, triple.sender, triple.identifier)
             if row is not None:
                 alert_ids.append(row.id)
         ids = delivery_queries.for_alerts_and_org(connection, alert_ids, caller.organization_id)
-        done = [d for d in ids if delivery_queries.acknowledge(connection, d, now)]
-        if done:
+        # only this organization's deliveries, and of those only the ones that were made
+        outcomes = {d: delivery_queries.acknowledge(connection, d, now) for d in ids}
+        done = {
+            kind: [d for d, outcome in outcomes.items() if outcome == kind]
+            for kind in ("acknowledged", "held")
+        }
+        if done["acknowledged"] or done["held"]:
             audit.append(
                 connection,
                 actor=caller.actor,
                 action="delivery.ack",
                 subject=alert.identifier,
-                detail={"deliveries": done, "via": "CAP Ack"},
+                detail={**done, "via": "CAP Ack"},
             )
         return done
 
-    acknowledged = await hub.store.write(ack)
-    if not acknowledged:
-        raise NotFound("none of the referenced alerts was delivered to your endpoints")
-    return {"acknowledged": acknowledged}
+    acknowledged: dict[str, Any] = await hub.store.write(ack)
+    if not (acknowledged["acknowledged"] or acknowledged["held"]):
+        raise NotFound(
+            "none of the referenced alerts was delivered to your endpoints: only deliveries"
+            " that were made can be acknowledged"
+        )
+    # "held": sends still in flight; they count as acknowledged once they succeed
+    return acknowledged
 
 
 @router.get("/api/v1/alerts/{alert_id}/deliveries", summary="Who has the alert, and who not")
@@ -94,8 +124,53 @@ async def delivery_report(alert_id: str, hub: ServicesDep, caller: PrincipalDep)
     alert = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
     if alert is None or (not caller.is_admin and alert.organization_id != caller.organization_id):
         raise NotFound(f"no alert '{alert_id}' of yours")
-    rows = await hub.store.read(lambda c: delivery_queries.report_rows(c, alert_id))
-    return report(rows)
+
+    def load(connection: Connection) -> dict[str, Any]:
+        rows = delivery_queries.report_rows(connection, alert_id)
+        return for_viewer(
+            report(rows),
+            organization_names(connection),
+            viewer=caller.organization_id,
+            is_admin=caller.is_admin,
+        )
+
+    return await hub.store.read(load)
+
+
+def organization_names(connection: Connection) -> dict[str, str]:
+    return {row.id: row.name for row in orgs.list_orgs(connection)}
+
+
+# What an issuer is told about a delivery that did not go through: its state, never the
+# receiver's address, port or the remote error (they map other organizations' networks).
+HIDDEN_ERRORS = {
+    "pending": "not delivered yet: the receiver has not accepted it; retrying",
+    "failed": "could not be delivered to this receiver",
+}
+
+
+def for_viewer(
+    summary: dict[str, Any], names: dict[str, str], *, viewer: str, is_admin: bool
+) -> dict[str, Any]:
+    """Name each receiving organization; hide other organizations' endpoint internals.
+
+    An issuer sees who receives its alert (by organization name) and each delivery's state.
+    Endpoint ids, organization ids, labels and raw errors are shown only to admins and to
+    the receiving organization itself (an organization that is both issuer and receiver).
+    """
+    for item in summary["items"]:
+        owner = item["organization_id"]
+        item["organization"] = names.get(owner)
+        if is_admin or owner == viewer:
+            continue
+        error = item["last_error"]
+        item.update(
+            endpoint_id=None,
+            organization_id=None,
+            label=None,
+            last_error=HIDDEN_ERRORS.get(item["state"], error) if error else None,
+        )
+    return summary
 
 
 def report(rows: list[Any]) -> dict[str, Any]:
@@ -115,7 +190,10 @@ def report(rows: list[Any]) -> dict[str, Any]:
                 "attempts": row.attempts,
                 "latency_ms": round(row.latency_ms, 1) if row.latency_ms is not None else None,
                 "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
-                "acknowledged_at": row.acknowledged_at.isoformat() if row.acknowledged_at else None,
+                # an acknowledgement held for a send in flight is not one yet
+                "acknowledged_at": row.acknowledged_at.isoformat()
+                if row.acknowledged_at and state == "acknowledged"
+                else None,
                 "last_error": row.last_error,
             }
         )

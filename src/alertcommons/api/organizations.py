@@ -271,7 +271,7 @@ async def list_users(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> dic
                 "display_name": r.display_name,
                 "roles": r.roles.split(","),
                 "active": bool(r.active),
-                "locked": r.locked_until is not None,
+                "locked": users.is_locked(r, hub.settings.login_max_failures),
             }
             for r in rows
         ]

@@ -47,7 +47,8 @@ def status(
     click.echo(_bar(report))
     for item in report["items"]:
         latency = f"{item['latency_ms']:.0f} ms" if item["latency_ms"] is not None else "-"
-        where = item["label"] or item["endpoint_id"]
+        # issuers see other organizations by name only; admins and receivers see endpoints
+        where = item["label"] or item["endpoint_id"] or item.get("organization") or "-"
         line = f"  {item['state']:<13} {item['channel']:<8} {where:<28} {latency:>9}"
         if item["last_error"] and item["state"] in ("pending", "failed"):
             line += f"  ({item['last_error']})"

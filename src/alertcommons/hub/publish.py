@@ -35,6 +35,7 @@ from alertcommons.cap.reader import ParsedAlert, Problem
 from alertcommons.cap.values import parse_datetime
 from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
 from alertcommons.delivery.matching import facts_of
+from alertcommons.hub import approval
 from alertcommons.hub.signer import HubKey
 from alertcommons.jp import national
 from alertcommons.problems import (
@@ -127,7 +128,11 @@ class Publisher:
         self.max_bytes = max_bytes
         self.listeners: list[Callable[[Published], None]] = []
 
-    async def publish(self, principal: Principal, alert: Alert) -> Published:
+    async def publish(
+        self, principal: Principal, alert: Alert, *, approved: bool = False
+    ) -> Published:
+        """``approved``: a second person approved this (a console draft); otherwise an
+        organization that requires approval is refused (``hub/approval.py``)."""
         # One serialization serves the size check, the schema, the content hash and signing.
         try:
             unsigned = to_xml(alert)
@@ -146,6 +151,8 @@ class Publisher:
                 errors=[{"path": p.path, "message": p.message} for p in report.errors],
             )
         await self._authorize(principal, alert)
+        if not approved:
+            await approval.check(self.store, principal, alert)
         activation = national.requests_activation(alert)
         if activation and not principal.jurisdiction.national:
             raise await self._refuse(

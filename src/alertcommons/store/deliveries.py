@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from alertcommons.store.schema import alerts, deliveries, endpoints
 
@@ -154,7 +154,11 @@ def record(connection: Connection, outcomes: list[Outcome]) -> None:
             update(deliveries)
             .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
             .values(
-                state="delivered",
+                # an acknowledgement that arrived while this send was in flight now counts
+                state=case(
+                    (deliveries.c.acknowledged_at.is_not(None), "acknowledged"),
+                    else_="delivered",
+                ),
                 delivered_at=bindparam("d_at"),
                 latency_ms=bindparam("d_latency"),
                 claimed_until=None,
@@ -171,6 +175,7 @@ def record(connection: Connection, outcomes: list[Outcome]) -> None:
                 due_at=bindparam("d_due"),
                 last_error=bindparam("d_error"),
                 claimed_until=None,
+                acknowledged_at=None,  # an ack held for a send that failed was not earned
             ),
             [{"d_id": o.id, "d_due": o.due_at, "d_error": o.error} for o in retry],
         )
@@ -178,7 +183,12 @@ def record(connection: Connection, outcomes: list[Outcome]) -> None:
         connection.execute(
             update(deliveries)
             .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
-            .values(state="failed", last_error=bindparam("d_error"), claimed_until=None),
+            .values(
+                state="failed",
+                last_error=bindparam("d_error"),
+                claimed_until=None,
+                acknowledged_at=None,
+            ),
             [{"d_id": o.id, "d_error": o.error} for o in failed],
         )
     _endpoint_health(connection, delivered, retry + failed, now)
@@ -216,21 +226,32 @@ def disable_endpoint(connection: Connection, endpoint_id: str, reason: str) -> N
     )
 
 
-def acknowledge(connection: Connection, delivery_id: str, at: datetime) -> bool:
+def acknowledge(connection: Connection, delivery_id: str, at: datetime) -> str | None:
+    """Acknowledge a delivery that was made; answer what the acknowledgement did.
+
+    Only a delivery the hub actually made counts: ``"acknowledged"`` when it is delivered.
+    A receiver may answer while its send is still in flight (it acknowledges before its
+    ``2xx`` reaches us): the acknowledgement is held (``"held"``) and counts only if that
+    send succeeds (``record``). Pending, failed or retrying deliveries are not touched
+    (``None``), so a forged acknowledgement of a message never received stops no retry.
+    """
     result = connection.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id, deliveries.c.state == "delivered")
+        .values(state="acknowledged", acknowledged_at=at, claimed_until=None)
+    )
+    if result.rowcount:
+        return "acknowledged"
+    held = connection.execute(
         update(deliveries)
         .where(
             deliveries.c.id == delivery_id,
-            deliveries.c.state.in_(("pending", "sending", "delivered")),
+            deliveries.c.state == "sending",
+            deliveries.c.acknowledged_at.is_(None),
         )
-        .values(
-            state="acknowledged",
-            acknowledged_at=at,
-            delivered_at=func.coalesce(deliveries.c.delivered_at, at),
-            claimed_until=None,
-        )
+        .values(acknowledged_at=at)
     )
-    return bool(result.rowcount)
+    return "held" if held.rowcount else None
 
 
 def get(connection: Connection, delivery_id: str) -> Any:

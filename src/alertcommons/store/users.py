@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, or_, select, update
 
 from alertcommons.auth.tokens import hash_token
 from alertcommons.store.ids import new_id
@@ -54,17 +54,51 @@ def users_of(connection: Connection, organization_id: str) -> list[Any]:
     return list(connection.execute(query))
 
 
-def record_failure(connection: Connection, user_id: str, locked_until: datetime | None) -> None:
+def reserve_attempt(
+    connection: Connection, user_id: str, now: datetime, *, limit: int, window: timedelta
+) -> int | None:
+    """Count a sign-in attempt before its password is checked; its number, or None if locked.
+
+    One conditional UPDATE does the increment and the check, so parallel attempts cannot
+    read the same count and all pass: at most ``limit`` passwords are ever checked in a
+    window. The window is fixed from its first attempt (``locked_until`` is its end) and is
+    never pushed later by attempts made during it, so a lock always ends.
+    """
+    fresh = or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+    result = connection.execute(
+        update(users)
+        .where(users.c.id == user_id, or_(fresh, users.c.failed_logins < limit))
+        .values(
+            failed_logins=case((fresh, 1), else_=users.c.failed_logins + 1),
+            locked_until=case(
+                (fresh, bindparam("window_end", now + window, type_=users.c.locked_until.type)),
+                else_=users.c.locked_until,
+            ),
+        )
+        .returning(users.c.failed_logins)
+    )
+    attempt = result.scalar()
+    return int(attempt) if attempt is not None else None
+
+
+def refund_attempt(connection: Connection, user_id: str) -> None:
+    """The attempt had the right password: it is no failure. Failures of others stay counted
+    (a parallel success must not wipe them) until their window ends."""
     connection.execute(
         update(users)
-        .where(users.c.id == user_id)
-        .values(failed_logins=users.c.failed_logins + 1, locked_until=locked_until)
+        .where(users.c.id == user_id, users.c.failed_logins > 0)
+        .values(
+            failed_logins=users.c.failed_logins - 1,
+            locked_until=case((users.c.failed_logins <= 1, None), else_=users.c.locked_until),
+        )
     )
 
 
-def record_success(connection: Connection, user_id: str) -> None:
-    connection.execute(
-        update(users).where(users.c.id == user_id).values(failed_logins=0, locked_until=None)
+def is_locked(row: Any, limit: int, now: datetime | None = None) -> bool:
+    """A user row locked out: ``limit`` failures in a window that has not ended."""
+    moment = now or datetime.now(UTC)
+    return bool(
+        row.failed_logins >= limit and row.locked_until is not None and row.locked_until > moment
     )
 
 

@@ -53,6 +53,8 @@ async def _org_page(
 ) -> HTMLResponse:
     hub = hub_of(request)
 
+    limit = hub.settings.login_max_failures
+
     def load(connection: Any) -> dict[str, Any] | None:
         organization = orgs.get_org(connection, org_id)
         if organization is None:
@@ -60,7 +62,10 @@ async def _org_page(
         return {
             "organization": orgs.org_to_dict(organization),
             "tokens": orgs.list_tokens(connection, org_id),
-            "accounts": users.users_of(connection, org_id),
+            "accounts": [
+                {**row._asdict(), "locked": users.is_locked(row, limit)}
+                for row in users.users_of(connection, org_id)
+            ],
         }
 
     loaded = await hub.store.read(load)

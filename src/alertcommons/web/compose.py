@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,9 +36,10 @@ from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize, registry, with_check_digit
 from alertcommons.jp.evacuation import JST
-from alertcommons.problems import ProblemError, Unprocessable
+from alertcommons.problems import Conflict, ProblemError, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
+from alertcommons.store import orgs
 from alertcommons.web.sessions import ConsoleUser
 
 TEMPLATES = {
@@ -336,6 +339,32 @@ def cancel_of(row: Any, user: ConsoleUser) -> Alert:
     )
 
 
+async def draft_alert(
+    hub: Services, user: ConsoleUser, template: str, form: dict[str, str]
+) -> Alert:
+    """The alert a draft stands for, built now, so that what the approver previews is what
+    approving publishes. A cancel draft is re-checked: its alert must still be in force
+    (another cancel or an update may have been approved since the draft was made)."""
+    if template != "cancel":
+        return await build(hub, user, template, form)
+    alert_id = form.get("alert_id", "")
+    target = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
+    if target is None or target.organization_id != user.organization_id:
+        raise Unprocessable(
+            "取り消す情報が見つかりません。 The alert this draft cancels does not exist.",
+            path="alert_id",
+        )
+    if not alert_queries.is_active(target):
+        why = "取り消し・更新済み" if target.superseded_by else "発表中ではありません"
+        raise Conflict(
+            f"この情報はすでに{why}のため、取り消せません。この下書きは差し戻してください。"
+            f" Alert {target.identifier} is no longer in force (already cancelled, updated or"
+            " expired): there is nothing to cancel; reject this draft.",
+            alert_id=target.id,
+        )
+    return cancel_of(target, user)
+
+
 async def preview(hub: Services, user: ConsoleUser, alert: Alert) -> Preview:
     """What the alert will be and whom it reaches, without publishing anything."""
     shown = Preview(alert=alert, xml=to_xml(alert).decode())
@@ -357,14 +386,31 @@ async def preview(hub: Services, user: ConsoleUser, alert: Alert) -> Preview:
         )
     facts = facts_of(alert)
 
-    def reach(connection: Any) -> list[str]:
+    def reach(connection: Any) -> tuple[int, list[str]]:
         targets = hub.outbox.matcher(connection).match(facts)
         rows = endpoint_queries.by_ids(connection, sorted(targets))
-        return sorted(row.label or row.id for row in rows.values())
+        names = {row.id: row.name for row in orgs.list_orgs(connection)}
+        return len(rows), receivers_shown(rows.values(), names, user)
 
     try:
-        shown.receivers = await hub.store.read(reach)
+        shown.receiver_count, shown.receivers = await hub.store.read(reach)
     except ProblemError as exc:
         shown.problems.append(exc.detail)
-    shown.receiver_count = len(shown.receivers)
     return shown
+
+
+def receivers_shown(
+    endpoints: Iterable[Any], names: dict[str, str], user: ConsoleUser
+) -> list[str]:
+    """Whom an alert reaches, as an issuer may see it: other organizations by name with how
+    many of their endpoints (never their labels or ids); admins and the organization's own
+    endpoints by label."""
+    counts: Counter[str] = Counter()
+    own: list[str] = []
+    for row in endpoints:
+        if user.is_admin or row.organization_id == user.organization_id:
+            own.append(row.label or row.id)
+        else:
+            counts[names.get(row.organization_id, "?")] += 1
+    others = [name if n == 1 else f"{name} ({n})" for name, n in sorted(counts.items())]
+    return sorted(own) + others

@@ -14,20 +14,21 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from alertcommons.api.deliveries import report
+from alertcommons.api.deliveries import for_viewer, organization_names, report
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit, orgs, users
+from alertcommons.store import audit, users
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 
@@ -49,6 +50,7 @@ from .sessions import (
     LOGIN_CSRF_COOKIE,
     SESSION_HOURS,
     ConsoleUser,
+    LockOut,
     csrf_ok,
     set_password,
     sign_in,
@@ -104,6 +106,9 @@ async def login(request: Request) -> Response:
         form.get("username", "").strip()[:64],
         form.get("password", "")[:1024],
         request.cookies.get(COOKIE),
+        LockOut(
+            hub.settings.login_max_failures, timedelta(seconds=hub.settings.login_lock_seconds)
+        ),
     )
     if outcome.secret is None:
         return render(
@@ -332,7 +337,7 @@ async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
     shown, error = None, None
     if row.state == "pending":
         try:
-            alert = await compose.build(hub, user, row.template, form)
+            alert = await compose.draft_alert(hub, user, row.template, form)
             shown = await compose.preview(hub, user, alert)
         except ProblemError as exc:
             error = exc.detail
@@ -370,12 +375,10 @@ async def approve(draft_id: str, request: Request) -> Response:
         raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
     form = json.loads(row.form)
     try:
-        if row.template == "cancel":
-            target = await hub.store.read(lambda c: alert_queries.get(c, form["alert_id"]))
-            alert = compose.cancel_of(target, user)
-        else:
-            alert = await compose.build(hub, user, row.template, form)
-        outcome = await hub.publisher.publish(user.principal(), alert)
+        # rebuilt and re-checked now: a cancel of an alert no longer in force is refused
+        alert = await compose.draft_alert(hub, user, row.template, form)
+        # a second person approved it just now: the hub's approval rule is met
+        outcome = await hub.publisher.publish(user.principal(), alert, approved=True)
     except ProblemError as exc:
         await hub.store.write(lambda c: users.reopen_draft(c, draft_id))
         raise Refused(exc.status, exc.detail) from None
@@ -427,14 +430,15 @@ async def _own_alert(hub: Services, user: ConsoleUser, alert_id: str) -> Any:
     return row
 
 
-async def _board(hub: Services, alert_id: str) -> dict[str, Any]:
+async def _board(hub: Services, user: ConsoleUser, alert_id: str) -> dict[str, Any]:
     def load(connection: Any) -> dict[str, Any]:
         rows = delivery_queries.report_rows(connection, alert_id)
-        names = {row.id: row.name for row in orgs.list_orgs(connection)}
-        summary = report(rows)
-        for item in summary["items"]:
-            item["organization"] = names.get(item["organization_id"])
-        return summary
+        return for_viewer(
+            report(rows),
+            organization_names(connection),
+            viewer=user.organization_id,
+            is_admin=user.is_admin,
+        )
 
     return await hub.store.read(load)
 
@@ -464,7 +468,7 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
         update_link=update_link,
         headline=_headline(document),
         active=alert_queries.is_active(row),
-        board=await _board(hub, alert_id),
+        board=await _board(hub, user, alert_id),
     )
 
 
@@ -478,7 +482,7 @@ async def alert_events(alert_id: str, request: Request) -> StreamingResponse:
         last, beat = "", time.monotonic()
         yield "retry: 2000\n\n"
         while not await request.is_disconnected():
-            text = json.dumps(await _board(hub, alert_id), ensure_ascii=False)
+            text = json.dumps(await _board(hub, user, alert_id), ensure_ascii=False)
             if text != last:
                 last, beat = text, time.monotonic()
                 yield f"event: board\ndata: {text}\n\n"

@@ -5,8 +5,11 @@
   planted before sign-in (session fixation) is worthless.
 * Each session has its own CSRF token, required in every form that changes something; the
   sign-in form itself uses a double-submit cookie.
-* ``MAX_FAILURES`` wrong passwords in a row lock the account for ``LOCK_MINUTES``; a wrong
-  username costs the same time as a wrong password.
+* At most ``Settings.login_max_failures`` passwords are checked per account in a window of
+  ``login_lock_seconds`` fixed from its first failure: each attempt is counted in one conditional
+  UPDATE *before* its password is checked, so parallel attempts cannot slip past the limit,
+  and a right password once the limit is reached is refused without being checked. Attempts
+  during a lock do not extend it. A wrong username costs the same time as a wrong password.
 """
 
 from __future__ import annotations
@@ -36,8 +39,6 @@ from alertcommons.web.passwords import (
 COOKIE = "ac_session"
 LOGIN_CSRF_COOKIE = "ac_login_csrf"
 SESSION_HOURS = 12
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 _JST = timezone(timedelta(hours=9))
 
 
@@ -97,29 +98,48 @@ class SignIn:
     error: str | None = None
 
 
-async def sign_in(store: Store, username: str, password: str, previous: str | None) -> SignIn:
+@dataclass(frozen=True, slots=True)
+class LockOut:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+async def sign_in(
+    store: Store,
+    username: str,
+    password: str,
+    previous: str | None,
+    lock_out: LockOut | None = None,
+) -> SignIn:
+    policy = lock_out or LockOut()
     now = datetime.now(UTC)
     user = await store.read(lambda c: users.by_username(c, username))
     if user is None or not user.active:
         await asyncio.to_thread(verify_password, password, DUMMY_HASH)
         await _audit(store, f"console/{username}", "login.failed", None, {"reason": "unknown"})
         return SignIn(error="ユーザー名またはパスワードが違います。 Wrong username or password.")
-    if user.locked_until is not None and user.locked_until > now:
-        until = user.locked_until.astimezone(_JST).strftime("%H:%M")
+    attempt = await store.write(
+        lambda c: users.reserve_attempt(
+            c, user.id, now, limit=policy.max_failures, window=policy.window
+        )
+    )
+    if attempt is None:
+        row = await store.read(lambda c: users.get_user(c, user.id))
+        until = (row.locked_until or now).astimezone(_JST).strftime("%H:%M")
+        await _audit(store, f"console/{username}", "login.refused", user.id, {"locked": True})
         return SignIn(
             error=f"失敗が続いたため {until} までロックされています。"
             f" Locked after repeated failures until {until} (JST)."
         )
     if not await asyncio.to_thread(verify_password, password, user.password_hash):
-        failures = user.failed_logins + 1
-        locked = now + timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-        await store.write(lambda c: users.record_failure(c, user.id, locked))
-        await _audit(store, f"console/{username}", "login.failed", user.id, {"failures": failures})
-        if locked is not None:
+        await _audit(store, f"console/{username}", "login.failed", user.id, {"failures": attempt})
+        if attempt >= policy.max_failures:
             await _audit(store, f"console/{username}", "login.locked", user.id, None)
+            row = await store.read(lambda c: users.get_user(c, user.id))
+            until = (row.locked_until or now).astimezone(_JST).strftime("%H:%M")
             return SignIn(
-                error=f"{MAX_FAILURES} 回失敗したため {LOCK_MINUTES} 分間ロックしました。"
-                f" Locked for {LOCK_MINUTES} minutes after {MAX_FAILURES} failures."
+                error=f"{policy.max_failures} 回失敗したため {until} までロックしました。"
+                f" Locked until {until} (JST) after {policy.max_failures} failures."
             )
         return SignIn(error="ユーザー名またはパスワードが違います。 Wrong username or password.")
     secret = secrets.token_urlsafe(32)
@@ -130,7 +150,7 @@ async def sign_in(store: Store, username: str, password: str, previous: str | No
             old = users.session_user(connection, previous, now)
             if old is not None:
                 users.end_session(connection, old.session_id)
-        users.record_success(connection, user.id)
+        users.refund_attempt(connection, user.id)
         users.create_session(
             connection, user.id, secret, csrf, now + timedelta(hours=SESSION_HOURS)
         )

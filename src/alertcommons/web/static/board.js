@@ -24,7 +24,7 @@
         var row = document.createElement("tr");
         row.setAttribute("data-delivery", item.id);
         var latency = item.latency_ms === null ? "" : Math.round(item.latency_ms) + " ms";
-        [item.organization || "", item.label || item.endpoint_id, item.channel,
+        [item.organization || "", item.label || item.endpoint_id || "", item.channel,
          WORDS[item.state] || item.state,
          String(item.attempts), latency, item.last_error || ""].forEach(function (text, index) {
           var cell = document.createElement("td");

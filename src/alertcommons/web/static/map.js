@@ -1,8 +1,16 @@
 // Maps: area outlines and places; tiles only when the hub is configured with a tile server.
 // Without tiles (or without network) the outlines still show on a plain background.
+// Labels are issuers' text (headlines): Leaflet treats a string as HTML, so every label is
+// handed over as a DOM node filled with textContent and can never become markup.
 (function () {
   "use strict";
   var JAPAN = [[24.0, 122.9], [45.6, 146.0]];
+
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.textContent = String(value);
+    return span;
+  }
 
   function build(element) {
     var data = JSON.parse(document.getElementById(element.getAttribute("data-map")).textContent);
@@ -27,7 +35,7 @@
       else if (item.lat !== undefined && item.lat !== null)
         layer = L.circleMarker([item.lat, item.lon], { radius: 7, color: "#0b4f9c", weight: 3 });
       if (layer) {
-        if (item.label) layer.bindTooltip(String(item.label));
+        if (item.label) layer.bindTooltip(textNode(item.label));
         layer.addTo(layers);
       }
     });

@@ -62,9 +62,15 @@ def insert_alerts(connection: Connection, batch: list[NewAlert]) -> None:
         connection.execute(insert(alert_references), references)
     for alert in batch:
         if alert.references and alert.msg_type in ("Update", "Cancel"):
+            # Statuses are separate worlds: an Exercise or Test message that names a real
+            # alert never replaces or cancels it (nor the other way round).
             connection.execute(
                 update(alerts)
-                .where(alerts.c.id.in_(alert.references), alerts.c.superseded_by.is_(None))
+                .where(
+                    alerts.c.id.in_(alert.references),
+                    alerts.c.superseded_by.is_(None),
+                    alerts.c.status == alert.status,
+                )
                 .values(superseded_by=alert.id)
             )
 

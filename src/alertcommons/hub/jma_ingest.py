@@ -216,7 +216,9 @@ class JMAIngest:
         held, previous = await self.store.read(
             lambda c: (
                 alert_queries.find(c, jma.SENDER, alert.identifier or "") is not None,
-                alert_queries.latest_of_event(c, jma.SENDER, converted.event_base),
+                alert_queries.latest_of_event(
+                    c, jma.SENDER, converted.event_base, alert.status or "Actual"
+                ),
             )
         )
         if held:

@@ -80,11 +80,18 @@ def find(connection: Connection, sender: str, identifier: str) -> Any:
     return connection.execute(query).first()
 
 
-def latest_of_event(connection: Connection, sender: str, prefix: str) -> tuple[str, str] | None:
-    """(identifier, sent) of the sender's latest alert whose identifier starts with ``prefix``."""
+def latest_of_event(
+    connection: Connection, sender: str, prefix: str, status: str
+) -> tuple[str, str] | None:
+    """(identifier, sent) of the sender's latest alert of ``status`` whose identifier starts
+    with ``prefix``: an event continues only within its own status."""
     query = (
         select(alerts.c.identifier, alerts.c.sent_text)
-        .where(alerts.c.sender == sender, alerts.c.identifier.startswith(prefix, autoescape=True))
+        .where(
+            alerts.c.sender == sender,
+            alerts.c.status == status,
+            alerts.c.identifier.startswith(prefix, autoescape=True),
+        )
         .order_by(alerts.c.sent.desc(), alerts.c.received_at.desc())
         .limit(1)
     )

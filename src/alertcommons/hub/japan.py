@@ -33,13 +33,11 @@ async def all_in_force(
     """Alerts of ``status`` in force for a municipality (newest first) whose CAP JSON is
     ``wanted``. Each status is its own world: a drill never hides, updates or replaces the
     real order, so every look-up names the one it means."""
-    query = alert_queries.AlertQuery(
-        active=True, area=code, sender=sender, status=status, limit=500
-    )
 
     def find(connection: Any) -> InForce:
         found = []
-        for row in alert_queries.list_alerts(connection, query):
+        rows = alert_queries.in_force(connection, area=code, sender=sender, status=status)
+        for row in rows:
             document = alert_queries.decode_json(row)
             if row.msg_type != "Cancel" and wanted(document):
                 found.append((row, document))

@@ -160,7 +160,9 @@ class AlertQuery:
     status: str | None = None
     since: datetime | None = None
     cursor: str | None = None
-    limit: int = 50
+    # None: every match. Only for what is in force (bounded by what is happening, not by
+    # history): a page limit there hides an order in force behind newer alerts.
+    limit: int | None = 50
     # Who asks: None sees public alerts only; an organization also sees its own; "*" all.
     visible_to: str | None = "*"
 
@@ -176,7 +178,9 @@ def active_clause(now: datetime) -> Any:
 
 def list_alerts(connection: Connection, query: AlertQuery) -> list[Any]:
     now = datetime.now(UTC)
-    statement = select(alerts).order_by(alerts.c.id.desc()).limit(query.limit)
+    statement = select(alerts).order_by(alerts.c.id.desc())
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
     if query.active is True:
         statement = statement.where(active_clause(now))
     elif query.active is False:
@@ -198,6 +202,28 @@ def list_alerts(connection: Connection, query: AlertQuery) -> list[Any]:
     if query.area is not None:
         statement = statement.where(alerts.c.id.in_(ids_for_area(query.area)))
     return list(connection.execute(statement))
+
+
+def in_force(
+    connection: Connection,
+    *,
+    area: str | None = None,
+    sender: str | None = None,
+    status: str | None = "Actual",
+    visible_to: str | None = "*",
+) -> list[Any]:
+    """Every alert in force now (newest first), not a page of them: expired, cancelled and
+    replaced alerts are left out by the query itself, so no number of newer alerts can push
+    one in force out of sight."""
+    query = AlertQuery(
+        active=True,
+        area=area,
+        sender=sender,
+        status=status,
+        limit=None,
+        visible_to=visible_to,
+    )
+    return list_alerts(connection, query)
 
 
 def ids_for_area(code: str) -> Any:

@@ -48,6 +48,9 @@ class Settings:
     jma_feed_url: str | None = None  # e.g. https://www.data.jma.go.jp/developer/xml/feed/
     jma_feeds: str = "regular,extra,eqvol,other"
     jma_poll_seconds: float = 60.0
+    jma_allowed_hosts: str = ""  # hosts besides the feed's own that its links may point to
+    jma_read_seconds: float = 5.0  # one read of a JMA feed or report
+    jma_fetch_seconds: float = 20.0  # one whole fetch of a JMA feed or report
     map_tiles_url: str | None = None  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
     map_tiles_attribution: str = ""
     # Keys kept outside the database (default: data_dir/audit-key, data_dir/secrets-key, made

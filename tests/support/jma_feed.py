@@ -3,6 +3,10 @@
 Serves ``/feed/{name}.xml`` (an Atom feed of the entries added so far, newest first as the JMA
 writes it) and ``/data/{file}`` (the report files from a folder). Honours ``If-None-Match``
 with a 304, and counts what it was asked, so tests can check the poller's manners.
+
+For bad days: ``answers`` gives a path a fixed answer (a 500, a redirect), ``trickle`` makes a
+path answer one byte every ``trickle_seconds``, and ``add`` takes an entry's own ``updated``
+text and link.
 """
 
 from __future__ import annotations
@@ -18,15 +22,21 @@ from xml.sax.saxutils import escape
 
 
 class FeedServer:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, host: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
+        self.host = host
         self.entries: dict[str, list[tuple[str, str, str]]] = {}  # feed → (id, title, file)
+        self.updated: dict[str, str] = {}  # entry id → its own <updated> text
+        self.links: dict[str, str] = {}  # entry id → its own link
+        self.answers: dict[str, tuple[int, bytes, dict[str, str]]] = {}  # path → fixed answer
+        self.trickle: set[str] = set()  # paths answered a byte at a time
+        self.trickle_seconds = 5.0
         self.added_at: dict[str, float] = {}  # file → time.time() it appeared in a feed
         self.requests: Counter[str] = Counter()
         self.not_modified = 0
         self.fail_next: dict[str, int] = {}  # path → how many requests to answer 503
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer((host, 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -40,18 +50,32 @@ class FeedServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/feed/"
+        return f"http://{self.host}:{self._server.server_address[1]}/feed/"
 
-    def add(self, feed: str, file: str, title: str = "JMA report") -> None:
+    def data_url(self, file: str) -> str:
+        return f"http://{self.host}:{self._server.server_address[1]}/data/{file}"
+
+    def add(
+        self,
+        feed: str,
+        file: str,
+        title: str = "JMA report",
+        *,
+        updated: str | None = None,
+        link: str | None = None,
+    ) -> None:
         with self._lock:
             entry_id = f"urn:jma:{file}"
             self.entries.setdefault(feed, []).append((entry_id, title, file))
             self.added_at[file] = time.time()
+            if updated is not None:
+                self.updated[entry_id] = updated
+            if link is not None:
+                self.links[entry_id] = link
 
     def feed_xml(self, feed: str) -> bytes:
         with self._lock:
             entries = list(reversed(self.entries.get(feed, [])))
-        port = self._server.server_address[1]
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         parts = [
             '<?xml version="1.0" encoding="utf-8"?>',
@@ -59,11 +83,13 @@ class FeedServer:
             f"<title>{feed}</title><id>urn:feed:{feed}</id><updated>{now}</updated>",
         ]
         for number, (entry_id, title, file) in enumerate(entries):
+            updated = self.updated.get(entry_id, f"2026-01-01T00:{59 - number % 60:02d}:00Z")
+            link = self.links.get(entry_id, self.data_url(file))
             parts.append(
                 f"<entry><title>{escape(title)}</title><id>{escape(entry_id)}</id>"
-                f"<updated>2026-01-01T00:{59 - number % 60:02d}:00Z</updated>"
+                f"<updated>{escape(updated)}</updated>"
                 f"<author><name>気象庁</name></author>"
-                f'<link type="application/xml" href="http://127.0.0.1:{port}/data/{file}"/>'
+                f'<link type="application/xml" href="{escape(link)}"/>'
                 f'<content type="text">{escape(title)}</content></entry>'
             )
         parts.append("</feed>")
@@ -83,6 +109,12 @@ class FeedServer:
                     server.fail_next[self.path] = failing - 1
                     self._answer(503, b"busy")
                     return
+                if self.path in server.answers:
+                    self._answer(*server.answers[self.path])
+                    return
+                if self.path in server.trickle:
+                    self._trickle()
+                    return
                 if self.path.startswith("/feed/") and self.path.endswith(".xml"):
                     body = server.feed_xml(self.path[len("/feed/") : -len(".xml")])
                     etag = '"' + hashlib.sha256(body.split(b"</updated>", 1)[1]).hexdigest() + '"'
@@ -99,6 +131,18 @@ class FeedServer:
                     self._answer(200, path.read_bytes(), {"Content-Type": "application/xml"})
                 else:
                     self._answer(404, b"not found")
+
+            def _trickle(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    while True:
+                        self.wfile.write(b"<")
+                        self.wfile.flush()
+                        time.sleep(server.trickle_seconds)
+                except OSError:
+                    pass  # the client gave up
 
             def _answer(
                 self, status: int, body: bytes, headers: dict[str, str] | None = None

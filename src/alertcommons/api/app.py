@@ -82,10 +82,7 @@ def build_services(settings: Settings) -> Services:
     dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
     jma_feed = None
     if settings.jma_feed_url:
-        names = tuple(n.strip() for n in settings.jma_feeds.split(",") if n.strip())
-        jma_feed = JMAIngest(
-            store, publisher, settings.jma_feed_url, names, settings.jma_poll_seconds
-        )
+        jma_feed = JMAIngest.from_settings(store, publisher, settings)
     return Services(
         settings=settings,
         store=store,

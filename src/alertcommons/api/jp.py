@@ -39,6 +39,13 @@ class EvacuationIn(BaseModel):
     status: Literal["Actual", "Exercise", "Test"] = "Actual"
 
 
+# The world a state query reports on: a drill's state never mixes with the real one.
+StatusQuery = Annotated[
+    Literal["Actual", "Exercise", "Test", "System"],
+    Query(description="whose state: Actual (the default), Exercise, Test or System"),
+]
+
+
 def _municipality(code: str) -> str:
     try:
         canonical = normalize(code)
@@ -72,16 +79,18 @@ async def post_evacuation(
 async def get_evacuation(
     hub: ServicesDep,
     code: Annotated[str, Query(description="local-government code, 5 or 6 digits")],
+    status: StatusQuery = "Actual",
 ) -> dict[str, Any]:
     canonical = _municipality(code)
     # One look at what is in force serves the evacuation, headquarters and shelter parts.
-    in_force = await japan.all_in_force(hub.store, canonical, None, lambda d: True)
+    in_force = await japan.all_in_force(hub.store, canonical, None, lambda d: True, status)
     current = next(
         ((row, doc) for row, doc in in_force if evacuation.level_of(doc) is not None), None
     )
     state: dict[str, Any] = {
         "code": canonical,
         "name": name_of(canonical),
+        "status": status,
         "in_force": False,
         "level": None,
         "hazard": None,
@@ -244,14 +253,16 @@ async def post_shelter(
 async def get_shelters(
     hub: ServicesDep,
     code: Annotated[str, Query(description="local-government code, 5 or 6 digits")],
+    status: StatusQuery = "Actual",
 ) -> dict[str, Any]:
     canonical = _municipality(code)
     return {
         "code": canonical,
         "name": name_of(canonical),
+        "status": status,
         "shelters": japan.latest_shelters(
             await japan.all_in_force(
-                hub.store, canonical, None, lambda d: shelters.shelter_of(d) is not None
+                hub.store, canonical, None, lambda d: shelters.shelter_of(d) is not None, status
             )
         ),
     }

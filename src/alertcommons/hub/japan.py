@@ -20,15 +20,24 @@ from alertcommons.store.engine import Store
 InForce = list[tuple[Any, dict[str, Any]]]
 
 
+STATUSES = ("Actual", "Exercise", "Test", "System")
+
+
 async def all_in_force(
-    store: Store, code: str, sender: str | None, wanted: Callable[[dict[str, Any]], bool]
+    store: Store,
+    code: str,
+    sender: str | None,
+    wanted: Callable[[dict[str, Any]], bool],
+    status: str = "Actual",
 ) -> InForce:
-    """Alerts in force for a municipality (newest first) whose CAP JSON is ``wanted``."""
-    query = alert_queries.AlertQuery(active=True, area=code, sender=sender, limit=500)
+    """Alerts of ``status`` in force for a municipality (newest first) whose CAP JSON is
+    ``wanted``. Each status is its own world: a drill never hides, updates or replaces the
+    real order, so every look-up names the one it means."""
 
     def find(connection: Any) -> InForce:
         found = []
-        for row in alert_queries.list_alerts(connection, query):
+        rows = alert_queries.in_force(connection, area=code, sender=sender, status=status)
+        for row in rows:
             document = alert_queries.decode_json(row)
             if row.msg_type != "Cancel" and wanted(document):
                 found.append((row, document))
@@ -38,9 +47,11 @@ async def all_in_force(
 
 
 async def evacuation_in_force(
-    store: Store, code: str, sender: str | None = None
+    store: Store, code: str, sender: str | None = None, status: str = "Actual"
 ) -> tuple[Any, dict[str, Any]] | None:
-    found = await all_in_force(store, code, sender, lambda d: evacuation.level_of(d) is not None)
+    found = await all_in_force(
+        store, code, sender, lambda d: evacuation.level_of(d) is not None, status
+    )
     return found[0] if found else None
 
 
@@ -82,7 +93,7 @@ async def evacuation_alert(
                 parse_polygon(polygon)
             except CapValueError as exc:
                 raise Unprocessable(str(exc), path=f"districts/{number}/polygon") from None
-    current = await evacuation_in_force(store, code, issuer.sender)
+    current = await evacuation_in_force(store, code, issuer.sender, status)
     replaces = (current[0].identifier, current[0].sent_text) if current else None
     previous = current[1] if current else None
     if lift:
@@ -135,6 +146,7 @@ async def shelter_alert(store: Store, issuer: Principal, shelter: shelters.Shelt
         shelter.municipality,
         issuer.sender,
         lambda d: (shelters.shelter_of(d) or {}).get("id") == shelter.key,
+        shelter.status,
     )
     if shelter.state == "closed" and not found:
         raise Conflict(f"shelter '{shelter.key}' of {shelter.municipality} is not open")
@@ -148,7 +160,11 @@ async def headquarters_alert(
     """Setting up is an Alert (an Update when one is in place), dissolving its Cancel."""
     current = latest_headquarters(
         await all_in_force(
-            store, code, issuer.sender, lambda d: shelters.headquarters_of(d) is not None
+            store,
+            code,
+            issuer.sender,
+            lambda d: shelters.headquarters_of(d) is not None,
+            status,
         )
     )
     if not established and current is None:

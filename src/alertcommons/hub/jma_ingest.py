@@ -1,12 +1,17 @@
 """JMA feed ingest: poll the JMA's Atom feeds, convert new reports, publish them as the JMA.
 
 Each feed is polled on its own loop with a conditional GET (``If-None-Match`` /
-``If-Modified-Since``); entries already handled are remembered by id, and a report the hub
-already holds (same sender and identifier) is not published twice, so a restart or an
-overlapping feed costs nothing but a look-up. Errors back off exponentially per feed, up to
-ten minutes; an entry whose document could not be fetched is tried again on the next poll.
-Reports of one event are linked (``jma.follow``): a later report references the earlier
-alert exactly, so receivers see updates and cancellations, not a pile of separate alerts.
+``If-Modified-Since``); entries already handled are remembered by id for as long as some feed
+still lists them (a feed is a sliding window, so that memory is as big as the feeds and never
+churns), and a report the hub already holds (same sender and identifier) is not published
+twice, so a restart or an overlapping feed costs nothing but a look-up.
+
+Every entry stands on its own: its report is fetched within per-read and whole-fetch time
+limits (``jma_fetch``), only from the feed's host, and an entry that fails (a 500, a refused
+link, a server trickling bytes) is retried on its own backoff while the entries after it go
+ahead. A feed that cannot be fetched or read backs off as a whole, up to ten minutes. Reports
+of one event are linked (``jma.follow``): a later report references the earlier alert
+exactly, so receivers see updates and cancellations, not a pile of separate alerts.
 """
 
 from __future__ import annotations
@@ -14,20 +19,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import urllib.error
-import urllib.request
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
 from alertcommons.auth.principal import Principal
+from alertcommons.hub.jma_fetch import Fetched, Fetcher, FetchLimits, FetchRefused, LinkPolicy
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import jma
-from alertcommons.jp.feed import FEED_LIMITS, FeedError, read_feed
+from alertcommons.jp.feed import FEED_LIMITS, Entry, FeedError, read_feed
 from alertcommons.problems import ProblemError
+from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.engine import Store
 
@@ -36,36 +40,7 @@ log = logging.getLogger("alertcommons.jma")
 JMA_ORG_ID = "jma"
 JMA_NAME = "気象庁"
 MAX_BACKOFF_SECONDS = 600.0
-REMEMBERED_ENTRIES = 20_000
-USER_AGENT = "alertcommons-jma-ingest"
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-Fetch = Callable[[str, dict[str, str], int], Awaitable[Fetched]]
-
-
-async def fetch_url(url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
-    """GET ``url``; at most ``max_bytes`` are read (more is an error, not a truncation)."""
-
-    def get() -> Fetched:
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:
-                body = response.read(max_bytes + 1)
-                status, found = response.status, dict(response.headers.items())
-        except urllib.error.HTTPError as exc:
-            return Fetched(exc.code, dict(exc.headers.items()), b"")
-        if len(body) > max_bytes:
-            raise OSError(f"{url}: more than {max_bytes:,} bytes")
-        return Fetched(status, found, body)
-
-    return await asyncio.to_thread(get)
+FETCH_CONCURRENCY = 4  # reports of one poll fetched at once; published in feed order
 
 
 @dataclass
@@ -79,6 +54,16 @@ class FeedState:
     not_modified: int = 0
     last_poll: float | None = None
     last_error: str | None = None
+    entries: list[Entry] = field(default_factory=list)  # as the feed last listed them
+    listed: frozenset[str] = frozenset()
+
+
+@dataclass
+class EntryRetry:
+    url: str
+    failures: int = 0
+    next_at: float = 0.0  # time.monotonic()
+    last_error: str = ""
 
 
 @dataclass
@@ -88,6 +73,7 @@ class IngestCounts:
     skipped: int = 0
     refused: int = 0
     errors: int = 0
+    entry_failures: int = 0  # failed fetches or publishes, each retried on its own
     latencies_ms: list[float] = field(default_factory=list)  # feed seen → publish accepted
 
 
@@ -100,21 +86,46 @@ class JMAIngest:
         feeds: tuple[str, ...],
         interval: float,
         *,
-        fetch: Fetch = fetch_url,
+        allowed_hosts: tuple[str, ...] = (),
+        limits: FetchLimits | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.interval = interval
-        self.fetch = fetch
         base = base_url if base_url.endswith("/") else base_url + "/"
+        self.fetcher = Fetcher(LinkPolicy(base, allowed_hosts), limits)
         self.feeds = {name: FeedState(name, urljoin(base, f"{name}.xml")) for name in feeds}
         self.counts = IngestCounts()
-        self._handled: OrderedDict[str, None] = OrderedDict()
+        self.problem: str | None = None  # why the ingest is not running, if it is not
+        self._handled: set[str] = set()
+        self._retry: dict[str, EntryRetry] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._principal: Principal | None = None
 
+    @classmethod
+    def from_settings(cls, store: Store, publisher: Publisher, settings: Settings) -> JMAIngest:
+        assert settings.jma_feed_url is not None
+        return cls(
+            store,
+            publisher,
+            settings.jma_feed_url,
+            _names(settings.jma_feeds),
+            settings.jma_poll_seconds,
+            allowed_hosts=_names(settings.jma_allowed_hosts),
+            limits=FetchLimits(
+                read_seconds=settings.jma_read_seconds, total_seconds=settings.jma_fetch_seconds
+            ),
+        )
+
     async def start(self) -> None:
-        self._principal = await national_issuer(self.store, JMA_ORG_ID, JMA_NAME, jma.SENDER)
+        """Start polling. The feed is optional: whatever stops it (the JMA's sender already
+        taken by an organization, say) is logged and reported, never a hub that won't start."""
+        try:
+            self._principal = await national_issuer(self.store, JMA_ORG_ID, JMA_NAME, jma.SENDER)
+        except Exception as exc:
+            self.problem = f"JMA feed ingest not started: {exc}"
+            log.warning("%s", self.problem)
+            return
         self._tasks = [asyncio.create_task(self._run(state)) for state in self.feeds.values()]
 
     async def stop(self) -> None:
@@ -140,6 +151,19 @@ class JMAIngest:
                 }
                 for s in self.feeds.values()
             ],
+            "running": bool(self._tasks),
+            "problem": self.problem,
+            "remembered_entries": len(self._handled),
+            "retrying": [
+                {
+                    "url": r.url,
+                    "failures": r.failures,
+                    "last_error": r.last_error,
+                    "seconds_to_retry": round(max(0.0, r.next_at - time.monotonic()), 1),
+                }
+                for r in list(self._retry.values())[:50]
+            ],
+            "entry_failures": self.counts.entry_failures,
             "published": self.counts.published,
             "duplicates": self.counts.duplicates,
             "skipped": self.counts.skipped,
@@ -165,7 +189,8 @@ class JMAIngest:
             await asyncio.sleep(delay)
 
     async def poll(self, state: FeedState) -> int:
-        """One conditional GET of one feed; publishes what is new. Returns how many."""
+        """One conditional GET of one feed, then the entries due: those not handled yet and
+        not waiting out a backoff. Returns how many were published."""
         headers = {}
         if state.etag:
             headers["If-None-Match"] = state.etag
@@ -173,31 +198,91 @@ class JMAIngest:
             headers["If-Modified-Since"] = state.last_modified
         state.polls += 1
         state.last_poll = time.monotonic()
-        fetched = await self.fetch(state.url, headers, FEED_LIMITS.max_bytes)
+        fetched = await self.fetcher.get(state.url, headers, FEED_LIMITS.max_bytes)
         if fetched.status == 304:
             state.not_modified += 1
-            return 0
-        if fetched.status != 200:
+        elif fetched.status != 200:
             raise OSError(f"{state.url}: HTTP {fetched.status}")
-        seen_at = time.monotonic()
-        try:
-            entries = read_feed(fetched.body, state.url)
-        except FeedError as exc:
-            raise OSError(f"{state.url}: {exc}") from None
-        published = 0
+        else:
+            try:
+                entries = read_feed(fetched.body, state.url)
+            except FeedError as exc:
+                raise OSError(f"{state.url}: {exc}") from None
+            state.entries = entries
+            state.listed = frozenset(entry.id for entry in entries)
+            state.etag = fetched.headers.get("etag")
+            state.last_modified = fetched.headers.get("last-modified")
+            self._forget_unlisted()
+        # Entries waiting out a backoff are taken on a 304 as well: the feed did not change,
+        # but their turn came.
+        return await self._take_due(state.entries, time.monotonic())
+
+    def _forget_unlisted(self) -> None:
+        """Keep memory of exactly the entries some feed still lists: one that dropped out of
+        every feed will not come back, and one still listed is never forgotten."""
+        live: set[str] = set()
+        for state in self.feeds.values():
+            live |= state.listed
+        self._handled &= live
+        for entry_id in [i for i in self._retry if i not in live]:
+            del self._retry[entry_id]
+
+    async def _take_due(self, entries: Iterable[Entry], seen_at: float) -> int:
+        now = time.monotonic()
+        due: dict[str, Entry] = {}
         for entry in entries:
-            if entry.id in self._handled:
+            retry = self._retry.get(entry.id)
+            if entry.id in self._handled or (retry is not None and retry.next_at > now):
                 continue
-            published += await self._take(entry.url, seen_at)
-            self._remember(entry.id)  # only once handled: a failed fetch raises and retries
-        headers_lower = {k.lower(): v for k, v in fetched.headers.items()}
-        state.etag = headers_lower.get("etag")
-        state.last_modified = headers_lower.get("last-modified")
+            due.setdefault(entry.id, entry)
+        if not due:
+            return 0
+        # Reports are fetched a few at once, so a slow one delays the rest by at most one
+        # fetch's time limit; they are published in feed order, so an event's reports chain.
+        gate = asyncio.Semaphore(FETCH_CONCURRENCY)
+
+        async def fetch(entry: Entry) -> Fetched:
+            async with gate:
+                return await self.fetcher.get(entry.url, {}, jma.JMA_LIMITS.max_bytes)
+
+        tasks = [(entry, asyncio.create_task(fetch(entry))) for entry in due.values()]
+        published = 0
+        try:
+            for entry, task in tasks:
+                try:
+                    published += await self._take(entry, await task, seen_at)
+                except asyncio.CancelledError:
+                    raise
+                except FetchRefused as exc:  # a link that will never be followed: done with
+                    self.counts.errors += 1
+                    log.warning("JMA feed entry %s refused: %s", entry.id, exc)
+                except Exception as exc:
+                    self._failed(entry, exc)
+                    continue
+                self._handled.add(entry.id)
+                self._retry.pop(entry.id, None)
+        finally:
+            for _, task in tasks:
+                task.cancel()
         return published
 
-    async def _take(self, url: str, seen_at: float) -> int:
-        fetched = await self.fetch(url, {}, jma.JMA_LIMITS.max_bytes)
-        if fetched.status in (404, 410):  # gone for good: waiting would block the feed
+    def _failed(self, entry: Entry, exc: BaseException) -> None:
+        retry = self._retry.setdefault(entry.id, EntryRetry(entry.url))
+        retry.failures += 1
+        delay = min(self.interval * 2 ** (retry.failures - 1), MAX_BACKOFF_SECONDS)
+        retry.next_at = time.monotonic() + delay
+        retry.last_error = (str(exc) or type(exc).__name__)[:300]
+        self.counts.entry_failures += 1
+        log.warning(
+            "JMA report %s failed (%s); that entry is tried again in %.0f s",
+            entry.url,
+            retry.last_error,
+            delay,
+        )
+
+    async def _take(self, entry: Entry, fetched: Fetched, seen_at: float) -> int:
+        url = entry.url
+        if fetched.status in (404, 410):  # gone for good: waiting would achieve nothing
             self.counts.errors += 1
             log.warning("JMA report %s: HTTP %s", url, fetched.status)
             return 0
@@ -216,7 +301,9 @@ class JMAIngest:
         held, previous = await self.store.read(
             lambda c: (
                 alert_queries.find(c, jma.SENDER, alert.identifier or "") is not None,
-                alert_queries.latest_of_event(c, jma.SENDER, converted.event_base),
+                alert_queries.latest_of_event(
+                    c, jma.SENDER, converted.event_base, alert.status or "Actual"
+                ),
             )
         )
         if held:
@@ -242,7 +329,6 @@ class JMAIngest:
         log.info("JMA %s → alert %s (%s)", converted.type, outcome.alert_id, url)
         return 1
 
-    def _remember(self, entry_id: str) -> None:
-        self._handled[entry_id] = None
-        while len(self._handled) > REMEMBERED_ENTRIES:
-            self._handled.popitem(last=False)
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())

@@ -9,7 +9,7 @@ ids it has handled and takes only the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -56,7 +56,8 @@ def read_feed(data: bytes, base_url: str) -> list[Entry]:
                 url=urljoin(base_url, link),
             )
         )
-    entries.sort(key=lambda e: (e.updated is None, e.updated or datetime.min))
+    # Every moment is aware (see ``_moment``), so sorting never raises; ties keep feed order.
+    entries.sort(key=lambda e: (e.updated is None, e.updated or _EPOCH))
     return entries
 
 
@@ -74,10 +75,20 @@ def _report_link(element: etree._Element) -> str | None:
     return None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _moment(text: str | None) -> datetime | None:
+    """A feed's date, tolerantly: RFC 3339 as Atom asks, a lower-case ``z``, a space for
+    ``T``; one without an offset is taken as UTC (Atom's own zone). Unreadable: None, and
+    the entry sorts last rather than stopping the feed."""
     if not text:
         return None
+    cleaned = text.strip().replace(" ", "T", 1)
+    if cleaned[-1:] in ("Z", "z"):
+        cleaned = cleaned[:-1] + "+00:00"
     try:
-        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(cleaned)
     except ValueError:
         return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

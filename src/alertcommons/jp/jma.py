@@ -9,8 +9,10 @@ a municipality (7-digit city code) also travels as its local-government code
 
 Status: 通常 → Actual, 訓練 → Exercise, 試験 → Test. InfoType: 発表 → Alert, 訂正 → Update,
 取消 → Cancel. Every alert of one event shares the identifier prefix
-``jma.<kind>.<event>.``; ``follow`` links a report to the event's previous alert (a new 発表
-of the same event supersedes it, so it becomes an Update), giving exact ``references``.
+``jma.[<status>.]<kind>.<office>[.<EventID>].`` (``event_base``): one office's reports of one
+kind of warning and event, in one status. ``follow`` links a report to the event's previous
+alert (a new 発表 of the same event supersedes it, so it becomes an Update), giving exact
+``references``.
 
 Warnings are graded per item: 特別警報 and 大津波警報 are Extreme, 警報 Severe, 注意報 Moderate,
 予報 and lifted (解除) ones Minor. A report with several grades gets one ``info`` per grade,
@@ -21,6 +23,7 @@ the 津波予報 coast of the same report.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -160,8 +163,8 @@ def convert(data: bytes) -> Converted:
     if status is None or msg_type is None:
         raise JMAError(f"unknown Status '{_text(control, 'Status')}' or InfoType '{info_type}'")
     reported = _moment(_text(head, "ReportDateTime") or _text(control, "DateTime"))
-    event_key = _token(_text(head, "EventID") or _text(control, "EditorialOffice") or "x")
-    base = f"jma.{kind.key}.{event_key}"
+    event_id = _text(head, "EventID")
+    base = event_base(status, _kind_key(kind, title), _text(control, "EditorialOffice"), event_id)
     identifier = f"{base}.{reported:%Y%m%dT%H%M%S}.{_token(_text(head, 'Serial') or '0')}"
     if msg_type != "Alert":
         identifier += f".{_token(info_type)}"
@@ -209,7 +212,7 @@ def convert(data: bytes) -> Converted:
         msg_type=msg_type,
         scope="Public",
         references=f"{SENDER},{base},{sent}" if msg_type != "Alert" else None,
-        incidents=event_key if _text(head, "EventID") else None,
+        incidents=_token(event_id) if event_id else None,
         infos=infos,
     )
     return Converted(title, alert=alert, event_base=base + ".")
@@ -235,6 +238,48 @@ def _with_activation(key: str, info: Info) -> Info:
         event_codes=[*info.event_codes, ValuePair(national.KIND_CODE, warning)],
         parameters=[*info.parameters, ValuePair(national.LOUDSPEAKER, national.ACTIVATE)],
     )
+
+
+# The warning kind a title of the per-hazard VPWW55-61 family names in its last bracket
+# (気象警報・注意報（R06）（大雨）, brackets and letters full-width): each kind is its own event,
+# so a 土砂災害警報 never replaces the 大雨警報 of the same office. A bracket not listed here
+# stands for itself; version brackets (H27, R06) name no kind, and the combined reports
+# (VPWW50/53/54) are one kind, "weather".
+WARNING_KINDS = {
+    "大雨": "rain",
+    "土砂": "landslide",
+    "土砂災害": "landslide",
+    "洪水": "flood",
+    "高潮": "surge",
+    "暴風": "wind",
+    "暴風雪": "wind-snow",
+    "波浪": "wave",
+    "大雪": "snow",
+    "その他注意報": "advisory",
+}
+_BRACKETS = re.compile(r"\(([^()]+)\)")
+_VERSION = re.compile(r"^[HR][0-9]+$")
+
+
+def _kind_key(kind: Kind, title: str) -> str:
+    if kind.key != "weather":
+        return kind.key
+    plain = unicodedata.normalize("NFKC", title)  # full-width brackets and digits to ASCII
+    named = [b.strip() for b in _BRACKETS.findall(plain) if not _VERSION.match(b.strip())]
+    if not named:
+        return kind.key
+    return f"{kind.key}-{WARNING_KINDS.get(named[-1], _token(named[-1]))}"
+
+
+def event_base(status: str, kind: str, office: str, event_id: str) -> str:
+    """The identifier prefix every alert of one event shares: one event is one office's
+    reports of one kind (and EventID, where the JMA gives one), in one status. A training
+    (訓練) or test (試験) report is its own world and never continues a real event. Should a
+    backup office take over an event, its reports start a chain of their own: the earlier
+    warning then stays in force beside it, which errs on the safe side."""
+    world = "" if status == "Actual" else f"{status.lower()}."
+    parts = [_token(office or "x")] + ([_token(event_id)] if event_id else [])
+    return f"jma.{world}{kind}.{'.'.join(parts)}"
 
 
 def _kind(title: str) -> Kind | None:

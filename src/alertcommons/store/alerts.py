@@ -62,9 +62,15 @@ def insert_alerts(connection: Connection, batch: list[NewAlert]) -> None:
         connection.execute(insert(alert_references), references)
     for alert in batch:
         if alert.references and alert.msg_type in ("Update", "Cancel"):
+            # Statuses are separate worlds: an Exercise or Test message that names a real
+            # alert never replaces or cancels it (nor the other way round).
             connection.execute(
                 update(alerts)
-                .where(alerts.c.id.in_(alert.references), alerts.c.superseded_by.is_(None))
+                .where(
+                    alerts.c.id.in_(alert.references),
+                    alerts.c.superseded_by.is_(None),
+                    alerts.c.status == alert.status,
+                )
                 .values(superseded_by=alert.id)
             )
 
@@ -74,11 +80,18 @@ def find(connection: Connection, sender: str, identifier: str) -> Any:
     return connection.execute(query).first()
 
 
-def latest_of_event(connection: Connection, sender: str, prefix: str) -> tuple[str, str] | None:
-    """(identifier, sent) of the sender's latest alert whose identifier starts with ``prefix``."""
+def latest_of_event(
+    connection: Connection, sender: str, prefix: str, status: str
+) -> tuple[str, str] | None:
+    """(identifier, sent) of the sender's latest alert of ``status`` whose identifier starts
+    with ``prefix``: an event continues only within its own status."""
     query = (
         select(alerts.c.identifier, alerts.c.sent_text)
-        .where(alerts.c.sender == sender, alerts.c.identifier.startswith(prefix, autoescape=True))
+        .where(
+            alerts.c.sender == sender,
+            alerts.c.status == status,
+            alerts.c.identifier.startswith(prefix, autoescape=True),
+        )
         .order_by(alerts.c.sent.desc(), alerts.c.received_at.desc())
         .limit(1)
     )
@@ -147,7 +160,9 @@ class AlertQuery:
     status: str | None = None
     since: datetime | None = None
     cursor: str | None = None
-    limit: int = 50
+    # None: every match. Only for what is in force (bounded by what is happening, not by
+    # history): a page limit there hides an order in force behind newer alerts.
+    limit: int | None = 50
     # Who asks: None sees public alerts only; an organization also sees its own; "*" all.
     visible_to: str | None = "*"
 
@@ -163,7 +178,9 @@ def active_clause(now: datetime) -> Any:
 
 def list_alerts(connection: Connection, query: AlertQuery) -> list[Any]:
     now = datetime.now(UTC)
-    statement = select(alerts).order_by(alerts.c.id.desc()).limit(query.limit)
+    statement = select(alerts).order_by(alerts.c.id.desc())
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
     if query.active is True:
         statement = statement.where(active_clause(now))
     elif query.active is False:
@@ -185,6 +202,28 @@ def list_alerts(connection: Connection, query: AlertQuery) -> list[Any]:
     if query.area is not None:
         statement = statement.where(alerts.c.id.in_(ids_for_area(query.area)))
     return list(connection.execute(statement))
+
+
+def in_force(
+    connection: Connection,
+    *,
+    area: str | None = None,
+    sender: str | None = None,
+    status: str | None = "Actual",
+    visible_to: str | None = "*",
+) -> list[Any]:
+    """Every alert in force now (newest first), not a page of them: expired, cancelled and
+    replaced alerts are left out by the query itself, so no number of newer alerts can push
+    one in force out of sight."""
+    query = AlertQuery(
+        active=True,
+        area=area,
+        sender=sender,
+        status=status,
+        limit=None,
+        visible_to=visible_to,
+    )
+    return list_alerts(connection, query)
 
 
 def ids_for_area(code: str) -> Any:

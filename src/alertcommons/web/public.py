@@ -125,10 +125,11 @@ async def alert_page(alert_id: str, request: Request) -> Response:
 async def _index(request: Request) -> HTMLResponse:
     hub = _hub(request)
     lang = language_of(request)
-    query = alert_queries.AlertQuery(active=True, status="Actual", limit=500, visible_to=None)
 
     def load(connection: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        records = alert_records(connection, alert_queries.list_alerts(connection, query))
+        # Everything in force, not a page of it: newer alerts never push one out of sight.
+        rows = alert_queries.in_force(connection, status="Actual", visible_to=None)
+        records = alert_records(connection, rows)
         authorities = {o.sender: o.name for o in orgs.list_orgs(connection) if o.sender}
         return records, authorities
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from shapely import Geometry, Point, Polygon, STRtree
 
-from alertcommons.auth.jurisdiction import area_codes
+from alertcommons.auth.geometry import circle_shape
+from alertcommons.auth.jurisdiction import area_codes, jma_codes
 from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, Alert, Info
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
-from alertcommons.delivery.filters import Filter, circle_shape
+from alertcommons.delivery.filters import Filter
 from alertcommons.jp.codes import CodeError, parent_of, registry
 
 DELIVERED_TYPES = ("Alert", "Update", "Cancel")
@@ -46,9 +47,8 @@ def facts_of(alert: Alert) -> AlertFacts:
         for area in info.areas:
             with contextlib.suppress(CodeError):  # a national body's unusual code: see below
                 codes.update(area_codes(area))
-            for pair in area.geocodes:
-                if (pair.value_name or "").startswith("JMA") and pair.value:
-                    jma.add(pair.value.strip())
+            # The very (kind, code) pairs jurisdiction checked: nothing else routes.
+            jma.update(code for _, code in jma_codes(area))
             for text in area.polygons:
                 with contextlib.suppress(CapValueError):
                     shapes.append(Polygon([(p.lon, p.lat) for p in parse_polygon(text)]))

@@ -147,12 +147,13 @@ class Publisher:
             )
         await self._authorize(principal, alert)
         activation = national.requests_activation(alert)
-        if activation and not principal.jurisdiction.national:
+        imitation = national.imitation(alert)
+        if imitation and not principal.jurisdiction.national:
             raise await self._refuse(
                 principal,
                 alert,
-                f"only a national issuer may ask for loudspeaker activation"
-                f" ({national.LOUDSPEAKER}={national.ACTIVATE})",
+                f"only a national issuer may send national warnings or ask for loudspeaker"
+                f" activation: {imitation}",
             )
         try:
             area_codes = self._check_areas(principal, alert)

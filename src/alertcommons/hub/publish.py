@@ -343,5 +343,5 @@ def _new_record(
         received_at=datetime.now(UTC),
         area_codes=area_codes,
         references=references,
-        facts=facts_of(alert),
+        facts=facts_of(alert, issuer=principal.organization_id),
     )

@@ -2,15 +2,16 @@
 
 A jurisdiction is a list of Japanese local-government codes: ``*`` (national bodies), a
 2-digit prefecture code (covers every municipality in it), or a municipality code (5 digits,
-or 6 with check digit). An alert's area is inside when:
+or 6 with check digit). Every kind of area the hub routes on is checked — an area is inside
+when:
 
-* every local-government geocode (``JIS X 0402``, 5 or 6 digits) it names is covered; a
-  ``JMA:city`` code (7 digits, municipality + "00") counts as its municipality;
-* every vertex of every polygon, and the centre and four compass points of every circle,
-  falls on land of a covered municipality (by the JMA municipal boundaries shipped with
-  ``reversejp``). Vertices are checked, not edges: a polygon whose corners all lie inside
-  may still bulge across a boundary between them, and a point at sea belongs to no
-  municipality, so an area reaching out to sea must be given by codes;
+* every local-government geocode (``JIS X 0402``, 5 or 6 digits) it names is covered;
+* every JMA area geocode (``JMA:city``, ``JMA:forecast``, ``JMA:tsunami`` …) relates to
+  prefectures or municipalities that are all covered (:mod:`alertcommons.jp.jma_areas`); a
+  JMA code the hub cannot relate is refused for anyone but a national body, since receivers
+  subscribed to it would be reached;
+* every polygon and circle lies, as a whole shape, on land of covered municipalities (within
+  a tolerance for boundary precision: :mod:`alertcommons.auth.geometry`);
 * an area with neither codes nor geometry cannot be placed, and is refused for anyone but a
   national body.
 """
@@ -18,16 +19,17 @@ or 6 with check digit). An alert's area is inside when:
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass
-from functools import cache
 
+from shapely import Geometry, Polygon
+
+from alertcommons.auth.geometry import circle_shape, first_outside
 from alertcommons.cap.model import Area
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.jp.codes import CodeError, normalize, parent_of
+from alertcommons.jp.jma_areas import JMA_CITY, jma_kind, places_of
 
 LOCAL_GOVERNMENT = ("JIS X 0402", "JIS X 0401", "LGCODE")
-JMA_CITY = "JMA:city"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,16 @@ def area_codes(area: Area) -> list[str]:
     return codes
 
 
+def jma_codes(area: Area) -> list[tuple[str, str]]:
+    """The JMA area geocodes of an area as (kind, code): exactly what matching routes on."""
+    found = []
+    for pair in area.geocodes:
+        kind, value = jma_kind(pair.value_name), (pair.value or "").strip()
+        if kind is not None and value:
+            found.append((kind, value))
+    return found
+
+
 def check_area(jurisdiction: Jurisdiction, area: Area, path: str) -> list[str]:
     """Return the area's local-government codes, or raise if any part lies outside."""
     try:
@@ -85,59 +97,54 @@ def check_area(jurisdiction: Jurisdiction, area: Area, path: str) -> list[str]:
     for code in codes:
         if not jurisdiction.covers(code):
             raise OutsideJurisdiction(f"{path}: area code {code} is outside your jurisdiction")
-    points = _points(area, path)
-    if not jurisdiction.national:
-        for lat, lon, where in points:
-            municipality = municipality_at(lat, lon)
-            if municipality is None:
-                raise OutsideJurisdiction(
-                    f"{where}: point {lat:g},{lon:g} is in no municipality (at sea or abroad);"
-                    " give such areas by geocode"
-                )
-            if not jurisdiction.covers(municipality):
-                raise OutsideJurisdiction(
-                    f"{where}: point {lat:g},{lon:g} lies in municipality {municipality},"
-                    " outside your jurisdiction"
-                )
-        if not codes and not points:
+    jma = jma_codes(area)
+    shapes = _shapes(area, path)
+    if jurisdiction.national:
+        return codes
+    for kind, value in jma:
+        places = places_of(kind, value)
+        if places is None:
             raise OutsideJurisdiction(
-                f"{path}: the area has no geocode or geometry to place it in your jurisdiction"
+                f"{path}/geocode: {kind}={value} cannot be related to local-government areas;"
+                " only a national issuer may use it"
             )
+        outside = [place for place in places if not jurisdiction.covers(place)]
+        if outside:
+            raise OutsideJurisdiction(
+                f"{path}/geocode: {kind}={value} covers area {outside[0]},"
+                " outside your jurisdiction"
+            )
+    for shape, where in shapes:
+        found = first_outside(shape, jurisdiction.covers)
+        if found is None:
+            continue
+        lat, lon, municipality = found
+        if municipality is None:
+            raise OutsideJurisdiction(
+                f"{where}: the area reaches {lat:.4f},{lon:.4f}, in no municipality (at sea"
+                " or abroad); give such areas by geocode"
+            )
+        raise OutsideJurisdiction(
+            f"{where}: the area reaches {lat:.4f},{lon:.4f} in municipality {municipality},"
+            " outside your jurisdiction"
+        )
+    if not codes and not jma and not shapes:
+        raise OutsideJurisdiction(
+            f"{path}: the area has no geocode or geometry to place it in your jurisdiction"
+        )
     return codes
 
 
-def _points(area: Area, path: str) -> list[tuple[float, float, str]]:
-    points: list[tuple[float, float, str]] = []
+def _shapes(area: Area, path: str) -> list[tuple[Geometry, str]]:
+    shapes: list[tuple[Geometry, str]] = []
     try:
         for number, polygon in enumerate(area.polygons, start=1):
-            where = f"{path}/polygon[{number}]"
-            points.extend((p.lat, p.lon, where) for p in parse_polygon(polygon))
+            ring = [(p.lon, p.lat) for p in parse_polygon(polygon)]
+            shapes.append((Polygon(ring), f"{path}/polygon[{number}]"))
         for number, text in enumerate(area.circles, start=1):
-            where = f"{path}/circle[{number}]"
             circle = parse_circle(text.strip())
-            lat, lon = circle.center.lat, circle.center.lon
-            points.append((lat, lon, where))
-            d_lat = circle.radius_km / 111.32
-            d_lon = circle.radius_km / (111.32 * max(math.cos(math.radians(lat)), 0.01))
-            for dy, dx in ((d_lat, 0.0), (-d_lat, 0.0), (0.0, d_lon), (0.0, -d_lon)):
-                points.append((lat + dy, lon + dx, where))
+            shape = circle_shape(circle.center.lat, circle.center.lon, circle.radius_km)
+            shapes.append((shape, f"{path}/circle[{number}]"))
     except CapValueError as exc:  # validation has already refused these; be safe anyway
         raise OutsideJurisdiction(f"{path}: {exc}") from None
-    return points
-
-
-@cache
-def _lookup() -> object:
-    import reversejp
-
-    return reversejp
-
-
-def municipality_at(lat: float, lon: float) -> str | None:
-    """The 5-digit municipality code at a point, from the JMA city boundaries."""
-    reversejp = _lookup()
-    for place in reversejp.find_properties(lon, lat):  # type: ignore[attr-defined]
-        code = str(place.code)
-        if len(code) == 7 and code.endswith("00"):
-            return code[:5]
-    return None
+    return shapes

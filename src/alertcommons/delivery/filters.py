@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shapely import Geometry, Point, Polygon
+from shapely import Geometry, Polygon
 
+from alertcommons.auth.geometry import circle_shape
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, STATUSES, URGENCIES
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.errors import AlertCommonsError
@@ -167,9 +168,3 @@ def _circle(text: Any) -> Geometry:
     except CapValueError as exc:
         raise FilterError("circle", str(exc)) from None
     return circle_shape(circle.center.lat, circle.center.lon, circle.radius_km)
-
-
-def circle_shape(lat: float, lon: float, radius_km: float) -> Geometry:
-    """A circle as a shape in degrees: good to a few percent away from the poles."""
-    degrees = max(radius_km, 0.001) / KM_PER_DEGREE
-    return Point(lon, lat).buffer(degrees, quad_segs=16)

@@ -6,21 +6,29 @@ subscriber in it), JMA codes by equality, and geometry through a shapely STRtree
 polygons and circles, and the registry centroid of each municipality it names, are tested
 against subscribers' polygons and circles. Only the candidates an area look-up finds are then
 checked against the rest of their filter.
+
+Scope decides who may be reached at all (CAP 1.2 ``scope`` and ``addresses``): a Public alert
+reaches whoever wants it; a Private one only the receivers its ``addresses`` name; a
+Restricted one those it names, or, naming none, only its issuer's own endpoints. A receiver is
+named by its organization id or its CAP sender (docs/receivers.md). An index built without
+knowing who owns its entries (the public streams) never matches a non-Public alert.
 """
 
 from __future__ import annotations
 
 import contextlib
+import shlex
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shapely import Geometry, Point, Polygon, STRtree
 
-from alertcommons.auth.jurisdiction import area_codes
+from alertcommons.auth.geometry import circle_shape
+from alertcommons.auth.jurisdiction import area_codes, jma_codes
 from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, Alert, Info
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
-from alertcommons.delivery.filters import Filter, circle_shape
+from alertcommons.delivery.filters import Filter
 from alertcommons.jp.codes import CodeError, parent_of, registry
 
 DELIVERED_TYPES = ("Alert", "Update", "Cancel")
@@ -36,9 +44,22 @@ class AlertFacts:
     jma_codes: frozenset[str]
     shapes: tuple[Geometry, ...]
     infos: tuple[Info, ...]
+    scope: str = "Public"
+    addresses: frozenset[str] = frozenset()
+    issuer: str | None = None  # the publishing organization's id
 
 
-def facts_of(alert: Alert) -> AlertFacts:
+def addresses_of(text: str | None) -> frozenset[str]:
+    """CAP ``addresses``: space-separated, an address holding spaces in double quotes."""
+    if not text:
+        return frozenset()
+    try:
+        return frozenset(shlex.split(text, posix=True))
+    except ValueError:  # an unbalanced quote: read it as plain words
+        return frozenset(text.replace('"', " ").split())
+
+
+def facts_of(alert: Alert, issuer: str | None = None) -> AlertFacts:
     codes: set[str] = set()
     jma: set[str] = set()
     shapes: list[Geometry] = []
@@ -46,9 +67,8 @@ def facts_of(alert: Alert) -> AlertFacts:
         for area in info.areas:
             with contextlib.suppress(CodeError):  # a national body's unusual code: see below
                 codes.update(area_codes(area))
-            for pair in area.geocodes:
-                if (pair.value_name or "").startswith("JMA") and pair.value:
-                    jma.add(pair.value.strip())
+            # The very (kind, code) pairs jurisdiction checked: nothing else routes.
+            jma.update(code for _, code in jma_codes(area))
             for text in area.polygons:
                 with contextlib.suppress(CapValueError):
                     shapes.append(Polygon([(p.lon, p.lat) for p in parse_polygon(text)]))
@@ -70,11 +90,20 @@ def facts_of(alert: Alert) -> AlertFacts:
         jma_codes=frozenset(jma),
         shapes=tuple(shape for shape in shapes if shape.is_valid),
         infos=tuple(alert.infos),
+        scope=(alert.scope or "").strip(),
+        addresses=addresses_of(alert.addresses),
+        issuer=issuer,
     )
 
 
 class Matcher:
-    def __init__(self, filters: Iterable[tuple[str, Filter]]) -> None:
+    def __init__(
+        self,
+        filters: Iterable[tuple[str, Filter]],
+        owners: Mapping[str, tuple[str, str | None]] | None = None,
+    ) -> None:
+        """``owners``: each endpoint's organization id and CAP sender, for scope checks."""
+        self.owners: Mapping[str, tuple[str, str | None]] = owners or {}
         self.filters: dict[str, Filter] = {}
         self._by_code: dict[str, set[str]] = defaultdict(set)
         self._by_prefecture: dict[str, set[str]] = defaultdict(set)
@@ -118,7 +147,23 @@ class Matcher:
             for shape in facts.shapes:
                 for index in self._tree.query(shape, predicate="intersects"):
                     candidates.add(self._geometry_owner[int(index)])
-        return {e for e in candidates if _wants(self.filters[e], facts)}
+        return {
+            e for e in candidates if self.may_reach(e, facts) and _wants(self.filters[e], facts)
+        }
+
+    def may_reach(self, endpoint_id: str, facts: AlertFacts) -> bool:
+        """Does the alert's scope allow it to reach this endpoint at all?"""
+        if facts.scope == "Public":
+            return True
+        owner = self.owners.get(endpoint_id)
+        if owner is None:
+            return False
+        organization_id, sender = owner
+        if facts.addresses:
+            return organization_id in facts.addresses or (
+                sender is not None and sender in facts.addresses
+            )
+        return facts.scope == "Restricted" and organization_id == facts.issuer
 
 
 def _wants(endpoint_filter: Filter, facts: AlertFacts) -> bool:

@@ -1,7 +1,8 @@
 """The outbox: one delivery row per endpoint an alert must reach, in the alert's transaction.
 
 An update or cancel also goes to every endpoint that was sent what it replaces, whatever that
-endpoint's filter says now: a receiver that showed an evacuation order must see it lifted.
+endpoint's filter says now: a receiver that showed an evacuation order must see it lifted —
+within what the update's own scope and addresses allow.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ class DeliveryOutbox:
                 except (FilterError, ValueError):
                     continue  # checked when stored; a filter this version cannot read is skipped
             self._parsed = parsed
-            self._matcher = Matcher((key, entry[1]) for key, entry in parsed.items())
+            self._matcher = Matcher(
+                ((key, entry[1]) for key, entry in parsed.items()),
+                endpoints.active_owners(connection),
+            )
             self._version = version
             return self._matcher
 
@@ -70,6 +74,8 @@ class DeliveryOutbox:
             if record.references and record.msg_type in ("Update", "Cancel"):
                 earlier = deliveries.recipients_of(connection, list(record.references))
                 targets |= earlier & matcher.filters.keys()
+            if isinstance(facts, AlertFacts):  # scope holds for earlier recipients too
+                targets = {e for e in targets if matcher.may_reach(e, facts)}
             rank = priority(record.urgency, record.severity, activation=record.activation)
             for endpoint_id in sorted(targets):
                 rows.append(

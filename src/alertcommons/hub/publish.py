@@ -154,12 +154,13 @@ class Publisher:
         if not approved:
             await approval.check(self.store, principal, alert)
         activation = national.requests_activation(alert)
-        if activation and not principal.jurisdiction.national:
+        imitation = national.imitation(alert)
+        if imitation and not principal.jurisdiction.national:
             raise await self._refuse(
                 principal,
                 alert,
-                f"only a national issuer may ask for loudspeaker activation"
-                f" ({national.LOUDSPEAKER}={national.ACTIVATE})",
+                f"only a national issuer may send national warnings or ask for loudspeaker"
+                f" activation: {imitation}",
             )
         try:
             area_codes = self._check_areas(principal, alert)
@@ -349,5 +350,5 @@ def _new_record(
         received_at=datetime.now(UTC),
         area_codes=area_codes,
         references=references,
-        facts=facts_of(alert),
+        facts=facts_of(alert, issuer=principal.organization_id),
     )

@@ -12,6 +12,7 @@ The texts are J-Alert's standard wording; an issuer may add its own description.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,19 +87,79 @@ KINDS = {
 }
 
 
-def requests_activation(document: Any) -> bool:
-    """Does this alert (a model or its CAP JSON) ask for loudspeaker activation?"""
-    if isinstance(document, Alert):
-        return any(
-            p.value_name == LOUDSPEAKER and (p.value or "").strip() == ACTIVATE
-            for info in document.infos
-            for p in info.parameters
-        )
-    return any(
-        pair.get("valueName") == LOUDSPEAKER and pair.get("value") == ACTIVATE
-        for info in (document or {}).get("info", [])
-        for pair in info.get("parameter", [])
+def fold(text: str | None) -> str:
+    """A name as a reader would take it, however it is spelled: NFKC (full-width letters
+    become ASCII ones), case-folded, keeping only letters and digits (so zero-width, format
+    and white-space characters, and ``:``/``-``/``_`` between words, make no difference)."""
+    folded = unicodedata.normalize("NFKC", text or "").casefold()
+    return "".join(c for c in folded if unicodedata.category(c)[0] in "LN")
+
+
+_LOUDSPEAKER = fold(LOUDSPEAKER)
+_ACTIVATE = fold(ACTIVATE)
+# Names that only a national issuer's alert may carry: a receiver (or a resident) who sees
+# them takes the alert for a national warning, or starts its loudspeakers.
+_RESERVED_NAMES = ("loudspeaker", fold(KIND_CODE), "jalert", "nationalwarning")
+_NATIONAL_AUTHORITIES = {
+    fold(name)
+    for name in (
+        "内閣官房",
+        "内閣府",
+        "気象庁",
+        "消防庁",
+        "総務省消防庁",
+        "Cabinet Secretariat",
+        "Japan Meteorological Agency",
+        "Fire and Disaster Management Agency",
+        "J-Alert",
+        "Jアラート",
+        "全国瞬時警報システム",
     )
+}
+
+
+def _pairs(document: Any, key: str, json_key: str) -> list[tuple[str, str]]:
+    if isinstance(document, Alert):
+        return [
+            (p.value_name or "", p.value or "")
+            for info in document.infos
+            for p in getattr(info, key)
+        ]
+    return [
+        (str(pair.get("valueName") or ""), str(pair.get("value") or ""))
+        for info in (document or {}).get("info", [])
+        for pair in info.get(json_key, [])
+    ]
+
+
+def requests_activation(document: Any) -> bool:
+    """Does this alert (a model or its CAP JSON) ask for loudspeaker activation? However the
+    parameter is spelled: a controller that reads it loosely must not be started by a
+    spelling the hub did not recognize."""
+    return any(
+        fold(name) == _LOUDSPEAKER and fold(value) == _ACTIVATE
+        for name, value in _pairs(document, "parameters", "parameter")
+    )
+
+
+def imitation(alert: Alert) -> str | None:
+    """Why this alert looks like a national warning or a loudspeaker activation, or None.
+
+    Refused from anyone but a national issuer: eventCodes and parameters whose names contain
+    a reserved name (``JP:loudspeaker``, ``JP:national-warning``, J-Alert) however spelled,
+    the J-Alert event names, and a ``senderName`` that is a national authority's."""
+    for where, key in (("eventCode", "event_codes"), ("parameter", "parameters")):
+        for name, _ in _pairs(alert, key, ""):
+            folded = fold(name)
+            if any(reserved in folded for reserved in _RESERVED_NAMES):
+                return f"{where} '{name}' is reserved for national warnings"
+    events = {fold(k.event_ja) for k in KINDS.values()} | {fold(k.event_en) for k in KINDS.values()}
+    for info in alert.infos:
+        if fold(info.event) in events:
+            return f"event '{info.event}' is a national warning's"
+        if info.sender_name and fold(info.sender_name) in _NATIONAL_AUTHORITIES:
+            return f"senderName '{info.sender_name}' names a national authority"
+    return None
 
 
 def build(

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from alertcommons.store.ids import new_id
 from alertcommons.store.keyring import keys_of
-from alertcommons.store.schema import endpoints
+from alertcommons.store.schema import endpoints, organizations
 from alertcommons.store.sealed import SealError, is_sealed, seal, unseal
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,17 @@ def version(connection: Connection) -> tuple[Any, ...]:
 def active_filters(connection: Connection) -> list[tuple[str, str]]:
     query = select(endpoints.c.id, endpoints.c.filter).where(endpoints.c.active.is_(True))
     return [(row.id, row.filter) for row in connection.execute(query)]
+
+
+def active_owners(connection: Connection) -> dict[str, tuple[str, str | None]]:
+    """Each active endpoint's organization id and that organization's CAP sender: the names a
+    Restricted or Private alert's ``addresses`` can give it by."""
+    query = (
+        select(endpoints.c.id, endpoints.c.organization_id, organizations.c.sender)
+        .join(organizations, organizations.c.id == endpoints.c.organization_id)
+        .where(endpoints.c.active.is_(True))
+    )
+    return {row.id: (row.organization_id, row.sender) for row in connection.execute(query)}
 
 
 def change(connection: Connection, endpoint_id: str, values: dict[str, Any]) -> None:

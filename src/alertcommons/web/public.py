@@ -93,6 +93,12 @@ def shapes_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     return shapes
 
 
+def _claimed(info: dict[str, Any], authority: str | None) -> str | None:
+    """The alert's own senderName when it says something other than the verified issuer."""
+    claimed = str(info.get("senderName") or "").strip()
+    return claimed if claimed and claimed != authority else None
+
+
 async def _cached(
     request: Request, build: Callable[[Request], Awaitable[HTMLResponse]]
 ) -> Response:
@@ -129,8 +135,13 @@ async def _index(request: Request) -> HTMLResponse:
     def load(connection: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
         # Everything in force, not a page of it: newer alerts never push one out of sight.
         rows = alert_queries.in_force(connection, status="Actual", visible_to=None)
-        records = alert_records(connection, rows)
-        authorities = {o.sender: o.name for o in orgs.list_orgs(connection) if o.sender}
+        records = [
+            {**record, "organization_id": row.organization_id}
+            for row, record in zip(rows, alert_records(connection, rows), strict=True)
+        ]
+        # The verified issuer is the organization that published (its token was checked),
+        # by its registered name; senderName is only what the alert says of itself.
+        authorities = {o.id: o.name for o in orgs.list_orgs(connection)}
         return records, authorities
 
     records, authorities = await hub.store.read(load)
@@ -145,9 +156,8 @@ async def _index(request: Request) -> HTMLResponse:
             "headline": info.get("headline") or info.get("event"),
             "event": info.get("event"),
             "severity": record["severity"],
-            "sender_name": info.get("senderName")
-            or authorities.get(record["sender"])
-            or record["sender"],
+            "sender_name": authorities.get(record["organization_id"]) or record["sender"],
+            "claimed_name": _claimed(info, authorities.get(record["organization_id"])),
             "sent": record["sent"],
             "places": places,
         }
@@ -220,6 +230,7 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             "info_lang": str(info.get("language", "ja"))[:2],
             "places": place_names(record["areas"], lang),
             "authority": organization.name if organization else record["sender"],
+            "claimed_name": _claimed(info, organization.name if organization else None),
             "signature_ok": check.signature == "valid" and check.certificate == "trusted",
             "signer": check.signer,
             "key_id": hub.key.key_id,

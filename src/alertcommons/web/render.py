@@ -48,6 +48,10 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "map_unavailable": ("地図を表示できません。", "The map cannot be shown."),
     "issued_by": ("発信元", "Issued by"),
+    "claimed_name": (
+        "情報内の発信者名（未確認）",
+        "Sender name stated in the alert (not verified)",
+    ),
     "sent": ("発表日時", "Issued"),
     "expires": ("有効期限", "Expires"),
     "area": ("対象地域", "Area"),

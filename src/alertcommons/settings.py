@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.errors import AlertCommonsError
 from alertcommons.store.engine import sqlite_url
 
@@ -45,6 +46,15 @@ class Settings:
     jma_poll_seconds: float = 60.0
     map_tiles_url: str | None = None  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
     map_tiles_attribution: str = ""
+    # Networks receivers' webhooks, SMTP servers and brokers may be in, beyond public ones.
+    outbound_allow: str = ""  # e.g. 127.0.0.0/8,::1/128
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        try:
+            return OutboundPolicy.from_setting(self.outbound_allow)
+        except ValueError as exc:
+            raise SettingsError(f"{ENV_PREFIX}OUTBOUND_ALLOW: {exc}") from None
 
     @property
     def store_url(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.errors import AlertCommonsError
 from alertcommons.store.engine import sqlite_url
 
@@ -60,6 +61,15 @@ class Settings:
     audit_checkpoint_seconds: float = 60.0
     login_max_failures: int = 5  # console passwords checked per account per lock window
     login_lock_seconds: float = 900.0  # the window, fixed from its first failed sign-in
+    # Networks receivers' webhooks, SMTP servers and brokers may be in, beyond public ones.
+    outbound_allow: str = ""  # e.g. 127.0.0.0/8,::1/128
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        try:
+            return OutboundPolicy.from_setting(self.outbound_allow)
+        except ValueError as exc:
+            raise SettingsError(f"{ENV_PREFIX}OUTBOUND_ALLOW: {exc}") from None
 
     @property
     def store_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import json
 import uuid
 from collections.abc import Iterator
 from email.policy import default
@@ -15,7 +16,7 @@ from aiosmtpd.controller import Controller
 from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
-from tests.support.mqtt import Subscriber
+from tests.support.mqtt import Subscriber, retained
 from tests.support.server import free_port
 from tests.support.services import need
 from tests.support.waiting import until
@@ -82,28 +83,32 @@ async def test_email_with_japanese_subject(hub: Hub, smtp: tuple[int, _Inbox]) -
     assert "避難指示" in plain.get_content()
 
 
-async def test_mqtt_topic_per_area_retained_until_cancelled(hub: Hub) -> None:
+async def test_mqtt_alert_and_area_pointers_retained_until_cancelled(hub: Hub) -> None:
+    # Topic layout 2 (docs/receivers.md): the alert once under alert/{id}, a small pointer
+    # per area under {code}/{id}, both retained while in force. (Layout 1 put the whole
+    # alert on {code}, once per area, and could retain one alert per area only.)
     need("Mosquitto", "127.0.0.1", 1883)
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     issuer, _ = await _setup(hub, channel="mqtt", host="127.0.0.1", port=1883, topic_prefix=prefix)
-    live = Subscriber(f"{prefix}/13101")
+    live = Subscriber(f"{prefix}/#")
     try:
         alert = make_alert(TOKYO, ["131016"])
-        await _publish(hub, issuer, alert)
-        await until(lambda: live.messages)
-        assert b"<Signature" in live.messages[0][0]
+        alert_id = await _publish(hub, issuer, alert)
+        await until(lambda: len(live.messages) == 2)
+        by_topic = dict(zip(live.topics, live.messages, strict=True))
+        assert b"<Signature" in by_topic[f"{prefix}/alert/{alert_id}"][0]
+        pointer = json.loads(by_topic[f"{prefix}/13101/{alert_id}"][0])
+        assert pointer["alert_topic"] == f"{prefix}/alert/{alert_id}"
 
-        late = Subscriber(f"{prefix}/13101")  # a sign that comes online afterwards
-        await until(lambda: late.messages)
-        assert late.messages[0][1] is True  # the retained copy
-        late.stop()
+        # a sign that comes online afterwards finds both, retained
+        assert set(retained(f"{prefix}/#")) == {
+            f"{prefix}/alert/{alert_id}",
+            f"{prefix}/13101/{alert_id}",
+        }
 
         cancel = make_alert(TOKYO, ["131016"], msg_type="Cancel", references=reference_to(alert))
-        await _publish(hub, issuer, cancel)
-        await until(lambda: any(b"Cancel" in payload for payload, _ in live.messages))
-        after = Subscriber(f"{prefix}/13101")
-        await asyncio.sleep(0.5)
-        assert after.messages == []  # nothing retained once cancelled
-        after.stop()
+        cancel_id = await _publish(hub, issuer, cancel)
+        await until(lambda: any(cancel_id in topic for topic in live.topics))
+        assert retained(f"{prefix}/#") == {}  # nothing retained once cancelled
     finally:
         live.stop()

@@ -10,6 +10,7 @@ import pytest
 
 from alertcommons.delivery.channels import builtin_channels
 from alertcommons.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertcommons.delivery.outbound import LOOPBACK, OutboundPolicy
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
@@ -48,7 +49,7 @@ async def test_tsunami_jumps_the_queue(hub: Hub, receiver: Receiver) -> None:
 
     dispatcher = Dispatcher(
         hub.services.store,
-        builtin_channels(),
+        builtin_channels(OutboundPolicy.from_setting(LOOPBACK)),
         DispatchSettings(claim_batch=200, max_in_flight=200, poll_seconds=0.05),
     )
     hub.services.dispatcher = dispatcher

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from alertcommons.api.app import create_app
+from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.hub import bootstrap
 from alertcommons.hub.services import Services
 from alertcommons.settings import Secret, Settings
@@ -42,6 +43,7 @@ async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
         database_url=database_url,
         admin_token=Secret(ADMIN_TOKEN),
         max_body_bytes=256 * 1024,
+        outbound_allow=LOOPBACK,  # the tests' receivers, SMTP servers and broker are local
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from alertcommons.delivery.outbound import LOOPBACK
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -46,6 +48,8 @@ class HubProcess:
             **os.environ,
             "ALERTCOMMONS_ADMIN_TOKEN": self.admin_token,
             "ALERTCOMMONS_DATA_DIR": str(self.data_dir),
+            # The tests' receivers are local; a test of the default passes "" here.
+            "ALERTCOMMONS_OUTBOUND_ALLOW": LOOPBACK,
             **self.extra_env,
         }
         args = [sys.executable, "-m", "alertcommons", "serve", "--port", str(self.port)]

@@ -47,6 +47,7 @@ def warm_up() -> None:
 
 def build_services(settings: Settings) -> Services:
     warm_up()
+    channels = builtin_channels(settings.outbound_policy)  # a bad allow-list fails first
     store = store_for(settings)
     store.open()
     try:
@@ -65,7 +66,7 @@ def build_services(settings: Settings) -> Services:
     outbox = DeliveryOutbox()
     publisher = Publisher(store, key, outbox=outbox, max_bytes=settings.max_body_bytes)
     dispatcher = Dispatcher(
-        store, builtin_channels(), DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
+        store, channels, DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )
     broadcaster = Broadcaster()
     rendered = RenderedCache()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal, roles_for_kind
+from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.hub import bootstrap, demo
 from alertcommons.hub.storage import store_for
 from alertcommons.settings import Settings
@@ -36,6 +38,11 @@ def settings_from(**flags: Any) -> Settings:
     return Settings.load(**flags)
 
 
+def with_loopback_allowed(settings: Settings) -> Settings:
+    allowed = ",".join(part for part in (settings.outbound_allow, LOOPBACK) if part)
+    return dataclasses.replace(settings, outbound_allow=allowed)
+
+
 @click.command()
 @click.option("--host", help="Address to listen on [env ALERTCOMMONS_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [env ALERTCOMMONS_PORT, default 8080].")
@@ -53,6 +60,8 @@ def serve(
 
     settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
     settings.check_public_url()
+    if demo:  # the documentation's receivers run on this machine
+        settings = with_loopback_allowed(settings)
     store = store_for(settings)
     store.migrate()
     result = store.run_write(

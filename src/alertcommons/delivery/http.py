@@ -4,15 +4,25 @@ General-purpose clients spend more CPU per request than a hub can afford when on
 to thousands of receivers at once (see shared PERFORMANCE.md: httpx ~500 requests/s, a lean
 writer over kept-alive connections ~69k/s on this machine kind). A webhook needs little of
 HTTP: one POST, a status, and the body read to keep the connection usable.
+
+Every new connection goes through the outbound policy (``delivery/outbound.py``): the name is
+resolved, the address checked, and the connection made to that very address. What goes wrong
+before a complete HTTP response is reported as one generic :class:`HTTPError`, whatever it
+was (refused, timed out, not HTTP): the details would map other hosts' ports and services.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from alertcommons.delivery.outbound import UNDELIVERABLE, OutboundPolicy, OutboundRefused
+
+log = logging.getLogger(__name__)
 
 MAX_RESPONSE_HEAD = 64 * 1024
 MAX_RESPONSE_BODY = 1024 * 1024
@@ -36,7 +46,14 @@ _Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class HTTPPool:
-    def __init__(self, *, connect_timeout: float = 5.0, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        connect_timeout: float = 5.0,
+        timeout: float = 10.0,
+        policy: OutboundPolicy | None = None,
+    ) -> None:
+        self.policy = policy or OutboundPolicy()
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self._idle: dict[_Key, list[_Stream]] = defaultdict(list)
@@ -51,7 +68,7 @@ class HTTPPool:
         limit = self.timeout if seconds is None else seconds
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise HTTPError(f"not an http(s) URL: {url!r}")
+            raise HTTPError("not an http(s) URL")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         key = (parts.scheme, parts.hostname, port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -74,13 +91,13 @@ class HTTPPool:
                 _close(stream)
                 if reused and attempt == 0 and _nothing_read(exc):
                     continue
-                raise HTTPError(f"connection failed: {exc!r}") from None
+                raise _undeliverable(key, f"connection failed: {exc!r}") from None
             except TimeoutError:
                 _close(stream)
-                raise HTTPError(f"no complete answer within {limit:g} s") from None
+                raise _undeliverable(key, f"no complete answer within {limit:g} s") from None
             except (ValueError, OSError) as exc:
                 _close(stream)
-                raise HTTPError(f"bad response: {exc}") from None
+                raise _undeliverable(key, f"bad response: {exc}") from None
             except asyncio.CancelledError:  # the hub is stopping: leave no socket open
                 _close(stream)
                 raise
@@ -89,7 +106,7 @@ class HTTPPool:
             else:
                 _close(stream)
             return response
-        raise HTTPError("connection failed twice")
+        raise _undeliverable(key, "connection failed twice")
 
     async def _acquire(self, key: _Key, *, fresh: bool) -> tuple[_Stream, bool]:
         idle = self._idle[key]
@@ -101,17 +118,20 @@ class HTTPPool:
         scheme, host, port = key
         try:
             async with asyncio.timeout(self.connect_timeout):
+                address = await self.policy.resolve(host, port)
                 reader, writer = await asyncio.open_connection(
-                    host,
+                    address,
                     port,
                     ssl=self._tls if scheme == "https" else None,
+                    server_hostname=host if scheme == "https" else None,
                     limit=MAX_RESPONSE_HEAD,
                 )
+        except OutboundRefused:
+            raise HTTPError(UNDELIVERABLE) from None
         except TimeoutError:
-            within = f"within {self.connect_timeout:g} s"
-            raise HTTPError(f"could not connect to {host}:{port} {within}") from None
+            raise _undeliverable(key, f"no connection within {self.connect_timeout:g} s") from None
         except OSError as exc:
-            raise HTTPError(f"could not connect to {host}:{port}: {exc.strerror or exc}") from None
+            raise _undeliverable(key, f"could not connect: {exc.strerror or exc}") from None
         return (reader, writer), False
 
     async def close(self) -> None:
@@ -119,6 +139,11 @@ class HTTPPool:
             for stream in streams:
                 _close(stream)
         self._idle.clear()
+
+
+def _undeliverable(key: _Key, detail: str) -> HTTPError:
+    log.info("webhook to %s://%s:%d: %s", *key, detail)
+    return HTTPError(UNDELIVERABLE)
 
 
 def _nothing_read(exc: BaseException) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Protocol
 
 from alertcommons.delivery.message import Message
+from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.delivery.result import DeliveryResult
 from alertcommons.errors import AlertCommonsError
 
@@ -42,13 +43,23 @@ def credentials(config: dict[str, Any]) -> dict[str, str]:
     return {key: str(config[key]) for key in ("username", "password") if key in config}
 
 
-def builtin_channels() -> dict[str, Channel]:
+def checked_host(policy: OutboundPolicy, channel: str, key: str, host: str) -> str:
+    """``host`` if registering it is allowed; else the reason, as a ChannelConfigError."""
+    refusal = policy.refusal(host)
+    if refusal:
+        raise ChannelConfigError(f"{channel} '{key}': {refusal}")
+    return host
+
+
+def builtin_channels(policy: OutboundPolicy | None = None) -> dict[str, Channel]:
+    """The built-in channels, connecting only where ``policy`` allows (default: public only)."""
     from alertcommons.delivery.channels.email import EmailChannel
     from alertcommons.delivery.channels.mqtt import MQTTChannel
     from alertcommons.delivery.channels.webhook import WebhookChannel
 
     channels: dict[str, Channel] = {}
-    for channel in (WebhookChannel(), EmailChannel(), MQTTChannel()):
+    allowed = policy or OutboundPolicy()
+    for channel in (WebhookChannel(allowed), EmailChannel(allowed), MQTTChannel(allowed)):
         if channel.name in channels:
             raise ValueError(f"two channels are named {channel.name!r}")
         channels[channel.name] = channel

@@ -1,34 +1,75 @@
-"""MQTT: publish to a topic per area, QoS 1, the alerts in force kept as retained messages.
+"""MQTT: each alert once, a small retained pointer per area, retained exactly while in force.
 
-Signage and loudspeaker controllers subscribe to their area's topic
-(``{topic_prefix}/{code}``, e.g. ``alerts/13101``) and find the current alert there even
-after a reconnect. A cancellation clears the retained message of each area it covers and is
-itself published, not retained. A national warning that asks for loudspeaker activation is
-also sent as a small JSON command on ``{topic_prefix}/activate/{code}`` (QoS 1, not retained),
-so a loudspeaker controller can start without parsing CAP.
+Topics under the endpoint's ``topic_prefix`` (layout 2; see docs/receivers.md):
+
+* ``{prefix}/alert/{alert_id}`` — the alert itself (signed CAP, or the JSON record), once
+  per endpoint whatever the number of areas, QoS 1, retained while it is in force;
+* ``{prefix}/{code}/{alert_id}`` — per area, a small JSON pointer (who, what, until when,
+  and the topic above), retained while the alert is in force. A device subscribes to
+  ``{prefix}/{code}/+`` and finds *every* alert in force for its area after a reconnect;
+* ``{prefix}/activate/{code}`` — the loudspeaker command of a national warning that asks for
+  activation (QoS 1, not retained), so a controller can start without parsing CAP.
+
+Why this shape: the full payload once per area put 56 MB on the broker for one 0.9 MB alert
+over Tokyo's 62 municipalities; one retained message per area could only hold the *last*
+alert, so cancelling B erased A while A was still in force. Now:
+
+* retained messages carry an MQTT 5 message-expiry interval ending at the alert's
+  ``expires``: the broker drops them then, and an alert already expired is never retained;
+* an Update or Cancel clears the retained messages of the alerts it references (the alert
+  topic and the pointers of its areas, those the channel remembers published and those of
+  the Update/Cancel itself) and touches nothing else; a Cancel is published, not retained;
+* broker sessions are keyed on everything that authenticates them (host, port, username, a
+  hash of the password, TLS settings, client id): a receiver that knows another's broker and
+  username but not its password gets its own session, and the broker's refusal;
+* the broker's address passes the outbound policy when connecting, and the connection (and
+  every reconnect) goes to the address that was checked;
+* the blocking client runs on the MQTT thread pool (``alertcommons.pools``).
 """
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import json
+import logging
+import math
+import socket
 import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
-from alertcommons.delivery.channels import ChannelConfigError, credentials, masked
+from alertcommons import pools
+from alertcommons.delivery.channels import ChannelConfigError, checked_host, credentials, masked
 from alertcommons.delivery.message import Message
+from alertcommons.delivery.outbound import UNDELIVERABLE, OutboundPolicy, OutboundRefused
 from alertcommons.delivery.result import Delivered, DeliveryResult, RetryAfter
+
+log = logging.getLogger(__name__)
+
+CONNECT_SECONDS = 5.0
+PUBLISH_SECONDS = 10.0
+TEXT_CHARS = 200  # headline and event in a pointer
+COMMAND_TEXT_CHARS = 1000  # the spoken text of an activation command
+REMEMBERED_ALERTS = 10_000  # areas of published alerts, to clear them on Cancel/Update
+
+_SessionKey = tuple[str, int, str | None, str | None, str, str | None]
 
 
 class MQTTChannel:
     name: ClassVar[str] = "mqtt"
 
-    def __init__(self) -> None:
-        self._clients: dict[tuple[str, int, str | None], paho.Client] = {}
+    def __init__(self, policy: OutboundPolicy | None = None) -> None:
+        self.policy = policy or OutboundPolicy()
+        self._clients: dict[_SessionKey, paho.Client] = {}
+        self._connecting: dict[_SessionKey, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._areas: OrderedDict[tuple[_SessionKey, str, str], tuple[str, ...]] = OrderedDict()
 
     def check_config(self, config: dict[str, Any]) -> dict[str, Any]:
         host = config.get("host", "127.0.0.1")
@@ -36,13 +77,13 @@ class MQTTChannel:
         prefix = config.get("topic_prefix", "alerts")
         if not isinstance(host, str) or not isinstance(port, int) or not 0 < port < 65536:
             raise ChannelConfigError("mqtt 'host' is a name and 'port' a port number")
-        if not isinstance(prefix, str) or not prefix or any(c in prefix for c in "#+"):
+        if not isinstance(prefix, str) or not prefix or any(c in prefix for c in "#+\0"):
             raise ChannelConfigError("mqtt 'topic_prefix' is a topic without wildcards")
         body_format = config.get("format", "cap")
         if body_format not in ("cap", "json"):
             raise ChannelConfigError("mqtt 'format' is 'cap' or 'json'")
         checked = {
-            "host": host,
+            "host": checked_host(self.policy, "mqtt", "host", host),
             "port": port,
             "topic_prefix": prefix.rstrip("/"),
             "format": body_format,
@@ -55,54 +96,187 @@ class MQTTChannel:
 
     async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult:
         try:
-            await asyncio.to_thread(self._publish, message, config)
+            address = await self.policy.resolve(config["host"], config["port"])
+            await pools.run("mqtt", self._publish, message, config, address)
+        except OutboundRefused:
+            return RetryAfter(UNDELIVERABLE)
         except (OSError, RuntimeError, ValueError) as exc:
-            return RetryAfter(f"MQTT: {exc}")
+            log.info("mqtt to %s:%s: %r", config["host"], config["port"], exc)
+            return RetryAfter(UNDELIVERABLE)
         return Delivered()
 
-    def _publish(self, message: Message, config: dict[str, Any]) -> None:
-        client = self._client(config)
+    def _publish(self, message: Message, config: dict[str, Any], address: str) -> None:
+        key = session_key(config)
+        client = self._client(key, config, address)
+        prefix = config["topic_prefix"]
         payload = message.json_body() if config.get("format") == "json" else message.cap_xml
         areas = message.areas or ("all",)
-        infos = []
+        expiry = _seconds_left(message.record.get("expires"))
+        in_force = message.msg_type in ("Alert", "Update") and (expiry is None or expiry > 0)
+        sends: list[tuple[str, bytes, bool, int | None]] = []
+        for ref in message.record.get("references") or []:
+            remembered = self._forget(key, prefix, str(ref))
+            sends.append((f"{prefix}/alert/{ref}", b"", True, None))
+            for area in sorted(set(areas) | set(remembered)):
+                sends.append((f"{prefix}/{area}/{ref}", b"", True, None))
+        sends.append((f"{prefix}/alert/{message.alert_id}", payload, in_force, expiry))
         for area in areas:
-            topic = f"{config['topic_prefix']}/{area}"
-            if message.msg_type == "Cancel":
-                infos.append(client.publish(topic, b"", qos=1, retain=True))
-                infos.append(client.publish(topic, payload, qos=1, retain=False))
-            else:
-                infos.append(client.publish(topic, payload, qos=1, retain=True))
+            pointer = _pointer(message, prefix, area)
+            sends.append((f"{prefix}/{area}/{message.alert_id}", pointer, in_force, expiry))
             if message.record.get("activation") and message.msg_type != "Cancel":
-                # Loudspeaker controllers act on this topic without parsing CAP.
                 command = _activation(message, area)
-                infos.append(
-                    client.publish(f"{config['topic_prefix']}/activate/{area}", command, qos=1)
-                )
+                sends.append((f"{prefix}/activate/{area}", command, False, None))
+        if in_force:
+            self._remember(key, prefix, message.alert_id, tuple(areas))
+        infos = [
+            client.publish(t, p, qos=1, retain=r, properties=_expiry(e)) for t, p, r, e in sends
+        ]
         for info in infos:
-            info.wait_for_publish(timeout=10)
+            info.wait_for_publish(timeout=PUBLISH_SECONDS)
             if not info.is_published():
                 raise RuntimeError(f"broker did not acknowledge (rc={info.rc})")
 
-    def _client(self, config: dict[str, Any]) -> paho.Client:
-        key = (config["host"], config["port"], config.get("username"))
+    def _remember(
+        self, key: _SessionKey, prefix: str, alert_id: str, areas: tuple[str, ...]
+    ) -> None:
+        with self._lock:
+            self._areas[(key, prefix, alert_id)] = areas
+            while len(self._areas) > REMEMBERED_ALERTS:
+                self._areas.popitem(last=False)
+
+    def _forget(self, key: _SessionKey, prefix: str, alert_id: str) -> tuple[str, ...]:
+        with self._lock:
+            return self._areas.pop((key, prefix, alert_id), ())
+
+    def _client(self, key: _SessionKey, config: dict[str, Any], address: str) -> paho.Client:
         with self._lock:
             client = self._clients.get(key)
             if client is not None and client.is_connected():
                 return client
-            client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
-            if "username" in config:
-                client.username_pw_set(config["username"], config.get("password"))
-            client.connect(config["host"], config["port"], keepalive=30)
-            client.loop_start()
-            self._clients[key] = client
+            connecting = self._connecting.setdefault(key, threading.Lock())
+        # One connection attempt per session at a time; other sessions do not wait for it.
+        with connecting:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is not None and client.is_connected():
+                    return client
+                stale = self._clients.pop(key, None)
+            if stale is not None:
+                _stop(stale)
+            client = _connect(config, address)
+            with self._lock:
+                self._clients[key] = client
             return client
 
     async def close(self) -> None:
         with self._lock:
-            for client in self._clients.values():
-                client.loop_stop()
-                client.disconnect()
+            clients = list(self._clients.values())
             self._clients.clear()
+        for client in clients:
+            _stop(client)
+
+
+def session_key(config: dict[str, Any]) -> _SessionKey:
+    """Everything that authenticates a broker session; the password only as a hash."""
+    password = config.get("password")
+    digest = hashlib.sha256(password.encode()).hexdigest() if password is not None else None
+    tls = json.dumps({k: v for k, v in sorted(config.items()) if k.startswith("tls")})
+    return (
+        config["host"],
+        config["port"],
+        config.get("username"),
+        digest,
+        tls,
+        config.get("client_id"),
+    )
+
+
+class _PinnedClient(paho.Client):
+    """A paho client that connects, and reconnects, only to the address that was checked."""
+
+    pinned_address = ""
+
+    def _create_socket_connection(self) -> socket.socket:
+        return socket.create_connection(
+            (self.pinned_address, self._port), timeout=self._connect_timeout
+        )
+
+
+def _connect(config: dict[str, Any], address: str) -> paho.Client:
+    client = _PinnedClient(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    client.pinned_address = address
+    if "username" in config:
+        client.username_pw_set(config["username"], config.get("password"))
+    answered = threading.Event()
+    outcome: list[Any] = []
+
+    def on_connect(c: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        outcome.append(reason)
+        answered.set()
+
+    client.on_connect = on_connect
+    client.connect(config["host"], config["port"], keepalive=30)
+    client.loop_start()
+    if not answered.wait(CONNECT_SECONDS) or outcome[0].is_failure:
+        # Refused (bad credentials, not authorized) or silent: this session is not kept.
+        _stop(client)
+        raise RuntimeError(f"broker refused the session: {outcome[:1]}")
+    client.on_connect = None
+    return client
+
+
+def _stop(client: paho.Client) -> None:
+    client.loop_stop()
+    client.disconnect()
+
+
+def _seconds_left(expires: object) -> int | None:
+    if not isinstance(expires, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(expires)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return math.ceil((moment - datetime.now(UTC)).total_seconds())
+
+
+def _expiry(seconds: int | None) -> Properties | None:
+    if seconds is None or seconds <= 0:
+        return None
+    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    properties.MessageExpiryInterval = min(seconds, 2**32 - 1)
+    return properties
+
+
+def _cut(text: object, limit: int) -> str | None:
+    if not isinstance(text, str):
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pointer(message: Message, prefix: str, area: str) -> bytes:
+    infos = message.record.get("alert", {}).get("info") or [{}]
+    first = infos[0]
+    return json.dumps(
+        {
+            "alert_id": message.alert_id,
+            "area": area,
+            "sender": message.sender,
+            "identifier": message.identifier,
+            "sent": message.record.get("sent"),
+            "msgType": message.msg_type,
+            "status": message.status,
+            "urgency": message.urgency,
+            "severity": message.severity,
+            "expires": message.record.get("expires"),
+            "event": _cut(first.get("event"), TEXT_CHARS),
+            "headline": _cut(first.get("headline"), TEXT_CHARS),
+            "alert_topic": f"{prefix}/alert/{message.alert_id}",
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 def _activation(message: Message, area: str) -> bytes:
@@ -117,8 +291,8 @@ def _activation(message: Message, area: str) -> bytes:
             "sender": message.sender,
             "identifier": message.identifier,
             "status": message.status,
-            "event": first.get("event"),
-            "text": first.get("instruction") or first.get("description"),
+            "event": _cut(first.get("event"), TEXT_CHARS),
+            "text": _cut(first.get("instruction") or first.get("description"), COMMAND_TEXT_CHARS),
             "language": first.get("language"),
         },
         ensure_ascii=False,

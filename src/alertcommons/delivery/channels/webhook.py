@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from alertcommons.delivery.channels import ChannelConfigError
 from alertcommons.delivery.http import HTTPError, HTTPPool
 from alertcommons.delivery.message import Message
+from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
 
 SECRET_PREFIX = "whsec_"
@@ -52,15 +53,27 @@ def verify_signature(secret: str, headers: dict[str, str], body: bytes) -> bool:
 class WebhookChannel:
     name: ClassVar[str] = "webhook"
 
-    def __init__(self, pool: HTTPPool | None = None) -> None:
-        self._pool = pool or HTTPPool()
+    def __init__(self, policy: OutboundPolicy | None = None) -> None:
+        self.policy = policy or OutboundPolicy()
+        self._pool = HTTPPool(policy=self.policy)
 
     def check_config(self, config: dict[str, Any]) -> dict[str, Any]:
         url = config.get("url")
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
             raise ChannelConfigError("webhook needs 'url', an http:// or https:// address")
-        if not urlsplit(url).hostname:
+        parts = urlsplit(url)
+        if not parts.hostname:
             raise ChannelConfigError("webhook 'url' has no host")
+        if "@" in parts.netloc:
+            # Never sent as credentials, and 'https://bank.example@evil.example/' misleads.
+            raise ChannelConfigError("webhook 'url' must not carry user@ credentials")
+        try:
+            parts.port  # noqa: B018 - raises on a port out of range
+        except ValueError:
+            raise ChannelConfigError("webhook 'url' has an invalid port") from None
+        refusal = self.policy.refusal(parts.hostname)
+        if refusal:
+            raise ChannelConfigError(f"webhook 'url': {refusal}")
         body_format = config.get("format", "cap")
         if body_format not in ("cap", "json"):
             raise ChannelConfigError("webhook 'format' is 'cap' (signed CAP XML) or 'json'")

@@ -50,7 +50,9 @@ async def _sending(hub: Hub) -> int:
 
 
 async def _replace_dispatcher(hub: Hub, settings: DispatchSettings) -> Dispatcher:
-    dispatcher = Dispatcher(hub.services.store, builtin_channels(), settings)
+    dispatcher = Dispatcher(
+        hub.services.store, builtin_channels(hub.services.settings.outbound_policy), settings
+    )
     hub.services.dispatcher = dispatcher
     await dispatcher.start()
     return dispatcher

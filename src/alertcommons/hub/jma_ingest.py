@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+from alertcommons import pools
 from alertcommons.auth.principal import Principal
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.system_issuers import national_issuer
@@ -65,7 +66,7 @@ async def fetch_url(url: str, headers: dict[str, str], max_bytes: int) -> Fetche
             raise OSError(f"{url}: more than {max_bytes:,} bytes")
         return Fetched(status, found, body)
 
-    return await asyncio.to_thread(get)
+    return await pools.run("fetch", get)
 
 
 @dataclass

@@ -45,6 +45,8 @@ REFUSED_URLS = [
     "http://0x7f000001/x",
     "http://0177.0.0.1/x",
     "http://127.1/x",
+    "http://１２７.０.０.１/x",  # noqa: RUF001 - full-width digits, on purpose
+    "http://LOCALHOST./x",
     "http://user@127.0.0.1/x",
     "http://receiver.example@10.0.0.1/x",
     "http://169.254.169.254/latest/meta-data/",

@@ -154,3 +154,17 @@ async def _poll(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> No
             return
         await asyncio.sleep(0.05)
     raise AssertionError("not in time")
+
+
+async def test_cancel_clears_every_area_the_broker_holds(hub: Hub) -> None:
+    """A Cancel naming fewer areas than its alert still clears all of them: the hub asks the
+    broker what it retains (so a restart or another hub node in between changes nothing)."""
+    need("Mosquitto", "127.0.0.1", 1883)
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    issuer, _, _ = await _setup(hub, channel="mqtt", port=1883, topic_prefix=prefix)
+    alert = make_alert(TOKYO, ["131016", "131024"])
+    await _publish(hub, issuer, alert)
+    await until(lambda: len(retained(f"{prefix}/#")) == 3)  # the alert and two pointers
+    cancel = make_alert(TOKYO, ["131016"], msg_type="Cancel", references=reference_to(alert))
+    await _publish(hub, issuer, cancel)
+    await until(lambda: retained(f"{prefix}/#") == {})

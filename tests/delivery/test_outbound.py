@@ -10,7 +10,10 @@ service's banner in ``last_error``; refused and timed-out connections read diffe
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alertcommons.delivery.outbound import UNDELIVERABLE, OutboundPolicy
+from alertcommons.settings import Settings, SettingsError
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.hub import Hub
 from tests.support.mqtt import Subscriber
@@ -41,6 +45,8 @@ REFUSED_URLS = [
     "http://0x7f000001/x",
     "http://0177.0.0.1/x",
     "http://127.1/x",
+    "http://１２７.０.０.１/x",  # noqa: RUF001 - full-width digits, on purpose
+    "http://LOCALHOST./x",
     "http://user@127.0.0.1/x",
     "http://receiver.example@10.0.0.1/x",
     "http://169.254.169.254/latest/meta-data/",
@@ -263,3 +269,45 @@ def test_policy_allows_what_the_operator_names() -> None:
     assert policy.refusal("169.254.169.254") is not None
     assert OutboundPolicy().refusal("8.8.8.8") is None
     assert OutboundPolicy().refusal("2001:4860:4860::8888") is None
+
+
+def test_demo_hub_allows_loopback_receivers(tmp_path: Path, receiver: Receiver) -> None:
+    """`serve --demo` opens loopback, so the documentation's local receivers work."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ALERTCOMMONS_OUTBOUND_ALLOW"}
+    env["ALERTCOMMONS_ADMIN_TOKEN"] = ADMIN
+    args = ["serve", "--demo", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alertcommons", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        rx = httpx.post(
+            f"{base}/api/v1/organizations",
+            json={"name": "Local receiver", "kind": "receiver", "sender": None},
+            headers=admin,
+        ).json()
+        response = httpx.post(
+            f"{base}/api/v1/endpoints",
+            json={"channel": "webhook", "url": receiver.url("/ok/demo")},
+            headers={"Authorization": f"Bearer {rx['token']}"},
+        )
+        assert response.status_code == 201, response.text
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_a_bad_allow_list_stops_the_hub_at_start() -> None:
+    with pytest.raises(SettingsError, match="ALERTCOMMONS_OUTBOUND_ALLOW"):
+        Settings.load({"ALERTCOMMONS_OUTBOUND_ALLOW": "127.0.0.0/8,not-a-network"}).outbound_policy  # noqa: B018

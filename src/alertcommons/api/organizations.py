@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any, Literal
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from alertcommons import pools
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal, roles_for_kind
 from alertcommons.jp.codes import CodeError
@@ -232,7 +232,7 @@ async def create_user(
         check_strength(body.password)
     except WeakPassword as exc:
         raise Unprocessable(str(exc), path="password") from None
-    password_hash = await asyncio.to_thread(hash_password, body.password)
+    password_hash = await pools.run("passwords", hash_password, body.password)
 
     def create(connection: Connection) -> dict[str, Any]:
         user_id = users.create_user(

@@ -26,6 +26,7 @@ import ipaddress
 import logging
 import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,7 +119,8 @@ class OutboundPolicy:
 
     def refusal(self, host: str) -> str | None:
         """Why registering ``host`` is refused outright (whatever DNS says later), or None."""
-        name = host.strip().rstrip(".").lower()
+        # NFKC first: IDNA maps full-width digits to ASCII ones before resolving.
+        name = unicodedata.normalize("NFKC", host).strip().rstrip(".").lower()
         address = literal_address(name)
         if address is None and (name == "localhost" or name.endswith(".localhost")):
             address = ipaddress.IPv4Address("127.0.0.1")  # RFC 6761: always loopback

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import secrets
@@ -24,6 +23,7 @@ from typing import Any
 
 from fastapi import Request
 
+from alertcommons import pools
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal
 from alertcommons.store import audit, users
@@ -115,7 +115,7 @@ async def sign_in(
     now = datetime.now(UTC)
     user = await store.read(lambda c: users.by_username(c, username))
     if user is None or not user.active:
-        await asyncio.to_thread(verify_password, password, DUMMY_HASH)
+        await pools.run("passwords", verify_password, password, DUMMY_HASH)
         await _audit(store, f"console/{username}", "login.failed", None, {"reason": "unknown"})
         return SignIn(error="ユーザー名またはパスワードが違います。 Wrong username or password.")
     attempt = await store.write(
@@ -131,7 +131,7 @@ async def sign_in(
             error=f"失敗が続いたため {until} までロックされています。"
             f" Locked after repeated failures until {until} (JST)."
         )
-    if not await asyncio.to_thread(verify_password, password, user.password_hash):
+    if not await pools.run("passwords", verify_password, password, user.password_hash):
         await _audit(store, f"console/{username}", "login.failed", user.id, {"failures": attempt})
         if attempt >= policy.max_failures:
             await _audit(store, f"console/{username}", "login.locked", user.id, None)
@@ -216,13 +216,13 @@ async def _audit(
 async def set_password(store: Store, user: ConsoleUser, current: str, new: str) -> str | None:
     """Change the user's password; end their other sessions. An error message, or None."""
     row = await store.read(lambda c: users.get_user(c, user.user_id))
-    if row is None or not await asyncio.to_thread(verify_password, current, row.password_hash):
+    if row is None or not await pools.run("passwords", verify_password, current, row.password_hash):
         return "現在のパスワードが違います。 The current password is wrong."
     try:
         check_strength(new)
     except WeakPassword as exc:
         return f"新しいパスワードは12文字以上にしてください。 ({exc})"
-    hashed = await asyncio.to_thread(hash_password, new)
+    hashed = await pools.run("passwords", hash_password, new)
 
     def apply(connection: Any) -> None:
         users.set_password(connection, user.user_id, hashed)

@@ -16,9 +16,10 @@ alert, so cancelling B erased A while A was still in force. Now:
 
 * retained messages carry an MQTT 5 message-expiry interval ending at the alert's
   ``expires``: the broker drops them then, and an alert already expired is never retained;
-* an Update or Cancel clears the retained messages of the alerts it references (the alert
-  topic and the pointers of its areas, those the channel remembers published and those of
-  the Update/Cancel itself) and touches nothing else; a Cancel is published, not retained;
+* an Update or Cancel clears the retained messages of the alerts it references — the alert
+  topic and every area pointer the broker holds for them (looked up on the broker, so it
+  holds after a restart and across hub nodes, and when the Cancel covers fewer areas) —
+  and touches nothing else; a Cancel is published, not retained;
 * broker sessions are keyed on everything that authenticates them (host, port, username, a
   hash of the password, TLS settings, client id): a receiver that knows another's broker and
   username but not its password gets its own session, and the broker's refusal;
@@ -35,7 +36,7 @@ import logging
 import math
 import socket
 import threading
-from collections import OrderedDict
+import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -56,7 +57,7 @@ CONNECT_SECONDS = 5.0
 PUBLISH_SECONDS = 10.0
 TEXT_CHARS = 200  # headline and event in a pointer
 COMMAND_TEXT_CHARS = 1000  # the spoken text of an activation command
-REMEMBERED_ALERTS = 10_000  # areas of published alerts, to clear them on Cancel/Update
+LOOKUP_SECONDS = 5.0
 
 _SessionKey = tuple[str, int, str | None, str | None, str, str | None]
 
@@ -69,7 +70,6 @@ class MQTTChannel:
         self._clients: dict[_SessionKey, paho.Client] = {}
         self._connecting: dict[_SessionKey, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._areas: OrderedDict[tuple[_SessionKey, str, str], tuple[str, ...]] = OrderedDict()
 
     def check_config(self, config: dict[str, Any]) -> dict[str, Any]:
         host = config.get("host", "127.0.0.1")
@@ -114,11 +114,15 @@ class MQTTChannel:
         expiry = _seconds_left(message.record.get("expires"))
         in_force = message.msg_type in ("Alert", "Update") and (expiry is None or expiry > 0)
         sends: list[tuple[str, bytes, bool, int | None]] = []
-        for ref in message.record.get("references") or []:
-            remembered = self._forget(key, prefix, str(ref))
-            sends.append((f"{prefix}/alert/{ref}", b"", True, None))
-            for area in sorted(set(areas) | set(remembered)):
-                sends.append((f"{prefix}/{area}/{ref}", b"", True, None))
+        references = [str(ref) for ref in message.record.get("references") or []]
+        if references:
+            # What the broker holds for them, whichever node published it and whatever
+            # areas it had: an Update or Cancel may cover fewer areas than the original.
+            held = _retained_topics(config, address, prefix, references)
+            for ref in references:
+                topics = {f"{prefix}/alert/{ref}"} | {f"{prefix}/{a}/{ref}" for a in areas}
+                topics |= {t for t in held if t.endswith(f"/{ref}")}
+                sends += [(topic, b"", True, None) for topic in sorted(topics)]
         sends.append((f"{prefix}/alert/{message.alert_id}", payload, in_force, expiry))
         for area in areas:
             pointer = _pointer(message, prefix, area)
@@ -126,8 +130,6 @@ class MQTTChannel:
             if message.record.get("activation") and message.msg_type != "Cancel":
                 command = _activation(message, area)
                 sends.append((f"{prefix}/activate/{area}", command, False, None))
-        if in_force:
-            self._remember(key, prefix, message.alert_id, tuple(areas))
         infos = [
             client.publish(t, p, qos=1, retain=r, properties=_expiry(e)) for t, p, r, e in sends
         ]
@@ -135,18 +137,6 @@ class MQTTChannel:
             info.wait_for_publish(timeout=PUBLISH_SECONDS)
             if not info.is_published():
                 raise RuntimeError(f"broker did not acknowledge (rc={info.rc})")
-
-    def _remember(
-        self, key: _SessionKey, prefix: str, alert_id: str, areas: tuple[str, ...]
-    ) -> None:
-        with self._lock:
-            self._areas[(key, prefix, alert_id)] = areas
-            while len(self._areas) > REMEMBERED_ALERTS:
-                self._areas.popitem(last=False)
-
-    def _forget(self, key: _SessionKey, prefix: str, alert_id: str) -> tuple[str, ...]:
-        with self._lock:
-            return self._areas.pop((key, prefix, alert_id), ())
 
     def _client(self, key: _SessionKey, config: dict[str, Any], address: str) -> paho.Client:
         with self._lock:
@@ -216,6 +206,12 @@ def _connect(config: dict[str, Any], address: str) -> paho.Client:
 
     client.on_connect = on_connect
     client.connect(config["host"], config["port"], keepalive=30)
+    peer = client.socket()
+    if not isinstance(peer, socket.socket) or peer.getpeername()[0] != address:
+        # The pinning above relies on a paho internal; if it ever stops working, refuse
+        # rather than connect to whatever the name resolves to now.
+        client.disconnect()
+        raise RuntimeError("the MQTT client did not connect to the checked address")
     client.loop_start()
     if not answered.wait(CONNECT_SECONDS) or outcome[0].is_failure:
         # Refused (bad credentials, not authorized) or silent: this session is not kept.
@@ -223,6 +219,42 @@ def _connect(config: dict[str, Any], address: str) -> paho.Client:
         raise RuntimeError(f"broker refused the session: {outcome[:1]}")
     client.on_connect = None
     return client
+
+
+def _retained_topics(
+    config: dict[str, Any], address: str, prefix: str, alert_ids: list[str]
+) -> set[str]:
+    """Topics under ``prefix`` where the broker retains something for these alerts.
+
+    A short session of its own (same credentials) subscribes to ``{prefix}/+/{id}``; the
+    broker sends retained messages right after the SUBACK, before anything published
+    later to this session, so a fence message sent after the SUBACK and received back
+    marks the end of them.
+    """
+    client = _connect(config, address)
+    fence = f"{prefix}/fence/{uuid.uuid4().hex}"
+    found: set[str] = set()
+    done = threading.Event()
+
+    def on_message(c: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        if message.topic == fence:
+            done.set()
+        elif message.retain and message.payload:
+            found.add(message.topic)
+
+    def on_subscribe(c: paho.Client, userdata: Any, mid: int, codes: Any, props: Any) -> None:
+        c.publish(fence, b"", qos=1)
+
+    client.on_message = on_message
+    client.on_subscribe = on_subscribe
+    try:
+        filters = [(f"{prefix}/+/{alert_id}", 1) for alert_id in alert_ids] + [(fence, 1)]
+        client.subscribe(filters)
+        if not done.wait(LOOKUP_SECONDS):
+            raise RuntimeError("the broker did not answer the retained-message lookup")
+    finally:
+        _stop(client)
+    return found
 
 
 def _stop(client: paho.Client) -> None:

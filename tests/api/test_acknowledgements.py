@@ -99,7 +99,9 @@ async def test_forged_acks_leave_the_offline_siren_in_not_reached(
     assert answered.status_code == 200, answered.text
     now = await items()
     assert answered.json()["acknowledged"] == [now[signage]["id"]]
-    assert answered.json()["held"] == [now[panel]["id"]]
+    # the panel's send is in flight; the siren's may be too, for a moment between retries
+    held = set(answered.json()["held"])
+    assert now[panel]["id"] in held and held <= {now[panel]["id"], now[siren]["id"]}
 
     async def siren_failed_once() -> bool:
         item = (await items())[siren]

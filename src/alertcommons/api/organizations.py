@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from alertcommons import pools
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal, roles_for_kind
+from alertcommons.hub import accounts
 from alertcommons.jp.codes import CodeError
 from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
 from alertcommons.store import audit, orgs, users
@@ -224,10 +225,7 @@ async def create_user(
     org_id: str, body: UserIn, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
     row = await _org(hub, org_id)
-    if "admin" in body.roles and row.kind != "operator":
-        raise Unprocessable("only an operator organization's accounts can be admins", path="roles")
-    if row.kind == "receiver" and ("drafter" in body.roles or "approver" in body.roles):
-        raise Unprocessable("a receiver organization does not draft or approve alerts")
+    accounts.check_roles(row.kind, list(body.roles))
     try:
         check_strength(body.password)
     except WeakPassword as exc:
@@ -263,19 +261,82 @@ async def list_users(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> dic
     _own_or_admin(caller, org_id)
     await _org(hub, org_id)
     rows = await hub.store.read(lambda c: users.users_of(c, org_id))
+    limit = hub.settings.login_max_failures
     return {
         "items": [
             {
-                "id": r.id,
-                "username": r.username,
-                "display_name": r.display_name,
-                "roles": r.roles.split(","),
-                "active": bool(r.active),
-                "locked": users.is_locked(r, hub.settings.login_max_failures),
+                key: value
+                for key, value in accounts.account(r, limit).items()
+                if key != "organization_id"
             }
             for r in rows
         ]
     }
+
+
+class UserPatch(BaseModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    roles: list[Literal["drafter", "approver", "admin", "viewer"]] | None = Field(
+        default=None, min_length=1, max_length=4
+    )
+    active: bool | None = Field(
+        default=None, description="false disables the account and ends its sessions"
+    )
+
+
+@router.patch("/{org_id}/users/{user_id}", summary="Disable or enable an account, change roles")
+async def update_user(
+    org_id: str, user_id: str, body: UserPatch, hub: ServicesDep, caller: AdminDep
+) -> dict[str, Any]:
+    row = await hub.store.write(
+        lambda c: accounts.update(
+            c,
+            caller.actor,
+            org_id,
+            user_id,
+            active=body.active,
+            roles=list(body.roles) if body.roles is not None else None,
+            display_name=body.display_name,
+        )
+    )
+    return accounts.account(row, hub.settings.login_max_failures)
+
+
+@router.delete("/{org_id}/users/{user_id}/sessions", summary="Sign an account out everywhere")
+async def end_user_sessions(
+    org_id: str, user_id: str, hub: ServicesDep, caller: AdminDep
+) -> dict[str, Any]:
+    ended = await hub.store.write(lambda c: accounts.end_sessions(c, caller.actor, org_id, user_id))
+    return {"id": user_id, "sessions_ended": ended}
+
+
+class PasswordReset(BaseModel):
+    password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="the new password; omitted, the hub makes one and answers it once",
+    )
+
+
+@router.post("/{org_id}/users/{user_id}/password", summary="Reset an account's password")
+async def reset_user_password(
+    org_id: str, user_id: str, body: PasswordReset, hub: ServicesDep, caller: AdminDep
+) -> dict[str, Any]:
+    await hub.store.read(lambda c: accounts.find(c, org_id, user_id))
+    password = body.password or accounts.temporary_password()
+    try:
+        check_strength(password)
+    except WeakPassword as exc:
+        raise Unprocessable(str(exc), path="password") from None
+    hashed = await pools.run("passwords", hash_password, password)
+    ended = await hub.store.write(
+        lambda c: accounts.reset_password(c, caller.actor, org_id, user_id, hashed)
+    )
+    answer: dict[str, Any] = {"id": user_id, "sessions_ended": ended}
+    if body.password is None:
+        answer["password"] = password  # made here: shown this once
+    return answer
 
 
 @me_router.get("", summary="Who the presented token belongs to")

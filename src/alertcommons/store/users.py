@@ -152,12 +152,22 @@ def end_session(connection: Connection, session_id: str) -> None:
     connection.execute(delete(sessions).where(sessions.c.id == session_id))
 
 
-def end_sessions_of(connection: Connection, user_id: str, keep: str | None = None) -> None:
-    """End the user's sessions, all but ``keep`` (the one changing the password)."""
+def end_sessions_of(connection: Connection, user_id: str, keep: str | None = None) -> int:
+    """End the user's sessions, all but ``keep`` (the one changing the password); how many."""
     condition = sessions.c.user_id == user_id
     if keep is not None:
         condition = condition & (sessions.c.id != keep)
-    connection.execute(delete(sessions).where(condition))
+    return int(connection.execute(delete(sessions).where(condition)).rowcount or 0)
+
+
+def update_user(connection: Connection, user_id: str, values: dict[str, Any]) -> None:
+    connection.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+def active_admins(connection: Connection) -> list[str]:
+    """Ids of the enabled admin accounts (admins belong to operator organizations)."""
+    query = select(users.c.id, users.c.roles).where(users.c.active.is_(True))
+    return [row.id for row in connection.execute(query) if "admin" in row.roles.split(",")]
 
 
 def set_password(connection: Connection, user_id: str, password_hash: str) -> None:

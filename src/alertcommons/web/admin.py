@@ -3,6 +3,8 @@ accounts, the two-person approval switch, receiver health and nationwide tests."
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,14 +12,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alertcommons.api.deliveries import report
 from alertcommons.auth.principal import roles_for_kind
+from alertcommons.hub import accounts
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import national_test
+from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import audit, orgs, users
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 
 from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
+from .passwords import hash_password
 from .sessions import ConsoleUser
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False)
@@ -49,7 +54,12 @@ async def admin_page(request: Request) -> HTMLResponse:
 
 
 async def _org_page(
-    request: Request, user: ConsoleUser, org_id: str, new_token: str | None = None
+    request: Request,
+    user: ConsoleUser,
+    org_id: str,
+    new_token: str | None = None,
+    notice: str | None = None,
+    new_password: dict[str, str] | None = None,
 ) -> HTMLResponse:
     hub = hub_of(request)
 
@@ -71,7 +81,16 @@ async def _org_page(
     loaded = await hub.store.read(load)
     if loaded is None:
         raise Refused(404, "その機関はありません。 No such organization.")
-    return render(request, "console_org.html", user, new_token=new_token, **loaded)
+    return render(
+        request,
+        "console_org.html",
+        user,
+        new_token=new_token,
+        notice=notice,
+        new_password=new_password,
+        roles=users.ROLES,
+        **loaded,
+    )
 
 
 @router.get("/organizations/{org_id}", response_class=HTMLResponse)
@@ -177,3 +196,83 @@ async def send_national_test(request: Request) -> Response:
         )
     )
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
+
+
+# ---------------------------------------------------------------- console accounts
+
+
+async def _account_change(
+    request: Request, org_id: str, change: Callable[[Any, str], str]
+) -> HTMLResponse:
+    """Run one account change (``hub/accounts.py``, audited) and show the organization page
+    with what was done."""
+    user = await signed_in(request)
+    require_admin(user)
+    hub = hub_of(request)
+    try:
+        notice = await hub.store.write(lambda c: change(c, user.principal().actor))
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
+    return await _org_page(request, user, org_id, notice=notice)
+
+
+@router.post("/organizations/{org_id}/users/{user_id}/active", response_class=HTMLResponse)
+async def set_account_active(org_id: str, user_id: str, request: Request) -> HTMLResponse:
+    form = await checked_form(request, await signed_in(request))
+    wanted = form.get("active") == "on"
+
+    def change(connection: Any, actor: str) -> str:
+        row = accounts.update(connection, actor, org_id, user_id, active=wanted)
+        done = "有効にしました enabled" if wanted else "無効にし、サインアウトさせました disabled"
+        return f"{row.username}: {done}"
+
+    return await _account_change(request, org_id, change)
+
+
+@router.post("/organizations/{org_id}/users/{user_id}/sessions", response_class=HTMLResponse)
+async def end_account_sessions(org_id: str, user_id: str, request: Request) -> HTMLResponse:
+    await checked_form(request, await signed_in(request))
+
+    def change(connection: Any, actor: str) -> str:
+        ended = accounts.end_sessions(connection, actor, org_id, user_id)
+        name = accounts.find(connection, org_id, user_id).username
+        return f"{name}: {ended} 件のセッションを終了 sessions ended"
+
+    return await _account_change(request, org_id, change)
+
+
+@router.post("/organizations/{org_id}/users/{user_id}/roles", response_class=HTMLResponse)
+async def set_account_roles(org_id: str, user_id: str, request: Request) -> HTMLResponse:
+    form = await checked_form(request, await signed_in(request))
+    # one checkbox per role (role_drafter=on …): a form field holds one value only
+    wanted = [role for role in users.ROLES if form.get(f"role_{role}") == "on"]
+
+    def change(connection: Any, actor: str) -> str:
+        row = accounts.update(connection, actor, org_id, user_id, roles=wanted)
+        return f"{row.username}: 権限 roles = {row.roles}"
+
+    return await _account_change(request, org_id, change)
+
+
+@router.post("/organizations/{org_id}/users/{user_id}/password", response_class=HTMLResponse)
+async def reset_account_password(org_id: str, user_id: str, request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    require_admin(user)
+    await checked_form(request, user)
+    hub = hub_of(request)
+    try:
+        row = await hub.store.read(lambda c: accounts.find(c, org_id, user_id))
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
+    # a new password made here and shown once: an admin never chooses a user's password
+    password = accounts.temporary_password()
+    hashed = await asyncio.to_thread(hash_password, password)
+    actor = user.principal().actor
+    await hub.store.write(lambda c: accounts.reset_password(c, actor, org_id, user_id, hashed))
+    return await _org_page(
+        request,
+        user,
+        org_id,
+        notice=f"{row.username}: パスワードを再設定し、サインアウトさせました password reset",
+        new_password={"username": row.username, "password": password},
+    )

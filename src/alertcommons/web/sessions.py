@@ -126,7 +126,8 @@ async def sign_in(
     if attempt is None:
         row = await store.read(lambda c: users.get_user(c, user.id))
         until = (row.locked_until or now).astimezone(_JST).strftime("%H:%M")
-        await _audit(store, f"console/{username}", "login.refused", user.id, {"locked": True})
+        # not audited: refusing must stay as cheap as possible while an account is attacked
+        # (the lock itself is recorded once, as login.locked)
         return SignIn(
             error=f"失敗が続いたため {until} までロックされています。"
             f" Locked after repeated failures until {until} (JST)."

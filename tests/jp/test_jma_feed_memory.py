@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alertcommons.hub.jma_fetch import FetchLimits
 from alertcommons.hub.jma_ingest import JMAIngest
 from tests.support.hub import Hub
 from tests.support.jma_feed import FeedServer
@@ -37,7 +38,16 @@ async def test_a_big_feed_is_handled_once(hub: Hub, feed: FeedServer) -> None:
         link = f"file:///x{number}" if number < refused else f"x{number}"
         feed.add("regular", f"x{number}", "", link=link)
     services = hub.services
-    ingest = JMAIngest(services.store, services.publisher, feed.base_url, ("regular",), 0.01)
+    # Generous time limits: on a loaded machine a slow answer must not look like a failure
+    # (which would rightly be fetched again).
+    ingest = JMAIngest(
+        services.store,
+        services.publisher,
+        feed.base_url,
+        ("regular",),
+        0.01,
+        limits=FetchLimits(read_seconds=30, total_seconds=60),
+    )
     await ingest.start()
     try:
         await until(lambda: ingest.status()["errors"] >= ENTRIES, seconds=60)

@@ -207,9 +207,12 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     permalink = f"{base.rstrip('/')}/alerts/{alert_id}"
     qr = segno.make(permalink, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     now = datetime.now(UTC)
-    by_id = {row.id: row for row in related}
+    # Only the alert's own world is its history: a drill naming a real alert is not a later
+    # version of it (the record already leaves out what the public may not see).
+    by_id = {row.id: row for row in related if row.status == record["status"]}
     later = [by_id[i] for i in record["referenced_by"] if i in by_id]
     earlier = [by_id[i] for i in record["references"] if i in by_id]
+    replaced_by = by_id.get(record["superseded_by"] or "")
     expired = record["expires"] is not None and datetime.fromisoformat(record["expires"]) < now
     info = pick_info(record["alert"], lang)
     return page(
@@ -229,9 +232,9 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             "qr": Markup(qr),
             "earlier": earlier,
             "later": later,
-            "cancelled": any(r.msg_type == "Cancel" for r in later)
+            "cancelled": (replaced_by is not None and replaced_by.msg_type == "Cancel")
             or record["msgType"] == "Cancel",
-            "superseded": bool(later) and not any(r.msg_type == "Cancel" for r in later),
+            "superseded": replaced_by is not None and replaced_by.msg_type != "Cancel",
             "expired": expired,
             "map_data": {"shapes": shapes_of(record["alert"]), "places": record["areas"]},
             "markers": [

@@ -3,52 +3,15 @@ public index however many newer alerts follow it."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from alertcommons.cap import to_json
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store.ids import new_id
-from tests.support.alerts import make_alert
+from tests.support.alerts import make_alert, stored_rows
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio
 CHIYODA = "city.chiyoda.tokyo.jp"
 NEWER = 3_000
-
-
-def _newer_alerts(organization_id: str, count: int) -> list[alert_queries.NewAlert]:
-    """``count`` alerts in force for 千代田区 from another sender, stored after the order."""
-    now = datetime.now(UTC).replace(microsecond=0)
-    alert = make_alert("noise.example", ["131016"], headline="【お知らせ】訓練ではありません")
-    document = json.dumps(to_json(alert), ensure_ascii=False)
-    template = alert_queries.NewAlert(
-        id="",
-        organization_id=organization_id,
-        sender="noise.example",
-        identifier="",
-        sent=now,
-        sent_text=alert.sent or "",
-        status="Actual",
-        msg_type="Alert",
-        scope="Public",
-        effective=now - timedelta(minutes=1),
-        expires=now + timedelta(hours=6),
-        urgency="Immediate",
-        severity="Moderate",
-        certainty="Likely",
-        content_hash=hashlib.sha256(document.encode()).hexdigest(),
-        cap_xml=b"<alert/>",
-        cap_json=document,
-        received_at=now,
-        area_codes=("13101",),
-        references=(),
-    )
-    return [replace(template, id=new_id(), identifier=f"noise-{n}") for n in range(count)]
 
 
 async def test_order_in_force_survives_thousands_of_newer_alerts(hub: Hub) -> None:
@@ -60,7 +23,8 @@ async def test_order_in_force_survives_thousands_of_newer_alerts(hub: Hub) -> No
         json={"municipality": "13101", "level": 4, "hazard": "heavy_rain"},
     )
     assert order.status_code == 201, order.text
-    batch = _newer_alerts(noise["id"], NEWER)
+    noisy = make_alert("noise.example", ["131016"], headline="【お知らせ】訓練ではありません")
+    batch = stored_rows(noisy, noise["id"], NEWER, "13101")
     await hub.services.store.write(lambda c: alert_queries.insert_alerts(c, batch))
     hub.services.rendered.changed()  # the public pages' cache: alerts were stored directly
 

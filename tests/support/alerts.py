@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from alertcommons.cap import Alert, Area, Info, ValuePair, to_xml
+from alertcommons.cap import Alert, Area, Info, ValuePair, to_json, to_xml
 from alertcommons.cap.values import format_datetime
+from alertcommons.store.alerts import NewAlert
+from alertcommons.store.ids import new_id
 
 _serial = itertools.count(1)
 
@@ -67,3 +72,36 @@ def reference_to(alert: Alert) -> str:
 
 
 CAP_XML = {"Content-Type": "application/cap+xml"}
+
+
+def stored_rows(alert: Alert, organization_id: str, count: int, area: str) -> list[NewAlert]:
+    """``count`` store rows of ``alert`` (identifiers numbered), in force for six hours in
+    ``area`` (a canonical 5-digit code): for inserting many at once, or what the publisher
+    would refuse, in one transaction through the store's own query function."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    document = json.dumps(to_json(alert), ensure_ascii=False)
+    template = NewAlert(
+        id="",
+        organization_id=organization_id,
+        sender=alert.sender or "",
+        identifier="",
+        sent=now,
+        sent_text=alert.sent or "",
+        status=alert.status or "Actual",
+        msg_type=alert.msg_type or "Alert",
+        scope=alert.scope or "Public",
+        effective=now - timedelta(minutes=1),
+        expires=now + timedelta(hours=6),
+        urgency="Immediate",
+        severity="Moderate",
+        certainty="Likely",
+        content_hash=hashlib.sha256(document.encode()).hexdigest(),
+        cap_xml=b"<alert/>",
+        cap_json=document,
+        received_at=now,
+        area_codes=(area,),
+        references=(),
+    )
+    return [
+        replace(template, id=new_id(), identifier=f"{alert.identifier}-{n}") for n in range(count)
+    ]

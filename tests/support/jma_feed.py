@@ -85,12 +85,17 @@ class FeedServer:
         for number, (entry_id, title, file) in enumerate(entries):
             updated = self.updated.get(entry_id, f"2026-01-01T00:{59 - number % 60:02d}:00Z")
             link = self.links.get(entry_id, self.data_url(file))
+            # An entry without a title is written short (no author, no content): big feeds.
+            about = (
+                "<author><name>気象庁</name></author>"
+                f'<content type="text">{escape(title)}</content>'
+                if title
+                else ""
+            )
             parts.append(
                 f"<entry><title>{escape(title)}</title><id>{escape(entry_id)}</id>"
                 f"<updated>{escape(updated)}</updated>"
-                f"<author><name>気象庁</name></author>"
-                f'<link type="application/xml" href="{escape(link)}"/>'
-                f'<content type="text">{escape(title)}</content></entry>'
+                f'<link type="application/xml" href="{escape(link)}"/>{about}</entry>'
             )
         parts.append("</feed>")
         return "".join(parts).encode()

@@ -130,7 +130,7 @@ async def list_alerts(
     def load(connection: Any) -> dict[str, Any]:
         rows = alert_queries.list_alerts(connection, query)
         return {
-            "items": alert_records(connection, rows, now),
+            "items": alert_records(connection, rows, now, visible_to=query.visible_to),
             "next_cursor": rows[-1].id if len(rows) == limit else None,
         }
 
@@ -154,7 +154,8 @@ async def _visible_row(hub: Any, caller: Principal | None, alert_id: str) -> Any
 async def get_alert(alert_id: str, hub: ServicesDep, caller: OptionalPrincipal) -> dict[str, Any]:
     row = await _visible_row(hub, caller, alert_id)
 
-    return await hub.store.read(lambda c: alert_records(c, [row])[0])
+    viewer = _viewer(caller)
+    return await hub.store.read(lambda c: alert_records(c, [row], visible_to=viewer)[0])
 
 
 @router.get(

@@ -18,6 +18,7 @@ def alert_record(
     references: list[str],
     referenced_by: list[str],
     now: datetime | None = None,
+    superseded_by: str | None = None,
 ) -> dict[str, Any]:
     document = alert_queries.decode_json(row)
     return {
@@ -34,7 +35,7 @@ def alert_record(
         "severity": row.severity,
         "certainty": row.certainty,
         "active": alert_queries.is_active(row, now),
-        "superseded_by": row.superseded_by,
+        "superseded_by": superseded_by,
         "references": references,
         "referenced_by": referenced_by,
         "areas": areas,
@@ -46,17 +47,36 @@ def alert_record(
 
 
 def alert_records(
-    connection: Connection, rows: list[Any], now: datetime | None = None
+    connection: Connection,
+    rows: list[Any],
+    now: datetime | None = None,
+    *,
+    visible_to: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Records for stored alert rows, their areas and references loaded in one go."""
+    """Records for stored alert rows, their areas and references loaded in one go.
+
+    ``visible_to`` is who reads them, as in ``AlertQuery``: None (the default) the public,
+    an organization id, or "*" (an admin). A record names only alerts its reader may see, so
+    a public alert never points at a Restricted or Private one, not even by id."""
     found = alert_queries.links(connection, [row.id for row in rows])
+    linked = {
+        other
+        for row in rows
+        for other in (
+            *found[row.id].references,
+            *found[row.id].referenced_by,
+            *([row.superseded_by] if row.superseded_by else []),
+        )
+    }
+    shown = alert_queries.visible(connection, linked, visible_to)
     return [
         alert_record(
             row,
             areas=found[row.id].areas,
-            references=found[row.id].references,
-            referenced_by=found[row.id].referenced_by,
+            references=[i for i in found[row.id].references if i in shown],
+            referenced_by=[i for i in found[row.id].referenced_by if i in shown],
             now=now,
+            superseded_by=row.superseded_by if row.superseded_by in shown else None,
         )
         for row in rows
     ]

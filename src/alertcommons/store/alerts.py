@@ -63,13 +63,16 @@ def insert_alerts(connection: Connection, batch: list[NewAlert]) -> None:
     for alert in batch:
         if alert.references and alert.msg_type in ("Update", "Cancel"):
             # Statuses are separate worlds: an Exercise or Test message that names a real
-            # alert never replaces or cancels it (nor the other way round).
+            # alert never replaces or cancels it (nor the other way round). So are audiences:
+            # a Restricted Cancel of a Public alert reaches only its own audience, and the
+            # public, who never get it, keep the alert they were given.
             connection.execute(
                 update(alerts)
                 .where(
                     alerts.c.id.in_(alert.references),
                     alerts.c.superseded_by.is_(None),
                     alerts.c.status == alert.status,
+                    alerts.c.scope == alert.scope,
                 )
                 .values(superseded_by=alert.id)
             )
@@ -124,6 +127,18 @@ class Links:
     areas: list[str]
     references: list[str]
     referenced_by: list[str]
+
+
+def visible(connection: Connection, alert_ids: set[str], visible_to: str | None) -> set[str]:
+    """Which of ``alert_ids`` the viewer may see (``visible_to`` as in ``AlertQuery``)."""
+    if visible_to == "*" or not alert_ids:
+        return set(alert_ids)
+    query = select(alerts.c.id).where(alerts.c.id.in_(sorted(alert_ids)))
+    if visible_to is None:
+        query = query.where(alerts.c.scope == "Public")
+    else:
+        query = query.where(or_(alerts.c.scope == "Public", alerts.c.organization_id == visible_to))
+    return {row.id for row in connection.execute(query)}
 
 
 def links(connection: Connection, alert_ids: list[str]) -> dict[str, Links]:

@@ -33,6 +33,33 @@ router = APIRouter(include_in_schema=False)
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=0, s-maxage=10"}
 
 
+# What a page shows is bounded whatever an issuer sends: the index shows the start of each
+# headline (the alert's page has the rest), and an alert's page shows each text up to a limit
+# that no real warning reaches (the signed CAP, linked from the page, has everything).
+INDEX_TEXT = 200
+PAGE_TEXT = 10_000
+PAGE_AREAS = 200
+
+
+def clip(text: Any, limit: int) -> str | None:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    if text is None:
+        return None
+    value = str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _page_info(info: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(info)
+    for key in ("event", "headline", "description", "instruction"):
+        shown[key] = clip(info.get(key), PAGE_TEXT)
+    shown["area"] = [
+        {**area, "areaDesc": clip(area.get("areaDesc"), INDEX_TEXT)}
+        for area in (info.get("area") or [])[:PAGE_AREAS]
+    ]
+    return shown
+
+
 def _hub(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
@@ -153,8 +180,8 @@ async def _index(request: Request) -> HTMLResponse:
         places = place_names(record["areas"], lang)
         item = {
             "id": record["id"],
-            "headline": info.get("headline") or info.get("event"),
-            "event": info.get("event"),
+            "headline": clip(info.get("headline") or info.get("event"), INDEX_TEXT),
+            "event": clip(info.get("event"), INDEX_TEXT),
             "severity": record["severity"],
             "sender_name": authorities.get(record["organization_id"]) or record["sender"],
             "claimed_name": _claimed(info, authorities.get(record["organization_id"])),
@@ -215,11 +242,14 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     permalink = f"{hub.settings.public_base}/alerts/{alert_id}"
     qr = segno.make(permalink, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     now = datetime.now(UTC)
-    by_id = {row.id: row for row in related}
+    # Only the alert's own world is its history: a drill naming a real alert is not a later
+    # version of it (the record already leaves out what the public may not see).
+    by_id = {row.id: row for row in related if row.status == record["status"]}
     later = [by_id[i] for i in record["referenced_by"] if i in by_id]
     earlier = [by_id[i] for i in record["references"] if i in by_id]
+    replaced_by = by_id.get(record["superseded_by"] or "")
     expired = record["expires"] is not None and datetime.fromisoformat(record["expires"]) < now
-    info = pick_info(record["alert"], lang)
+    info = _page_info(pick_info(record["alert"], lang))
     return page(
         request,
         hub.settings,
@@ -238,9 +268,9 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             "qr": Markup(qr),
             "earlier": earlier,
             "later": later,
-            "cancelled": any(r.msg_type == "Cancel" for r in later)
+            "cancelled": (replaced_by is not None and replaced_by.msg_type == "Cancel")
             or record["msgType"] == "Cancel",
-            "superseded": bool(later) and not any(r.msg_type == "Cancel" for r in later),
+            "superseded": replaced_by is not None and replaced_by.msg_type != "Cancel",
             "expired": expired,
             "map_data": {"shapes": shapes_of(record["alert"]), "places": record["areas"]},
             "markers": [

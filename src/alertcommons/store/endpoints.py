@@ -33,7 +33,17 @@ def _sealed(connection: Connection, endpoint_id: str, config: dict[str, Any]) ->
 
 @cache
 def _row_type(fields: tuple[str, ...]) -> Any:
-    return namedtuple("EndpointRow", fields)
+    """A row like SQLAlchemy's (attributes, ``_mapping``), holding the opened settings."""
+    base: Any = namedtuple("EndpointRowBase", fields)  # type: ignore[misc]
+
+    class EndpointRow(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(self._asdict())
+
+    return EndpointRow
 
 
 def _opened(connection: Connection, row: Any) -> Any:

@@ -7,6 +7,7 @@ and fixing ``audit_head``, and editing a record then recomputing the (unkeyed) c
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -183,3 +184,26 @@ def test_a_chain_from_before_the_key_still_verifies_and_is_held(tmp_path: Path) 
     broken = _verify(edited)
     assert broken.returncode == 1, broken.stdout
     assert "BROKEN at record" in broken.stdout
+
+
+def test_key_files_other_than_the_databases_are_refused(tmp_path: Path) -> None:
+    """A second node with its own key files would fork the chain: it must not start."""
+    data = tmp_path / "data"
+    first = _cli("init", "--data-dir", str(data))
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert _verify(data).returncode == 0
+    for name in ("audit-key", "secrets-key"):
+        other = tmp_path / f"other-{name}"
+        other.write_text(base64.b64encode(os.urandom(32)).decode())
+        shutil.copy(data / name, tmp_path / f"saved-{name}")
+        shutil.copy(other, data / name)
+        again = _cli("init", "--data-dir", str(data))
+        assert again.returncode == 1, again.stdout + again.stderr
+        assert f"the {name.removesuffix('-key')} key in {data / name} is not the one" in (
+            again.stderr
+        )
+        if name == "audit-key":
+            broken = _verify(data)
+            assert broken.returncode == 1 and "is not the one" in broken.stdout
+        shutil.copy(tmp_path / f"saved-{name}", data / name)
+    assert _verify(data).returncode == 0

@@ -34,11 +34,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from alertcommons.errors import AlertCommonsError
 from alertcommons.store import audit
 from alertcommons.store import endpoints as endpoint_queries
-from alertcommons.store.keyring import KEYS_OPTION, PRIVATE, StoreKeys, private_file
+from alertcommons.store.keyring import (
+    KEYS_OPTION,
+    PRIVATE,
+    StoreKeys,
+    check_fingerprints,
+    private_file,
+)
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -177,7 +184,8 @@ class Store:
         self._open = False
 
     def migrate(self) -> None:
-        """Bring the schema up to date (Alembic); safe to run at every start."""
+        """Bring the schema up to date (Alembic) and check the key files against the
+        database; safe to run at every start."""
         config = Config()
         script_location = resources.files("alertcommons.store").joinpath("migrations")
         config.set_main_option("script_location", str(script_location))
@@ -187,6 +195,7 @@ class Store:
                 command.upgrade(config, "head")
         except Exception as exc:
             raise StoreError(f"cannot set up the database at {self.safe_url}: {exc}") from exc
+        self._check_keys()  # before anything is written with them
 
     @property
     def safe_url(self) -> str:
@@ -361,6 +370,15 @@ class Store:
             return
         for suffix in _SQLITE_SIDE_FILES:
             private_file(self._database_file.with_name(self._database_file.name + suffix))
+
+    def _check_keys(self) -> None:
+        """Refuse to run with key files other than those the database was written with."""
+        try:
+            with self._write_engine.begin() as connection:
+                check_fingerprints(connection, self.keys)
+        except IntegrityError:  # another node recorded its keys at the same moment
+            with self._write_engine.begin() as connection:
+                check_fingerprints(connection, self.keys)
 
     def _seal_endpoint_settings(self) -> None:
         """Seal endpoint settings stored in plain text by earlier versions, once."""

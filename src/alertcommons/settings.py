@@ -49,7 +49,7 @@ class Settings:
     # on first start); every node on one PostgreSQL needs the same files.
     audit_key_file: Path | None = None
     secrets_key_file: Path | None = None
-    audit_checkpoint_seconds: float = 60.0
+    audit_checkpoint_seconds: float = 10.0
 
     @property
     def store_url(self) -> str:

@@ -58,7 +58,7 @@ class StoreKeys:
     audit: bytes | None = field(default=None, repr=False)
     secrets: bytes | None = field(default=None, repr=False)
     checkpoints: Path | None = None  # the append-only file of signed audit checkpoints
-    checkpoint_seconds: float = 60.0
+    checkpoint_seconds: float = 10.0
     audit_path: Path | None = None  # where the keys are (for messages only)
     secrets_path: Path | None = None
 
@@ -119,7 +119,7 @@ def load_keys(
     *,
     audit_key_file: Path | None,
     secrets_key_file: Path | None,
-    checkpoint_seconds: float = 60.0,
+    checkpoint_seconds: float = 10.0,
     create: bool = True,
 ) -> StoreKeys:
     """Keys for a hub: default files in ``data_dir`` are made on first start; files an

@@ -9,10 +9,11 @@ them in one transaction: a caller is answered only after that commit, so an ackn
 write is durable, and under load many writes share one disk flush.
 
 The store also carries the keys kept outside the database (``store/keyring.py``): query
-functions find them on their connection. With them it seals endpoint settings written in
-plain text by earlier versions, and writes signed audit checkpoints at open, at close,
-after command-line writes and periodically (``store/checkpoints.py``). An SQLite file is
-created readable by its owner only, and an older one is made so at open.
+functions find them on their connection. With them it checks that the key files are those
+the database was written with, seals endpoint settings written in plain text by earlier
+versions (once, when the key is first used), and writes signed audit checkpoints at open,
+at close, after command-line writes and periodically (``store/checkpoints.py``). An SQLite
+file is created readable by its owner only, and an older one is made so at open.
 """
 
 from __future__ import annotations
@@ -204,7 +205,6 @@ class Store:
     def open(self) -> None:
         self.migrate()
         self._private_files()
-        self._seal_endpoint_settings()
         self.checkpoint_audit()
         if self.keys.audit is not None:
             self._auditor = threading.Thread(
@@ -372,20 +372,16 @@ class Store:
             private_file(self._database_file.with_name(self._database_file.name + suffix))
 
     def _check_keys(self) -> None:
-        """Refuse to run with key files other than those the database was written with."""
-        try:
-            with self._write_engine.begin() as connection:
-                check_fingerprints(connection, self.keys)
-        except IntegrityError:  # another node recorded its keys at the same moment
-            with self._write_engine.begin() as connection:
-                check_fingerprints(connection, self.keys)
+        """Refuse to run with key files other than those the database was written with.
 
-    def _seal_endpoint_settings(self) -> None:
-        """Seal endpoint settings stored in plain text by earlier versions, once."""
-        if self.keys.secrets is None:
-            return
-        with self._write_engine.begin() as connection:
-            sealed = endpoint_queries.seal_plaintext(connection)
+        When the secrets key is first used with this database (the upgrade to sealed
+        settings), settings stored in plain text until then are sealed in the same
+        transaction; later, plain text is never trusted (see ``store/endpoints.py``).
+        """
+        try:
+            sealed = self._record_keys()
+        except IntegrityError:  # another node recorded its keys at the same moment
+            sealed = self._record_keys()
         if sealed and self.dialect == "sqlite":
             # The old plaintext lingers in freed pages and the WAL until they are rewritten.
             raw = self._write_engine.raw_connection()
@@ -398,6 +394,13 @@ class Store:
                 raw.close()
         if sealed:
             log.warning("sealed the settings of %d endpoints stored in plain text", sealed)
+
+    def _record_keys(self) -> int:
+        with self._write_engine.begin() as connection:
+            first_use = check_fingerprints(connection, self.keys)
+            if "secrets" in first_use:
+                return endpoint_queries.seal_plaintext(connection)
+        return 0
 
     def run_read(self, fn: Callable[[Connection], T]) -> T:
         return self._run_read(fn)

@@ -164,8 +164,10 @@ def key_mismatch(connection: Connection, name: str, key: bytes, path: Path | Non
     )
 
 
-def check_fingerprints(connection: Connection, keys: StoreKeys) -> None:
-    """Record the keys' fingerprints on first use; refuse keys other than those recorded."""
+def check_fingerprints(connection: Connection, keys: StoreKeys) -> set[str]:
+    """Record the keys' fingerprints on first use; refuse keys other than those recorded.
+    Return the names of the keys used with this database for the first time."""
+    first_use: set[str] = set()
     for name, key, path in (
         ("audit", keys.audit, keys.audit_path),
         ("secrets", keys.secrets, keys.secrets_path),
@@ -182,6 +184,8 @@ def check_fingerprints(connection: Connection, keys: StoreKeys) -> None:
                     name=name, fingerprint=fingerprint(key), first_used_at=datetime.now(UTC)
                 )
             )
+            first_use.add(name)
+    return first_use
 
 
 # The store hands its keys to query functions through the connection (an execution option

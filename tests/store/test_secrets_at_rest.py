@@ -188,12 +188,19 @@ async def test_plaintext_settings_from_before_are_sealed_when_the_key_is_first_u
     old.run_write(write_as_before)
     old.close()
     assert legacy_secret.encode() in _stored_bytes(database_url)
+    sqlite = database_url.startswith("sqlite")
+    if sqlite:  # earlier versions left the file as the umask made it
+        for path in _sqlite_files(database_url):
+            path.chmod(0o644)
 
     keys = load_keys(tmp_path / "data", audit_key_file=None, secrets_key_file=None)
     upgraded = Store(database_url, keys=keys)
     upgraded.open()
     try:
         assert legacy_secret.encode() not in _stored_bytes(database_url)
+        if sqlite:
+            for path in _sqlite_files(database_url):
+                assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         row = upgraded.run_read(lambda c: endpoint_queries.get(c, "ep"))
         assert json.loads(row.config) == legacy
     finally:

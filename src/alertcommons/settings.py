@@ -58,7 +58,7 @@ class Settings:
     # on first start); every node on one PostgreSQL needs the same files.
     audit_key_file: Path | None = None
     secrets_key_file: Path | None = None
-    audit_checkpoint_seconds: float = 60.0
+    audit_checkpoint_seconds: float = 10.0
     login_max_failures: int = 5  # console passwords checked per account per lock window
     login_lock_seconds: float = 900.0  # the window, fixed from its first failed sign-in
     # Networks receivers' webhooks, SMTP servers and brokers may be in, beyond public ones.

@@ -7,12 +7,14 @@ and fixing ``audit_head``, and editing a record then recomputing the (unkeyed) c
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -183,3 +185,58 @@ def test_a_chain_from_before_the_key_still_verifies_and_is_held(tmp_path: Path) 
     broken = _verify(edited)
     assert broken.returncode == 1, broken.stdout
     assert "BROKEN at record" in broken.stdout
+
+
+def test_key_files_other_than_the_databases_are_refused(tmp_path: Path) -> None:
+    """A second node with its own key files would fork the chain: it must not start."""
+    data = tmp_path / "data"
+    first = _cli("init", "--data-dir", str(data))
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert _verify(data).returncode == 0
+    for name in ("audit-key", "secrets-key"):
+        other = tmp_path / f"other-{name}"
+        other.write_text(base64.b64encode(os.urandom(32)).decode())
+        shutil.copy(data / name, tmp_path / f"saved-{name}")
+        shutil.copy(other, data / name)
+        again = _cli("init", "--data-dir", str(data))
+        assert again.returncode == 1, again.stdout + again.stderr
+        assert f"the {name.removesuffix('-key')} key in {data / name} is not the one" in (
+            again.stderr
+        )
+        if name == "audit-key":
+            broken = _verify(data)
+            assert broken.returncode == 1 and "is not the one" in broken.stdout
+        shutil.copy(tmp_path / f"saved-{name}", data / name)
+    assert _verify(data).returncode == 0
+
+
+def test_periodic_checkpoints_hold_after_a_crash(tmp_path: Path) -> None:
+    """No clean stop, so no checkpoint at close: the periodic one must pin the head."""
+    data = tmp_path / "data"
+    process = HubProcess(data, ADMIN, env={"ALERTCOMMONS_AUDIT_CHECKPOINT_SECONDS": "0.2"})
+    process.start()
+    try:
+        issuer = process.org("東京都", "issuer", "metro.tokyo.jp", ["13"])
+        for _ in range(3):
+            response = httpx.post(
+                f"{process.url}/api/v1/alerts",
+                content=xml(make_alert("metro.tokyo.jp", ["131016"])),
+                headers={"Authorization": f"Bearer {issuer['token']}", **CAP_XML},
+            )
+            assert response.status_code == 201, response.text
+        with _engine(data).connect() as db:
+            last = int(db.execute(select(func.max(audit_log.c.seq))).scalar_one())
+        checkpoints = data / "audit-checkpoints.log"
+        deadline = time.monotonic() + 10
+        while f'"seq":{last},' not in checkpoints.read_text():
+            assert time.monotonic() < deadline, "no periodic checkpoint of the head"
+            time.sleep(0.05)
+    finally:
+        process.kill()
+    with _engine(data).begin() as db:
+        db.execute(delete(audit_log).where(audit_log.c.seq == last))
+        kept = db.execute(select(audit_log.c.hash).where(audit_log.c.seq == last - 1)).scalar()
+        db.execute(update(audit_head).values(seq=last - 1, hash=kept))
+    broken = _verify(data)
+    assert broken.returncode == 1, broken.stdout
+    assert f"records after {last - 1} were removed" in broken.stdout

@@ -11,6 +11,7 @@ import json
 import stat
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,15 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 
 from alertcommons.delivery.channels.webhook import new_secret, verify_signature
 from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store.engine import Store
-from alertcommons.store.schema import endpoints
+from alertcommons.store.keyring import load_keys
+from alertcommons.store.schema import endpoints, organizations
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
@@ -155,37 +157,57 @@ async def test_endpoint_secrets_sealed_at_rest_and_delivery_still_signs_and_logs
         assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600, name
 
 
-async def test_plaintext_settings_from_before_are_read_then_sealed_at_open(
-    hub: Hub, database_url: str
+async def test_plaintext_settings_from_before_are_sealed_when_the_key_is_first_used(
+    database_url: str, tmp_path: Path
 ) -> None:
-    rx = await hub.org("Newsroom", None, [], kind="receiver")
     legacy_secret = new_secret()
     legacy = {"url": "https://receiver.example/hook", "format": "cap", "secret": legacy_secret}
-    created = await _endpoint(hub, rx, channel="webhook", url="https://receiver.example/x")
+    old = Store(database_url)  # as an earlier version ran: no keys
+    old.migrate()
+    now = datetime.now(UTC)
 
-    def write_plaintext(connection: Any) -> None:
-        # As an earlier version stored it.
+    def write_as_before(connection: Any) -> None:
         connection.execute(
-            update(endpoints)
-            .where(endpoints.c.id == created["id"])
-            .values(config=json.dumps(legacy))
+            insert(organizations).values(
+                id="rx", name="Newsroom", kind="receiver", created_at=now, updated_at=now
+            )
+        )
+        connection.execute(
+            insert(endpoints).values(
+                id="ep",
+                organization_id="rx",
+                channel="webhook",
+                config=json.dumps(legacy),
+                filter="{}",
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
         )
 
-    store = hub.services.store
-    await store.write(write_plaintext)
-    row = await store.read(lambda c: endpoint_queries.get(c, created["id"]))
-    assert json.loads(row.config) == legacy  # still works as it is
+    old.run_write(write_as_before)
+    old.close()
     assert legacy_secret.encode() in _stored_bytes(database_url)
+    sqlite = database_url.startswith("sqlite")
+    if sqlite:  # earlier versions left the file as the umask made it
+        for path in _sqlite_files(database_url):
+            path.chmod(0o644)
 
-    again = Store(database_url, keys=store.keys)  # the next start
-    again.open()
-    again.close()
-    assert legacy_secret.encode() not in _stored_bytes(database_url)
-    row = await store.read(lambda c: endpoint_queries.get(c, created["id"]))
-    assert json.loads(row.config) == legacy
+    keys = load_keys(tmp_path / "data", audit_key_file=None, secrets_key_file=None)
+    upgraded = Store(database_url, keys=keys)
+    upgraded.open()
+    try:
+        assert legacy_secret.encode() not in _stored_bytes(database_url)
+        if sqlite:
+            for path in _sqlite_files(database_url):
+                assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        row = upgraded.run_read(lambda c: endpoint_queries.get(c, "ep"))
+        assert json.loads(row.config) == legacy
+    finally:
+        upgraded.close()
 
 
-async def test_sealed_settings_do_not_open_on_another_endpoint(hub: Hub) -> None:
+async def test_settings_copied_or_planted_around_the_hub_do_not_open(hub: Hub) -> None:
     rx = await hub.org("Newsroom", None, [], kind="receiver")
     victim = await _endpoint(hub, rx, channel="webhook", url="https://victim.example/hook")
     mine = await _endpoint(hub, rx, channel="webhook", url="https://attacker.example/hook")
@@ -201,4 +223,18 @@ async def test_sealed_settings_do_not_open_on_another_endpoint(hub: Hub) -> None
     await hub.services.store.write(copy_settings)
     row = await hub.services.store.read(lambda c: endpoint_queries.get(c, victim["id"]))
     assert "attacker" not in row.config
+    assert json.loads(row.config) == {}
+
+    # Nor is plain text written around the hub taken, once its settings are sealed.
+    planted = {"url": "https://attacker.example/hook", "format": "cap", "secret": new_secret()}
+
+    def plant(connection: Any) -> None:
+        connection.execute(
+            update(endpoints)
+            .where(endpoints.c.id == victim["id"])
+            .values(config=json.dumps(planted))
+        )
+
+    await hub.services.store.write(plant)
+    row = await hub.services.store.read(lambda c: endpoint_queries.get(c, victim["id"]))
     assert json.loads(row.config) == {}

@@ -167,6 +167,8 @@ def audit_verify(data_dir: Path | None, database_url: str | None) -> None:
     """Check the whole keyed chain and the signed checkpoints outside the database; name
     the first broken record. Exit 0 iff intact."""
     settings = settings_from(data_dir=data_dir, database_url=database_url)
+    if settings.database_url is None and not (settings.data_dir / "alertcommons.db").exists():
+        raise click.ClickException(f"no hub database in {settings.data_dir}")
     store = store_for(settings, read_only=True)
     try:
         report = store.run_read(audit.verify_chain)

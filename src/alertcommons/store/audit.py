@@ -28,7 +28,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from alertcommons.errors import AlertCommonsError
 from alertcommons.store import checkpoints
-from alertcommons.store.keyring import keys_of
+from alertcommons.store.keyring import key_mismatch, keys_of
 from alertcommons.store.schema import audit_head, audit_log
 
 GENESIS = "0" * 64
@@ -196,6 +196,10 @@ def verify_chain(connection: Connection) -> ChainReport:
     marks: list[checkpoints.Checkpoint] = []
     notes: list[str] = []
     keyed_after: int | None = None
+    if keys.audit is not None:
+        problem = key_mismatch(connection, "audit", keys.audit, keys.audit_path)
+        if problem is not None:
+            return ChainReport(0, None, problem)
     if keys.audit is not None and keys.checkpoints is not None and keys.checkpoints.exists():
         marks, bad_lines = checkpoints.read_all(keys.checkpoints, keys.audit)
         if bad_lines:

@@ -33,14 +33,32 @@ def _sealed(connection: Connection, endpoint_id: str, config: dict[str, Any]) ->
 
 @cache
 def _row_type(fields: tuple[str, ...]) -> Any:
-    return namedtuple("EndpointRow", fields)
+    """A row like SQLAlchemy's (attributes, ``_mapping``), holding the opened settings."""
+    base: Any = namedtuple("EndpointRowBase", fields)  # type: ignore[misc]
+
+    class EndpointRow(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(self._asdict())
+
+    return EndpointRow
 
 
 def _opened(connection: Connection, row: Any) -> Any:
     """The row with its settings opened; a row whose settings do not open is kept (listed,
-    shown) with empty settings, and its deliveries fail and retry until the key is right."""
+    shown) with empty settings, and its deliveries fail and retry until the key is right.
+
+    Settings in plain text are refused once there is a secrets key: the store sealed every
+    earlier plaintext row when the key was first used, so plain text now can only have been
+    written around the hub — e.g. to point a receiver's deliveries elsewhere.
+    """
+    key = keys_of(connection).secrets
     try:
-        config = unseal(keys_of(connection).secrets, row.config, row.id)
+        if key is not None and not is_sealed(row.config):
+            raise SealError("they are in plain text, not sealed by this hub")
+        config = unseal(key, row.config, row.id)
     except SealError as exc:
         log.error("settings of endpoint %s cannot be read: %s", row.id, exc)
         config = "{}"
@@ -137,9 +155,10 @@ def by_ids(connection: Connection, ids: list[str]) -> dict[str, Any]:
 def seal_plaintext(connection: Connection) -> int:
     """Seal settings stored in plain text before sealing existed; return how many.
 
-    Run when the store opens, so an upgraded hub holds no plaintext secrets after its first
-    start. Each row is rewritten only if it is still the plaintext read (another node may be
-    doing the same), and ``updated_at`` is left alone: the settings did not change.
+    Run once, in the transaction that first records the secrets key's fingerprint (see
+    ``store/keyring.py``), so an upgraded hub holds no plaintext secrets after its first
+    start, and plain text written later is never blessed. ``updated_at`` is left alone: the
+    settings did not change.
     """
     key = keys_of(connection).secrets
     if key is None:

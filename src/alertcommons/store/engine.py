@@ -9,10 +9,11 @@ them in one transaction: a caller is answered only after that commit, so an ackn
 write is durable, and under load many writes share one disk flush.
 
 The store also carries the keys kept outside the database (``store/keyring.py``): query
-functions find them on their connection. With them it seals endpoint settings written in
-plain text by earlier versions, and writes signed audit checkpoints at open, at close,
-after command-line writes and periodically (``store/checkpoints.py``). An SQLite file is
-created readable by its owner only, and an older one is made so at open.
+functions find them on their connection. With them it checks that the key files are those
+the database was written with, seals endpoint settings written in plain text by earlier
+versions (once, when the key is first used), and writes signed audit checkpoints at open,
+at close, after command-line writes and periodically (``store/checkpoints.py``). An SQLite
+file is created readable by its owner only, and an older one is made so at open.
 """
 
 from __future__ import annotations
@@ -34,11 +35,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from alertcommons.errors import AlertCommonsError
 from alertcommons.store import audit
 from alertcommons.store import endpoints as endpoint_queries
-from alertcommons.store.keyring import KEYS_OPTION, PRIVATE, StoreKeys, private_file
+from alertcommons.store.keyring import (
+    KEYS_OPTION,
+    PRIVATE,
+    StoreKeys,
+    check_fingerprints,
+    private_file,
+)
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -177,7 +185,8 @@ class Store:
         self._open = False
 
     def migrate(self) -> None:
-        """Bring the schema up to date (Alembic); safe to run at every start."""
+        """Bring the schema up to date (Alembic) and check the key files against the
+        database; safe to run at every start."""
         config = Config()
         script_location = resources.files("alertcommons.store").joinpath("migrations")
         config.set_main_option("script_location", str(script_location))
@@ -187,6 +196,7 @@ class Store:
                 command.upgrade(config, "head")
         except Exception as exc:
             raise StoreError(f"cannot set up the database at {self.safe_url}: {exc}") from exc
+        self._check_keys()  # before anything is written with them
 
     @property
     def safe_url(self) -> str:
@@ -195,7 +205,6 @@ class Store:
     def open(self) -> None:
         self.migrate()
         self._private_files()
-        self._seal_endpoint_settings()
         self.checkpoint_audit()
         if self.keys.audit is not None:
             self._auditor = threading.Thread(
@@ -362,12 +371,17 @@ class Store:
         for suffix in _SQLITE_SIDE_FILES:
             private_file(self._database_file.with_name(self._database_file.name + suffix))
 
-    def _seal_endpoint_settings(self) -> None:
-        """Seal endpoint settings stored in plain text by earlier versions, once."""
-        if self.keys.secrets is None:
-            return
-        with self._write_engine.begin() as connection:
-            sealed = endpoint_queries.seal_plaintext(connection)
+    def _check_keys(self) -> None:
+        """Refuse to run with key files other than those the database was written with.
+
+        When the secrets key is first used with this database (the upgrade to sealed
+        settings), settings stored in plain text until then are sealed in the same
+        transaction; later, plain text is never trusted (see ``store/endpoints.py``).
+        """
+        try:
+            sealed = self._record_keys()
+        except IntegrityError:  # another node recorded its keys at the same moment
+            sealed = self._record_keys()
         if sealed and self.dialect == "sqlite":
             # The old plaintext lingers in freed pages and the WAL until they are rewritten.
             raw = self._write_engine.raw_connection()
@@ -380,6 +394,13 @@ class Store:
                 raw.close()
         if sealed:
             log.warning("sealed the settings of %d endpoints stored in plain text", sealed)
+
+    def _record_keys(self) -> int:
+        with self._write_engine.begin() as connection:
+            first_use = check_fingerprints(connection, self.keys)
+            if "secrets" in first_use:
+                return endpoint_queries.seal_plaintext(connection)
+        return 0
 
     def run_read(self, fn: Callable[[Connection], T]) -> T:
         return self._run_read(fn)

@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import stat
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert, select
 
 from alertcommons.errors import AlertCommonsError
+from alertcommons.store.schema import store_keys
 
 KEY_BYTES = 32
 PRIVATE = 0o600
@@ -54,8 +58,9 @@ class StoreKeys:
     audit: bytes | None = field(default=None, repr=False)
     secrets: bytes | None = field(default=None, repr=False)
     checkpoints: Path | None = None  # the append-only file of signed audit checkpoints
-    checkpoint_seconds: float = 60.0
-    audit_path: Path | None = None  # where the audit key is (for messages only)
+    checkpoint_seconds: float = 10.0
+    audit_path: Path | None = None  # where the keys are (for messages only)
+    secrets_path: Path | None = None
 
 
 def private_file(path: Path) -> None:
@@ -114,7 +119,7 @@ def load_keys(
     *,
     audit_key_file: Path | None,
     secrets_key_file: Path | None,
-    checkpoint_seconds: float = 60.0,
+    checkpoint_seconds: float = 10.0,
     create: bool = True,
 ) -> StoreKeys:
     """Keys for a hub: default files in ``data_dir`` are made on first start; files an
@@ -136,7 +141,51 @@ def load_keys(
         checkpoints=data_dir / "audit-checkpoints.log",
         checkpoint_seconds=checkpoint_seconds,
         audit_path=audit_path,
+        secrets_path=secrets_path,
     )
+
+
+def fingerprint(key: bytes) -> str:
+    """Names a key without revealing it: an HMAC, under the key, of a fixed label."""
+    return hmac.new(key, b"alertcommons key fingerprint", hashlib.sha256).hexdigest()
+
+
+def key_mismatch(connection: Connection, name: str, key: bytes, path: Path | None) -> str | None:
+    """Why ``key`` is not the one this database was written with, or ``None`` if it is."""
+    recorded = connection.execute(
+        select(store_keys.c.fingerprint).where(store_keys.c.name == name)
+    ).scalar()
+    if recorded is None or hmac.compare_digest(recorded, fingerprint(key)):
+        return None
+    return (
+        f"the {name} key in {path or 'its file'} is not the one this database was written "
+        f"with (fingerprint {fingerprint(key)[:12]}…, the database's {recorded[:12]}…): every "
+        "hub node needs the same key files; copy them from the node that made them"
+    )
+
+
+def check_fingerprints(connection: Connection, keys: StoreKeys) -> set[str]:
+    """Record the keys' fingerprints on first use; refuse keys other than those recorded.
+    Return the names of the keys used with this database for the first time."""
+    first_use: set[str] = set()
+    for name, key, path in (
+        ("audit", keys.audit, keys.audit_path),
+        ("secrets", keys.secrets, keys.secrets_path),
+    ):
+        if key is None:
+            continue
+        problem = key_mismatch(connection, name, key, path)
+        if problem is not None:
+            raise KeyFileError(problem)
+        known = select(store_keys.c.name).where(store_keys.c.name == name)
+        if connection.execute(known).first() is None:
+            connection.execute(
+                insert(store_keys).values(
+                    name=name, fingerprint=fingerprint(key), first_used_at=datetime.now(UTC)
+                )
+            )
+            first_use.add(name)
+    return first_use
 
 
 # The store hands its keys to query functions through the connection (an execution option

@@ -168,6 +168,18 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# Which keys outside the database this database was written with: a fingerprint (an HMAC of
+# a fixed label, revealing nothing of the key) per key name, recorded by the first node. A
+# node with other key files refuses to start rather than fork the audit chain or seal
+# settings that the other nodes cannot open.
+store_keys = Table(
+    "store_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),  # "audit" | "secrets"
+    Column("fingerprint", String(64), nullable=False),
+    Column("first_used_at", UTCDateTime, nullable=False),
+)
+
 
 users = Table(
     "users",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +21,7 @@ from alertcommons.delivery.dispatcher import Dispatcher, DispatchSettings
 from alertcommons.delivery.matching import facts_of
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
+from alertcommons.geo.boundaries import boundaries
 from alertcommons.hub import signer
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.publish import Published, Publisher
@@ -43,6 +45,8 @@ def warm_up() -> None:
     """Load the reference data the first request would otherwise pay for."""
     cap12_schema()
     registry()
+    # The outlines take a second or two to decode: on a thread, so starting is not slowed.
+    threading.Thread(target=boundaries, name="load-boundaries", daemon=True).start()
 
 
 def build_services(settings: Settings) -> Services:

@@ -29,6 +29,7 @@ from alertcommons.auth.jurisdiction import area_codes, jma_codes
 from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, Alert, Info
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.delivery.filters import Filter
+from alertcommons.geo.boundaries import boundaries
 from alertcommons.jp.codes import CodeError, parent_of, registry
 
 DELIVERED_TYPES = ("Alert", "Update", "Cancel")
@@ -78,9 +79,15 @@ def facts_of(alert: Alert, issuer: str | None = None) -> AlertFacts:
                 except CapValueError:
                     continue
                 shapes.append(circle_shape(c.center.lat, c.center.lon, c.radius_km))
+    # A coded area is its outline, so that a filter drawn as a shape gets an alert for a
+    # municipality or prefecture it overlaps, not only one whose centre it holds.
     municipalities = registry().municipalities
+    outlines = boundaries()
     for code in codes:
-        if len(code) == 5 and code in municipalities:
+        outline = outlines.outline(code) if len(code) in (2, 5) else None
+        if outline is not None:
+            shapes.append(outline)
+        elif len(code) == 5 and code in municipalities:  # created after the outlines' date
             place = municipalities[code]
             shapes.append(Point(place.lon, place.lat))
     return AlertFacts(

@@ -1,0 +1,1 @@
+"""Areas as geometry: the outlines of Japan's municipalities and prefectures."""

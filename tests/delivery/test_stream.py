@@ -3,18 +3,15 @@ heartbeats."""
 
 from __future__ import annotations
 
-import json
-import queue
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.server import HubProcess
+from tests.support.sse import SSEClient
 
 ADMIN = "ac_stream-test-admin-token-0123456789abcdefghijk"
 
@@ -26,51 +23,6 @@ def hub(tmp_path: Path, database_url: str) -> Iterator[HubProcess]:
     process.start()
     yield process
     process.stop()
-
-
-class SSEClient:
-    """A real SSE client on its own thread: events and comments go into a queue."""
-
-    def __init__(self, url: str, params: dict[str, Any], last_event_id: str | None = None):
-        self.items: queue.Queue[tuple[str, str, str]] = queue.Queue()
-        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(url, params, headers), daemon=True)
-        self._thread.start()
-
-    def _run(self, url: str, params: dict[str, Any], headers: dict[str, str]) -> None:
-        try:
-            self._read(url, params, headers)
-        except httpx.HTTPError as exc:  # the hub stopping under an open stream ends it
-            self.items.put(("closed", "", repr(exc)))
-
-    def _read(self, url: str, params: dict[str, Any], headers: dict[str, str]) -> None:
-        with (
-            httpx.Client(timeout=30) as client,
-            client.stream("GET", url, params=params, headers=headers) as response,
-        ):
-            event_id, data = "", ""
-            for line in response.iter_lines():
-                if self._stop.is_set():
-                    return
-                if line.startswith(":"):
-                    self.items.put(("comment", "", line))
-                elif line.startswith("id: "):
-                    event_id = line[4:]
-                elif line.startswith("data: "):
-                    data = line[6:]
-                elif line == "" and data:
-                    self.items.put(("event", event_id, data))
-                    event_id, data = "", ""
-
-    def next_event(self, timeout: float = 10) -> tuple[str, dict[str, Any]]:
-        while True:
-            kind, event_id, payload = self.items.get(timeout=timeout)
-            if kind == "event":
-                return event_id, json.loads(payload)
-
-    def close(self) -> None:
-        self._stop.set()
 
 
 def _publish(hub: HubProcess, token: str, codes: list[str]) -> str:

@@ -13,3 +13,14 @@ async def until(condition: Callable[[], object], seconds: float = 10) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("not in time")
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 10) -> None:
+    """The same as :func:`until` for synchronous tests (a hub process, threads)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("not in time")
+        time.sleep(0.05)

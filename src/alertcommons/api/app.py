@@ -108,16 +108,21 @@ def _stream(store: Store, broadcaster: Broadcaster, alert_id: str) -> None:
         return
 
     async def feed() -> None:
-        def load(connection: Any) -> tuple[Any, dict[str, Any]] | None:
+        def load(connection: Any) -> tuple[Any, dict[str, Any], list[Any]] | None:
             row = alert_queries.get(connection, alert_id)
             if row is None or row.scope != "Public":
                 return None
             record = alert_records(connection, [row])[0]
-            return facts_of(from_json(json.loads(row.cap_json))), record
+            earlier = alert_queries.referenced_rows(connection, [alert_id]).get(alert_id, [])
+            return (
+                facts_of(from_json(json.loads(row.cap_json))),
+                record,
+                [facts_of(from_json(json.loads(r.cap_json))) for r in earlier],
+            )
 
         loaded = await store.read(load)
         if loaded is not None:
-            broadcaster.publish(alert_id, loaded[0], loaded[1])
+            broadcaster.publish(alert_id, loaded[0], loaded[1], loaded[2])
 
     broadcaster.keep(asyncio.ensure_future(feed()))
 

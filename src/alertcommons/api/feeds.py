@@ -55,7 +55,7 @@ async def feed(name: str, request: Request, hub: ServicesDep) -> Response:
 def _render(connection: Connection, key: str, base: str, hub_name: str) -> bytes:
     query = select(alerts).where(alerts.c.scope == "Public").order_by(alerts.c.id.desc())
     if key != "all":
-        query = query.where(alerts.c.id.in_(alert_queries.ids_for_area(key)))
+        query = query.where(alerts.c.id.in_(alert_queries.ids_for_area(key, follow_ups=True)))
     rows = list(connection.execute(query.limit(ENTRIES)))
     title = "All alerts" if key == "all" else f"Alerts for {name_of(key)} ({key})"
     root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})  # type: ignore[dict-item]

@@ -30,6 +30,7 @@ from alertcommons.delivery.matching import AlertFacts, Matcher, facts_of
 from alertcommons.delivery.stream import CLOSE, Subscriber, sse_event
 from alertcommons.hub.records import alert_records
 from alertcommons.problems import ServiceUnavailable, Unprocessable
+from alertcommons.store import alerts as alert_queries
 from alertcommons.store.ids import floor_id, is_id
 from alertcommons.store.schema import alerts
 
@@ -196,9 +197,13 @@ def _backlog(
     fresh: dict[str, tuple[AlertFacts, dict[str, Any]]] = {}
     for record, row in zip(alert_records(connection, missing), missing, strict=True):
         fresh[row.id] = (facts_of(from_json(json.loads(row.cap_json))), record)
+    follow_ups = [row.id for row in rows if row.msg_type in ("Update", "Cancel")]
+    earlier = alert_queries.referenced_rows(connection, follow_ups)
     found: list[tuple[str, dict[str, Any]]] = []
     for row in rows:
         facts, record = known.get(row.id) or fresh[row.id]
-        if matcher.match(facts):
+        # An update or lift reaches whoever the alerts it replaces reached.
+        previous = (facts_of(from_json(json.loads(r.cap_json))) for r in earlier.get(row.id, []))
+        if matcher.match(facts) or any(matcher.match(p) for p in previous):
             found.append((row.id, record))
     return found, fresh

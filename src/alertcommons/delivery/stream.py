@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,15 +110,28 @@ class Broadcaster:
         if not group.members:
             del self._groups[subscriber.key]
 
-    def publish(self, alert_id: str, facts: AlertFacts, record: dict[str, Any]) -> int:
-        """Queue the alert to every matching subscriber; return how many got it."""
+    def publish(
+        self,
+        alert_id: str,
+        facts: AlertFacts,
+        record: dict[str, Any],
+        earlier: Sequence[AlertFacts] = (),
+    ) -> int:
+        """Queue the alert to every matching subscriber; return how many got it.
+
+        ``earlier``: the alerts this one updates or cancels. Whoever was sent those gets the
+        follow-up, whatever its own filter says of it (a lift is a Minor message: a stream
+        that asked for Severe and up must still see the order it showed end)."""
         if not self._groups:
             return 0
         matcher = Matcher((key, group.filter) for key, group in self._groups.items())
         event = sse_event(alert_id, record)
         reached = 0
         now = time.monotonic()
-        for key in matcher.match(facts):
+        keys = matcher.match(facts)
+        for previous in earlier:
+            keys |= matcher.match(previous)
+        for key in keys:
             for subscriber in list(self._groups[key].members):
                 subscriber.next_beat = now + subscriber.heartbeat
                 reached += self._offer(subscriber, event)

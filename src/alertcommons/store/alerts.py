@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, union, update
 
 from alertcommons.jp.codes import parent_of
 from alertcommons.store.schema import alert_areas, alert_references, alerts
@@ -241,7 +241,7 @@ def in_force(
     return list_alerts(connection, query)
 
 
-def ids_for_area(code: str) -> Any:
+def ids_for_area(code: str, *, follow_ups: bool = False) -> Any:
     if len(code) == 2:
         condition = alert_areas.c.code.startswith(code)
     else:
@@ -251,7 +251,12 @@ def ids_for_area(code: str) -> Any:
         if parent:
             covering.append(parent)
         condition = alert_areas.c.code.in_(covering)
-    return select(alert_areas.c.alert_id).where(condition)
+    in_area = select(alert_areas.c.alert_id).where(condition)
+    if not follow_ups:
+        return in_area
+    # For a feed: updates and lifts of the area's alerts belong to it, whatever they name.
+    later = select(alert_references.c.alert_id).where(alert_references.c.referenced_id.in_(in_area))
+    return union(in_area, later)
 
 
 def is_active(row: Any, now: datetime | None = None) -> bool:
@@ -267,3 +272,18 @@ def is_active(row: Any, now: datetime | None = None) -> bool:
 def decode_json(row: Any) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(row.cap_json)
     return document
+
+
+def referenced_rows(connection: Connection, alert_ids: list[str]) -> dict[str, list[Any]]:
+    """For each of ``alert_ids``, the stored alerts it updates or cancels."""
+    if not alert_ids:
+        return {}
+    query = (
+        select(alert_references.c.alert_id, alerts)
+        .join(alerts, alerts.c.id == alert_references.c.referenced_id)
+        .where(alert_references.c.alert_id.in_(alert_ids))
+    )
+    found: dict[str, list[Any]] = {}
+    for row in connection.execute(query):
+        found.setdefault(row.alert_id, []).append(row)
+    return found

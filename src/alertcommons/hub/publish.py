@@ -33,7 +33,13 @@ from alertcommons.cap import (
     to_xml,
     validate,
 )
-from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, parse_references
+from alertcommons.cap.model import (
+    CERTAINTIES,
+    SEVERITIES,
+    URGENCIES,
+    parse_references,
+    strip_envelope,
+)
 from alertcommons.cap.reader import ParsedAlert, Problem
 from alertcommons.cap.values import parse_datetime
 from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
@@ -81,7 +87,7 @@ def parse_body(body: bytes, content_type: str, max_bytes: int) -> Alert:
     media = content_type.split(";", 1)[0].strip().lower()
     if media in XML_TYPES:
         try:
-            return read_alert(body, ReadLimits(max_bytes=max_bytes)).alert
+            return strip_envelope(read_alert(body, ReadLimits(max_bytes=max_bytes)).alert)
         except CapReadError as exc:
             problem = {"path": "document", "message": str(exc)}
             raise InvalidAlert(str(exc), errors=[problem]) from None

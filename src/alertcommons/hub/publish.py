@@ -320,10 +320,11 @@ class Publisher:
 
     def _check_areas(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
         codes: list[str] = []
+        shapes = sum(len(a.polygons) + len(a.circles) for i in alert.infos for a in i.areas)
         for i, info in enumerate(alert.infos, start=1):
             for j, area in enumerate(info.areas, start=1):
                 path = f"alert/info[{i}]/area[{j}]"
-                codes.extend(check_area(principal.jurisdiction, area, path))
+                codes.extend(check_area(principal.jurisdiction, area, path, shapes_in_alert=shapes))
         return tuple(dict.fromkeys(codes))
 
     async def _resolve_references(self, principal: Principal, alert: Alert) -> tuple[str, ...]:

@@ -38,6 +38,8 @@ class Settings:
     signing_key: Path | None = None  # default: data_dir/hub-key.pem, made on first start
     signing_cert: Path | None = None  # default: data_dir/hub-cert.pem
     max_body_bytes: int = 1024 * 1024
+    max_sent_age_seconds: float = 24 * 3600.0  # refuse alerts sent longer ago; 0: no limit
+    max_future_skew_seconds: float = 300.0  # refuse alerts sent further ahead; 0: no limit
     hub_name: str = "Alert Commons hub"
     public_url: str | None = None
     admin_token: Secret | None = field(default=None, repr=False)

@@ -133,3 +133,14 @@ async def test_circle_reaching_a_neighbour_refused(hub: Hub) -> None:
     response = await _post(hub, org, wide)
     assert response.status_code == 403, response.text
     assert "circle[1]" in response.json()["detail"]
+
+
+def test_geometry_check_is_bounded_per_alert() -> None:
+    """However large or many an alert's shapes, the points looked up stay within budget."""
+    from shapely import Polygon
+
+    from alertcommons.auth.geometry import MAX_POINTS, samples
+
+    huge = Polygon([(139.0, 35.0), (140.0, 35.0), (140.0, 36.0), (139.0, 36.0)])
+    assert len(samples(huge)) <= MAX_POINTS + 8
+    assert len(samples(huge, MAX_POINTS // 100)) <= MAX_POINTS // 100 + 8

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.values import CapValueError, parse_datetime
-from alertcommons.hub.publish import XML_TYPES, parse_body
+from alertcommons.hub.publish import XML_TYPES
 from alertcommons.hub.records import alert_records
 from alertcommons.jp.codes import CodeError, normalize
 from alertcommons.problems import NotFound, Unprocessable
@@ -58,7 +58,7 @@ async def publish_alert(
 ) -> PublishResult:
     body = await request.body()
     content_type = request.headers.get("content-type", "")
-    alert = parse_body(body, content_type, hub.settings.max_body_bytes)
+    alert = await hub.publisher.parse(body, content_type, hub.settings.max_body_bytes)
     if alert.msg_type == "Ack" and "issuer" not in caller.roles:
         # A receiver's CAP Ack acknowledges deliveries; it is not published as an alert.
         return JSONResponse(await acknowledge_by_cap(hub, caller, alert))  # type: ignore[return-value]

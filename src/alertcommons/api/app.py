@@ -23,6 +23,7 @@ from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.geo.boundaries import boundaries
 from alertcommons.hub import signer
+from alertcommons.hub.admission import Admission
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.records import alert_records
@@ -68,7 +69,10 @@ def build_services(settings: Settings) -> Services:
         store.close()
         raise
     outbox = DeliveryOutbox()
-    publisher = Publisher(store, key, outbox=outbox, max_bytes=settings.max_body_bytes)
+    admission = Admission(settings.max_sent_age_seconds, settings.max_future_skew_seconds)
+    publisher = Publisher(
+        store, key, outbox=outbox, max_bytes=settings.max_body_bytes, admission=admission
+    )
     dispatcher = Dispatcher(
         store, channels, DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )

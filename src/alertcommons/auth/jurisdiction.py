@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from shapely import Geometry, Polygon
 
-from alertcommons.auth.geometry import circle_shape, first_outside
+from alertcommons.auth.geometry import MAX_POINTS, circle_shape, first_outside
 from alertcommons.cap.model import Area
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.jp.codes import CodeError, normalize, parent_of
@@ -88,8 +88,13 @@ def jma_codes(area: Area) -> list[tuple[str, str]]:
     return found
 
 
-def check_area(jurisdiction: Jurisdiction, area: Area, path: str) -> list[str]:
-    """Return the area's local-government codes, or raise if any part lies outside."""
+def check_area(
+    jurisdiction: Jurisdiction, area: Area, path: str, *, shapes_in_alert: int = 1
+) -> list[str]:
+    """Return the area's local-government codes, or raise if any part lies outside.
+
+    ``shapes_in_alert``: how many polygons and circles the whole alert holds, which share
+    the geometry check's budget of sample points."""
     try:
         codes = area_codes(area)
     except CodeError as exc:
@@ -115,7 +120,8 @@ def check_area(jurisdiction: Jurisdiction, area: Area, path: str) -> list[str]:
                 " outside your jurisdiction"
             )
     for shape, where in shapes:
-        found = first_outside(shape, jurisdiction.covers)
+        budget = max(16, MAX_POINTS // max(shapes_in_alert, len(shapes)))
+        found = first_outside(shape, jurisdiction.covers, budget)
         if found is None:
             continue
         lat, lon, municipality = found

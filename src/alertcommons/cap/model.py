@@ -144,3 +144,20 @@ def parse_references(text: str) -> list[Reference]:
             raise ValueError(f"'{entry}' is not of the form sender,identifier,sent")
         triples.append(Reference(parts[0], parts[1], parts[2]))
     return triples
+
+
+def strip_envelope(alert: Alert) -> Alert:
+    """``alert`` with the white space that XML layout puts around ``identifier``, ``sender``
+    and ``sent`` removed, and ``references`` as single-space-separated triples.
+
+    For XML input only: a pretty-printed ``<identifier>`` holds its indentation as text, which
+    no one means as part of the identifier. Stored and looked up stripped, ``x`` written
+    either way is one alert, and a Cancel naming it finds it. (A JSON string means what it
+    says: white space there is refused by validation.)"""
+    for name in ("identifier", "sender", "sent"):
+        value = getattr(alert, name)
+        if value is not None:
+            setattr(alert, name, value.strip())
+    if alert.references is not None and alert.references.strip():
+        alert.references = " ".join(alert.references.split())
+    return alert

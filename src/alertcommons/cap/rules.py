@@ -97,8 +97,15 @@ def _required(struct: Struct, path: str, findings: Findings) -> None:
 
 
 def _check_id(path: str, value: str | None, findings: Findings) -> None:
-    if value and _FORBIDDEN_IN_ID.search(value.strip()):
-        findings.error(path, f"'{value}' contains a space, comma, '<' or '&', which CAP forbids")
+    # Not stripped first: "x " stored beside "x" could never be updated or cancelled, since
+    # references are split on white space. (XML layout around the text is stripped when the
+    # hub reads a document: cap.model.strip_envelope.)
+    if value and _FORBIDDEN_IN_ID.search(value):
+        findings.error(
+            path,
+            f"'{value}' contains a space, comma, '<' or '&' (white space at either end"
+            " included), which CAP forbids",
+        )
 
 
 def _datetime(path: str, value: str | None, findings: Findings) -> datetime | None:
@@ -131,12 +138,18 @@ def _check_references(alert: Alert, findings: Findings) -> None:
     if not alert.references.strip():
         findings.error(path, "<references> is empty; give sender,identifier,sent for each message")
         return
+    if alert.references != alert.references.strip():
+        findings.error(path, "<references> starts or ends with white space")
     try:
         triples = parse_references(alert.references)
     except ValueError as exc:
         findings.error(path, str(exc))
         return
     for triple in triples:
+        if _FORBIDDEN_IN_ID.search(triple.sender + triple.identifier):
+            findings.error(
+                path, f"reference '{triple.sender},{triple.identifier},…' holds '<' or '&'"
+            )
         try:
             parse_datetime(triple.sent)
         except CapValueError as exc:

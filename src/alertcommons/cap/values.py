@@ -37,11 +37,17 @@ def parse_datetime(text: str) -> datetime:
     delta = timedelta(hours=offset_hours, minutes=offset_minutes)
     tz = timezone(-delta if sign == "-" else delta) if delta else UTC
     try:
-        return datetime(
+        moment = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=tz
         )
+        # 0001-01-01T00:00:00+14:00 or 9999-12-31T23:59:59-14:00 exist only in their own
+        # zone: in UTC they fall outside years 1-9999, and every comparison would overflow.
+        moment.astimezone(UTC)
     except ValueError as exc:
         raise CapValueError(f"'{text}' is not a real date-time: {exc}") from None
+    except OverflowError:
+        raise CapValueError(f"'{text}' is outside the years a date-time can have in UTC") from None
+    return moment
 
 
 def format_datetime(moment: datetime) -> str:

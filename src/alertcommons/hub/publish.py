@@ -7,12 +7,15 @@ the audit log before the refusal goes out.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 from sqlalchemy import Connection
@@ -30,12 +33,19 @@ from alertcommons.cap import (
     to_xml,
     validate,
 )
-from alertcommons.cap.model import CERTAINTIES, SEVERITIES, URGENCIES, parse_references
+from alertcommons.cap.model import (
+    CERTAINTIES,
+    SEVERITIES,
+    URGENCIES,
+    parse_references,
+    strip_envelope,
+)
 from alertcommons.cap.reader import ParsedAlert, Problem
 from alertcommons.cap.values import parse_datetime
 from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
 from alertcommons.delivery.matching import facts_of
 from alertcommons.hub import approval
+from alertcommons.hub.admission import Admission
 from alertcommons.hub.signer import HubKey
 from alertcommons.jp import national
 from alertcommons.problems import (
@@ -51,6 +61,8 @@ from alertcommons.store import audit
 from alertcommons.store.engine import Store
 from alertcommons.store.ids import new_id
 
+VALIDATION_WORKERS = 2
+_T = TypeVar("_T")
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
 
@@ -76,7 +88,7 @@ def parse_body(body: bytes, content_type: str, max_bytes: int) -> Alert:
     media = content_type.split(";", 1)[0].strip().lower()
     if media in XML_TYPES:
         try:
-            return read_alert(body, ReadLimits(max_bytes=max_bytes)).alert
+            return strip_envelope(read_alert(body, ReadLimits(max_bytes=max_bytes)).alert)
         except CapReadError as exc:
             problem = {"path": "document", "message": str(exc)}
             raise InvalidAlert(str(exc), errors=[problem]) from None
@@ -121,35 +133,30 @@ class Publisher:
         *,
         outbox: Outbox = no_outbox,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        admission: Admission | None = None,
     ) -> None:
+        self.admission = admission or Admission()
+        # Its own small pool: validation waits neither for nor on delivery or hashing work.
+        self._worker = ThreadPoolExecutor(VALIDATION_WORKERS, thread_name_prefix="validate")
         self.store = store
         self.key = key
         self.outbox = outbox
         self.max_bytes = max_bytes
         self.listeners: list[Callable[[Published], None]] = []
 
+    async def parse(self, body: bytes, content_type: str, max_bytes: int) -> Alert:
+        """:func:`parse_body` in the validation worker: a big document never blocks the loop."""
+        return await self._in_worker(parse_body, body, content_type, max_bytes)
+
     async def publish(
         self, principal: Principal, alert: Alert, *, approved: bool = False
     ) -> Published:
         """``approved``: a second person approved this (a console draft); otherwise an
         organization that requires approval is refused (``hub/approval.py``)."""
-        # One serialization serves the size check, the schema, the content hash and signing.
-        try:
-            unsigned = to_xml(alert)
-        except ValueError:  # built from JSON or forms: text XML cannot carry
-            raise InvalidAlert(
-                "the alert holds characters XML cannot carry (control characters)",
-                errors=[{"path": "alert", "message": "control characters are not allowed"}],
-            ) from None
-        element = etree.fromstring(unsigned)
-        report = validate(ParsedAlert(alert=alert, version="1.2", element=element))
-        if len(unsigned) > self.max_bytes:
-            report.errors.append(Problem("alert", f"alert is over {self.max_bytes:,} bytes"))
-        if not report.valid:
-            raise InvalidAlert(
-                f"{len(report.errors)} problem(s) found; see 'errors'",
-                errors=[{"path": p.path, "message": p.message} for p in report.errors],
-            )
+        # Parsing, validation, jurisdiction geometry and signing are CPU work that grows with
+        # the alert; they run in the validation worker so that one big alert cannot stall
+        # the event loop (and /healthz, streams, every other request) while it is checked.
+        unsigned = await self._in_worker(self._validated, alert)
         await self._authorize(principal, alert)
         if not approved:
             await approval.check(self.store, principal, alert)
@@ -163,16 +170,14 @@ class Publisher:
                 f" activation: {imitation}",
             )
         try:
-            area_codes = self._check_areas(principal, alert)
+            area_codes = await self._in_worker(self._check_areas, principal, alert)
         except OutsideJurisdiction as exc:
             raise await self._refuse(principal, alert, exc.message) from None
         references = await self._resolve_references(principal, alert)
 
-        content_hash = hashlib.sha256(unsigned).hexdigest()
-        signed = etree.tostring(
-            self.key.signing.sign(element), xml_declaration=True, encoding="UTF-8"
+        record = await self._in_worker(
+            self._signed_record, principal, alert, unsigned, area_codes, references
         )
-        record = _new_record(principal, alert, content_hash, signed, area_codes, references)
         if activation:  # allowed above: the issuer is national
             record = replace(record, activation=True)
         try:
@@ -190,6 +195,55 @@ class Publisher:
             for listener in self.listeners:
                 listener(published)
         return published
+
+    async def _in_worker(self, function: Callable[..., _T], *args: Any) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(function, *args))
+
+    def _validated(self, alert: Alert) -> bytes:
+        """The alert's XML, once it is valid CAP and admissible; raise 422 otherwise."""
+        limits = self.admission.limits(alert)
+        if limits:  # before anything costly is done with an oversized alert
+            raise InvalidAlert(
+                f"{len(limits)} problem(s) found; see 'errors'",
+                errors=[{"path": p.path, "message": p.message} for p in limits],
+            )
+        # One serialization serves the size check, the schema, the content hash and signing.
+        try:
+            unsigned = to_xml(alert)
+        except ValueError:  # built from JSON or forms: text XML cannot carry
+            raise InvalidAlert(
+                "the alert holds characters XML cannot carry (control characters)",
+                errors=[{"path": "alert", "message": "control characters are not allowed"}],
+            ) from None
+        element = etree.fromstring(unsigned)
+        report = validate(ParsedAlert(alert=alert, version="1.2", element=element))
+        if len(unsigned) > self.max_bytes:
+            report.errors.append(Problem("alert", f"alert is over {self.max_bytes:,} bytes"))
+        if not report.errors:
+            report.errors.extend(self.admission.problems(alert))
+        if report.errors:
+            raise InvalidAlert(
+                f"{len(report.errors)} problem(s) found; see 'errors'",
+                errors=[{"path": p.path, "message": p.message} for p in report.errors],
+            )
+        return unsigned
+
+    def _signed_record(
+        self,
+        principal: Principal,
+        alert: Alert,
+        unsigned: bytes,
+        area_codes: tuple[str, ...],
+        references: tuple[str, ...],
+    ) -> alert_queries.NewAlert:
+        # Parsed again here rather than handed over: lxml trees are best kept to one thread.
+        element = etree.fromstring(unsigned)
+        content_hash = hashlib.sha256(unsigned).hexdigest()
+        signed = etree.tostring(
+            self.key.signing.sign(element), xml_declaration=True, encoding="UTF-8"
+        )
+        return _new_record(principal, alert, content_hash, signed, area_codes, references)
 
     def write_one(self, connection: Connection, item: _Item) -> Published:
         outcome = self.write_many(connection, [item])[0]
@@ -273,10 +327,11 @@ class Publisher:
 
     def _check_areas(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
         codes: list[str] = []
+        shapes = sum(len(a.polygons) + len(a.circles) for i in alert.infos for a in i.areas)
         for i, info in enumerate(alert.infos, start=1):
             for j, area in enumerate(info.areas, start=1):
                 path = f"alert/info[{i}]/area[{j}]"
-                codes.extend(check_area(principal.jurisdiction, area, path))
+                codes.extend(check_area(principal.jurisdiction, area, path, shapes_in_alert=shapes))
         return tuple(dict.fromkeys(codes))
 
     async def _resolve_references(self, principal: Principal, alert: Alert) -> tuple[str, ...]:

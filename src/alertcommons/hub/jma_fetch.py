@@ -118,9 +118,28 @@ class Fetcher:
                 raw += chunk
                 if len(raw) > limit:
                     raise OSError(f"{url}: more than {max_bytes:,} bytes")
+                if _complete(bytes(raw)):
+                    break  # a server keeping the connection open despite "close"
         finally:
             writer.close()
         return _parse(url, bytes(raw), max_bytes)
+
+
+def _complete(raw: bytes) -> bool:
+    """Whether ``raw`` already holds a whole response (else read on, to the end)."""
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    lines = head.decode("latin-1").lower().split("\r\n")
+    code = lines[0][9:12]
+    if code in ("204", "304"):
+        return True
+    fields = dict(line.partition(":")[::2] for line in lines[1:])
+    values = {name.strip(): value.strip() for name, value in fields.items()}
+    if "chunked" in values.get("transfer-encoding", ""):
+        return body.endswith(b"0\r\n\r\n")
+    length = values.get("content-length", "")
+    return length.isdigit() and len(body) >= int(length)
 
 
 def _parse(url: str, raw: bytes, max_bytes: int) -> Fetched:

@@ -133,35 +133,50 @@ def visible(connection: Connection, alert_ids: set[str], visible_to: str | None)
     """Which of ``alert_ids`` the viewer may see (``visible_to`` as in ``AlertQuery``)."""
     if visible_to == "*" or not alert_ids:
         return set(alert_ids)
-    query = select(alerts.c.id).where(alerts.c.id.in_(sorted(alert_ids)))
     if visible_to is None:
-        query = query.where(alerts.c.scope == "Public")
+        allowed = alerts.c.scope == "Public"
     else:
-        query = query.where(or_(alerts.c.scope == "Public", alerts.c.organization_id == visible_to))
-    return {row.id for row in connection.execute(query)}
+        allowed = or_(alerts.c.scope == "Public", alerts.c.organization_id == visible_to)
+    shown: set[str] = set()
+    for chunk in _chunks(sorted(alert_ids)):
+        query = select(alerts.c.id).where(alerts.c.id.in_(chunk), allowed)
+        shown.update(row.id for row in connection.execute(query))
+    return shown
+
+
+# Ids per IN list: what is in force has no page limit, so a list of rows can be long, and
+# SQLite refuses a statement with more than 32,766 parameters.
+ID_CHUNK = 2_000
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[start : start + ID_CHUNK] for start in range(0, len(ids), ID_CHUNK)]
 
 
 def links(connection: Connection, alert_ids: list[str]) -> dict[str, Links]:
-    """Links for many alerts in three queries, not three per alert."""
+    """Links for many alerts in a few queries (per 2,000 alerts), not three per alert."""
     found = {alert_id: Links([], [], []) for alert_id in alert_ids}
-    if not alert_ids:
-        return found
-    areas = select(alert_areas.c.alert_id, alert_areas.c.code).where(
-        alert_areas.c.alert_id.in_(alert_ids)
-    )
-    for alert_id, code in connection.execute(areas):
-        found[alert_id].areas.append(code)
-    pairs = select(alert_references.c.alert_id, alert_references.c.referenced_id).where(
-        or_(
-            alert_references.c.alert_id.in_(alert_ids),
-            alert_references.c.referenced_id.in_(alert_ids),
+    pairs_seen: set[tuple[str, str]] = set()
+    for chunk in _chunks(list(found)):
+        areas = select(alert_areas.c.alert_id, alert_areas.c.code).where(
+            alert_areas.c.alert_id.in_(chunk)
         )
-    )
-    for alert_id, referenced_id in connection.execute(pairs):
-        if alert_id in found:
-            found[alert_id].references.append(referenced_id)
-        if referenced_id in found:
-            found[referenced_id].referenced_by.append(alert_id)
+        for alert_id, code in connection.execute(areas):
+            found[alert_id].areas.append(code)
+        pairs = select(alert_references.c.alert_id, alert_references.c.referenced_id).where(
+            or_(
+                alert_references.c.alert_id.in_(chunk),
+                alert_references.c.referenced_id.in_(chunk),
+            )
+        )
+        for alert_id, referenced_id in connection.execute(pairs):
+            if (alert_id, referenced_id) in pairs_seen:
+                continue  # both ends in different chunks: found twice
+            pairs_seen.add((alert_id, referenced_id))
+            if alert_id in found:
+                found[alert_id].references.append(referenced_id)
+            if referenced_id in found:
+                found[referenced_id].referenced_by.append(alert_id)
     for item in found.values():
         item.areas.sort()
     return found

@@ -240,3 +240,15 @@ def test_periodic_checkpoints_hold_after_a_crash(tmp_path: Path) -> None:
     broken = _verify(data)
     assert broken.returncode == 1, broken.stdout
     assert f"records after {last - 1} were removed" in broken.stdout
+
+    # The hub goes on and the log grows past the cut: the chain is whole again, but it is
+    # not the chain the checkpoints pinned.
+    process.start()
+    try:
+        for number in range(3):
+            process.org(f"受信者{number}", "receiver")
+    finally:
+        process.stop()
+    regrown = _verify(data)
+    assert regrown.returncode == 1, regrown.stdout
+    assert f"BROKEN at record {last}: it differs from the checkpoint" in regrown.stdout

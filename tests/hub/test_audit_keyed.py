@@ -15,12 +15,15 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, delete, func, insert, select, update
 
+from alertcommons.cli import cli
 from alertcommons.store.audit import GENESIS, UNKEYED, _digest
 from alertcommons.store.engine import Store
 from alertcommons.store.schema import audit_head, audit_log
@@ -40,8 +43,19 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _verify(data: Path) -> subprocess.CompletedProcess[str]:
-    return _cli("audit", "verify", "--data-dir", str(data))
+@dataclass(frozen=True)
+class Verified:
+    returncode: int
+    stdout: str
+
+
+def _verify(data: Path) -> Verified:
+    """``alertcommons audit verify`` through the command line's own parser, in-process (a
+    subprocess per call only adds start-up time; tests/hub/test_server.py runs it as one)."""
+    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(data)])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Verified(result.exit_code, result.output)
 
 
 def _run_hub(data: Path, alerts: int) -> None:

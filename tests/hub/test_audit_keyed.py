@@ -20,14 +20,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, delete, func, insert, select, update
 
 from alertcommons.cli import cli
 from alertcommons.store.audit import GENESIS, UNKEYED, _digest
-from alertcommons.store.engine import Store
+from alertcommons.store.engine import Store, normalize_url
 from alertcommons.store.schema import audit_head, audit_log
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.hub import Hub
 from tests.support.server import HubProcess
 
 ADMIN = "ac_audit-test-admin-token-abcdefghijklmnopqrstuvwx"
@@ -266,3 +268,28 @@ def test_periodic_checkpoints_hold_after_a_crash(tmp_path: Path) -> None:
     regrown = _verify(data)
     assert regrown.returncode == 1, regrown.stdout
     assert f"BROKEN at record {last}: it differs from the checkpoint" in regrown.stdout
+
+
+@pytest.mark.anyio
+async def test_verify_with_a_database_url_takes_keys_from_the_data_dir(
+    hub: Hub, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on PostgreSQL: the database elsewhere, the key and checkpoints in the data dir."""
+    for number in range(3):
+        await hub.org(f"受信者{number}", None, [], kind="receiver")
+    hub.services.store.checkpoint_audit()
+    monkeypatch.setenv("ALERTCOMMONS_DATA_DIR", str(hub.services.settings.data_dir))
+    args = ["audit", "verify", "--database-url", database_url]
+    intact = CliRunner().invoke(cli, args)
+    assert intact.exit_code == 0, intact.output
+
+    engine = create_engine(normalize_url(database_url))
+    with engine.begin() as db:
+        last = int(db.execute(select(func.max(audit_log.c.seq))).scalar_one())
+        db.execute(delete(audit_log).where(audit_log.c.seq == last))
+        kept = db.execute(select(audit_log.c.hash).where(audit_log.c.seq == last - 1)).scalar()
+        db.execute(update(audit_head).values(seq=last - 1, hash=kept))
+    engine.dispose()
+    broken = CliRunner().invoke(cli, args)
+    assert broken.exit_code == 1, broken.output
+    assert f"records after {last - 1} were removed" in broken.output

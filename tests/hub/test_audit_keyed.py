@@ -15,16 +15,21 @@ import stat
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, create_engine, delete, func, insert, select, update
 
+from alertcommons.cli import cli
 from alertcommons.store.audit import GENESIS, UNKEYED, _digest
-from alertcommons.store.engine import Store
+from alertcommons.store.engine import Store, normalize_url
 from alertcommons.store.schema import audit_head, audit_log
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.hub import Hub
 from tests.support.server import HubProcess
 
 ADMIN = "ac_audit-test-admin-token-abcdefghijklmnopqrstuvwx"
@@ -40,8 +45,19 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _verify(data: Path) -> subprocess.CompletedProcess[str]:
-    return _cli("audit", "verify", "--data-dir", str(data))
+@dataclass(frozen=True)
+class Verified:
+    returncode: int
+    stdout: str
+
+
+def _verify(data: Path) -> Verified:
+    """``alertcommons audit verify`` through the command line's own parser, in-process (a
+    subprocess per call only adds start-up time; tests/hub/test_server.py runs it as one)."""
+    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(data)])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Verified(result.exit_code, result.output)
 
 
 def _run_hub(data: Path, alerts: int) -> None:
@@ -240,3 +256,40 @@ def test_periodic_checkpoints_hold_after_a_crash(tmp_path: Path) -> None:
     broken = _verify(data)
     assert broken.returncode == 1, broken.stdout
     assert f"records after {last - 1} were removed" in broken.stdout
+
+    # The hub goes on and the log grows past the cut: the chain is whole again, but it is
+    # not the chain the checkpoints pinned.
+    process.start()
+    try:
+        for number in range(3):
+            process.org(f"受信者{number}", "receiver")
+    finally:
+        process.stop()
+    regrown = _verify(data)
+    assert regrown.returncode == 1, regrown.stdout
+    assert f"BROKEN at record {last}: it differs from the checkpoint" in regrown.stdout
+
+
+@pytest.mark.anyio
+async def test_verify_with_a_database_url_takes_keys_from_the_data_dir(
+    hub: Hub, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on PostgreSQL: the database elsewhere, the key and checkpoints in the data dir."""
+    for number in range(3):
+        await hub.org(f"受信者{number}", None, [], kind="receiver")
+    hub.services.store.checkpoint_audit()
+    monkeypatch.setenv("ALERTCOMMONS_DATA_DIR", str(hub.services.settings.data_dir))
+    args = ["audit", "verify", "--database-url", database_url]
+    intact = CliRunner().invoke(cli, args)
+    assert intact.exit_code == 0, intact.output
+
+    engine = create_engine(normalize_url(database_url))
+    with engine.begin() as db:
+        last = int(db.execute(select(func.max(audit_log.c.seq))).scalar_one())
+        db.execute(delete(audit_log).where(audit_log.c.seq == last))
+        kept = db.execute(select(audit_log.c.hash).where(audit_log.c.seq == last - 1)).scalar()
+        db.execute(update(audit_head).values(seq=last - 1, hash=kept))
+    engine.dispose()
+    broken = CliRunner().invoke(cli, args)
+    assert broken.exit_code == 1, broken.output
+    assert f"records after {last - 1} were removed" in broken.output

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -191,30 +192,38 @@ class ChainReport:
 
 
 def verify_chain(connection: Connection) -> ChainReport:
-    """Check every record's hash and link, the head, and every signed checkpoint."""
+    """Check every record's hash and link, the head, and every signed checkpoint.
+
+    Records and checkpoints are both streamed (a busy hub's checkpoint file grows by a line
+    every few seconds for years), so memory stays flat however long the log.
+    """
     keys = keys_of(connection)
-    marks: list[checkpoints.Checkpoint] = []
-    notes: list[str] = []
-    keyed_after: int | None = None
+    marks = None
     if keys.audit is not None:
         problem = key_mismatch(connection, "audit", keys.audit, keys.audit_path)
         if problem is not None:
             return ChainReport(0, None, problem)
-    if keys.audit is not None and keys.checkpoints is not None and keys.checkpoints.exists():
-        marks, bad_lines = checkpoints.read_all(keys.checkpoints, keys.audit)
-        if bad_lines:
-            return ChainReport(
-                0,
-                None,
-                f"line {bad_lines[0]} of {keys.checkpoints} is not a checkpoint signed with "
-                "this hub's audit key",
-            )
-        if marks:
-            keyed_after = marks[0].keyed_after
-    report = _walk(connection, keys.audit, keyed_after, marks)
+        if keys.checkpoints is not None and keys.checkpoints.exists():
+            marks = keys.checkpoints
+    first = checkpoints.first_valid(marks, keys.audit) if marks and keys.audit else None
+    keyed_after = first.keyed_after if first is not None else None
+    report, last, last_hash = _walk(connection, keys.audit, keyed_after)
     if not report.intact:
         return report
-    if report.records and not marks:
+    head = connection.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
+    if head is not None and (head.seq != last or head.hash != last_hash):
+        return ChainReport(report.records, last + 1, "records after this point were removed")
+    notes: list[str] = []
+    if marks is not None and keys.audit is not None and first is not None:
+        broken, held, newest = _check_marks(connection, marks, keys.audit, last)
+        if broken is not None:
+            return ChainReport(report.records, broken[0], broken[1])
+        notes.append(f"{held} checkpoints hold, the newest at record {newest}")
+    elif marks is not None and keys.audit is not None:
+        held, bad = checkpoints.count_lines(marks, keys.audit)
+        if bad is not None:
+            return ChainReport(report.records, None, _bad_line(marks, bad))
+    if report.records and first is None:
         keyed = connection.execute(
             select(func.count()).where(audit_log.c.chain_version == KEYED)
         ).scalar()
@@ -230,11 +239,63 @@ def verify_chain(connection: Connection) -> ChainReport:
             "every record predates the audit key (plain SHA-256 chain); the hub keys new "
             "records and writes checkpoints from its next start"
         )
-    if marks:
-        notes.append(f"{len(marks)} checkpoints hold, the newest at record {marks[-1].seq}")
     if keyed_after:
         notes.append(f"records 1–{keyed_after} predate the audit key (plain SHA-256 chain)")
-    return ChainReport(report.records, None, None, (*report.notes, *notes))
+    return ChainReport(report.records, None, None, tuple(notes))
+
+
+def _bad_line(path: Path, line: int) -> str:
+    return f"line {line} of {path} is not a checkpoint signed with this hub's audit key"
+
+
+def _check_marks(
+    connection: Connection, path: Path, key: bytes, last: int
+) -> tuple[tuple[int | None, str] | None, int, int]:
+    """Each checkpoint against the records, a batch of lines per query.
+
+    Returns (where and why it breaks, or None; how many hold; the newest checkpointed seq).
+    """
+    held, newest = 0, 0
+    beyond: checkpoints.Checkpoint | None = None
+    for batch in checkpoints.batches(path, key, size=1000):
+        wanted = {m.seq for m in batch if isinstance(m, checkpoints.Checkpoint)}
+        found = dict(
+            connection.execute(
+                select(audit_log.c.seq, audit_log.c.hash).where(audit_log.c.seq.in_(wanted))
+            ).all()
+        )
+        found[0] = GENESIS
+        for mark in batch:
+            if not isinstance(mark, checkpoints.Checkpoint):
+                return (None, _bad_line(path, mark)), held, newest
+            newest = max(newest, mark.seq)
+            if mark.seq > last:
+                if beyond is None or mark.seq > beyond.seq:
+                    beyond = mark
+                continue
+            if found.get(mark.seq) != mark.hash:
+                return (
+                    (
+                        mark.seq,
+                        f"it differs from the checkpoint of {mark.at} (checkpoint file line "
+                        f"{mark.line}): the log was rewritten from here or before",
+                    ),
+                    held,
+                    newest,
+                )
+            held += 1
+    if beyond is not None:
+        return (
+            (
+                last + 1,
+                f"the log ends at record {last}, but the checkpoint of {beyond.at} (checkpoint "
+                f"file line {beyond.line}) holds record {beyond.seq}: records after {last} "
+                "were removed",
+            ),
+            held,
+            newest,
+        )
+    return None, held, newest
 
 
 def _rows(connection: Connection) -> Iterator[Any]:
@@ -242,87 +303,60 @@ def _rows(connection: Connection) -> Iterator[Any]:
 
 
 def _walk(
-    connection: Connection,
-    key: bytes | None,
-    keyed_after: int | None,
-    marks: list[checkpoints.Checkpoint],
-) -> ChainReport:
+    connection: Connection, key: bytes | None, keyed_after: int | None
+) -> tuple[ChainReport, int, str]:
+    """Every record's link and hash; returns the report, the last seq and its hash."""
     expected_prev, expected_seq, count = GENESIS, 1, 0
-    pinned: dict[int, list[checkpoints.Checkpoint]] = {}
-    for mark in marks:
-        pinned.setdefault(mark.seq, []).append(mark)
     seen_keyed = False
-
-    def pinned_hash_holds(seq: int, digest: str) -> ChainReport | None:
-        for mark in pinned.get(seq, ()):
-            if mark.hash != digest:
-                return ChainReport(
-                    count,
-                    seq,
-                    f"it differs from the checkpoint of {mark.at} (checkpoint file line "
-                    f"{mark.line}): the log was rewritten from here or before",
-                )
-        return None
-
-    if (broken := pinned_hash_holds(0, GENESIS)) is not None:
-        return broken
     for row in _rows(connection):
         count += 1
-        seq, version = row["seq"], row["chain_version"]
-        if seq != expected_seq:
-            return ChainReport(count, expected_seq, f"record {expected_seq} is missing")
-        if row["prev_hash"] != expected_prev:
-            return ChainReport(count, seq, "its previous-hash does not match the record before")
-        if version == UNKEYED and seen_keyed:
-            return ChainReport(count, seq, "it is unkeyed but follows keyed records")
-        if version == UNKEYED and keyed_after is not None and seq > keyed_after:
-            return ChainReport(
-                count,
-                seq,
-                f"it is unkeyed, but every record after {keyed_after} was written with the "
-                "audit key (signed checkpoints say so)",
-            )
-        if version not in (UNKEYED, KEYED):
-            return ChainReport(count, seq, f"unknown chain version {version}")
-        seen_keyed = seen_keyed or version == KEYED
-        digest = _digest(
-            version,
-            key,
-            row["prev_hash"],
-            seq,
-            row["at"],
-            row["actor"],
-            row["action"],
-            row["subject"],
-            row["detail"],
-        )
-        if digest is None:
-            return ChainReport(
-                count, seq, "it is keyed, but the audit key is not available to check it"
-            )
-        if not hmac.compare_digest(digest, row["hash"]):
-            return ChainReport(
-                count,
-                seq,
-                "its content does not match its hash: edited, or rehashed without the audit key",
-            )
-        if (broken := pinned_hash_holds(seq, row["hash"])) is not None:
-            return broken
+        problem = _record_problem(row, expected_prev, expected_seq, seen_keyed, keyed_after, key)
+        if problem is not None:
+            return ChainReport(count, problem[0], problem[1]), expected_seq - 1, expected_prev
+        seen_keyed = seen_keyed or row["chain_version"] == KEYED
         expected_prev, expected_seq = row["hash"], expected_seq + 1
-    last = expected_seq - 1
-    beyond = [mark for mark in marks if mark.seq > last]
-    if beyond:
-        mark = max(beyond, key=lambda m: m.seq)
-        return ChainReport(
-            count,
-            last + 1,
-            f"the log ends at record {last}, but the checkpoint of {mark.at} (checkpoint file "
-            f"line {mark.line}) holds record {mark.seq}: records after {last} were removed",
+    return ChainReport(count, None, None), expected_seq - 1, expected_prev
+
+
+def _record_problem(
+    row: Any,
+    expected_prev: str,
+    expected_seq: int,
+    seen_keyed: bool,
+    keyed_after: int | None,
+    key: bytes | None,
+) -> tuple[int, str] | None:
+    """Where and why one record does not hold in its place, or ``None``."""
+    seq, version = row["seq"], row["chain_version"]
+    if seq != expected_seq:
+        return expected_seq, f"record {expected_seq} is missing"
+    if row["prev_hash"] != expected_prev:
+        return seq, "its previous-hash does not match the record before"
+    if version not in (UNKEYED, KEYED):
+        return seq, f"unknown chain version {version}"
+    if version == UNKEYED and seen_keyed:
+        return seq, "it is unkeyed but follows keyed records"
+    if version == UNKEYED and keyed_after is not None and seq > keyed_after:
+        return seq, (
+            f"it is unkeyed, but every record after {keyed_after} was written with the "
+            "audit key (signed checkpoints say so)"
         )
-    head = connection.execute(select(audit_head.c.seq, audit_head.c.hash)).first()
-    if head is not None and (head.seq != last or head.hash != expected_prev):
-        return ChainReport(count, expected_seq, "records after this point were removed")
-    return ChainReport(count, None, None)
+    digest = _digest(
+        version,
+        key,
+        row["prev_hash"],
+        seq,
+        row["at"],
+        row["actor"],
+        row["action"],
+        row["subject"],
+        row["detail"],
+    )
+    if digest is None:
+        return seq, "it is keyed, but the audit key is not available to check it"
+    if not hmac.compare_digest(digest, row["hash"]):
+        return seq, "its content does not match its hash: edited, or rehashed without the audit key"
+    return None
 
 
 def records(

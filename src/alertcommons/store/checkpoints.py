@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,20 +56,40 @@ def _parse(key: bytes, text: str, line: int) -> Checkpoint | None:
     return checkpoint if hmac.compare_digest(mac, expected) else None
 
 
-def read_all(path: Path, key: bytes) -> tuple[list[Checkpoint], list[int]]:
-    """Every checkpoint in the file, and the line numbers that are not validly signed."""
-    good: list[Checkpoint] = []
-    bad: list[int] = []
+def _lines(path: Path, key: bytes) -> Iterator[Checkpoint | int]:
+    """Each line's checkpoint, or its line number if it is not one this key signed."""
     with path.open(encoding="utf-8", errors="replace") as lines:
         for number, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            checkpoint = _parse(key, text, number)
-            if checkpoint is None:
-                bad.append(number)
-            else:
-                good.append(checkpoint)
-    return good, bad
+            if text.strip():
+                yield _parse(key, text, number) or number
+
+
+def batches(path: Path, key: bytes, *, size: int) -> Iterator[list[Checkpoint | int]]:
+    batch: list[Checkpoint | int] = []
+    for item in _lines(path, key):
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def first_valid(path: Path, key: bytes) -> Checkpoint | None:
+    for item in _lines(path, key):
+        if isinstance(item, Checkpoint):
+            return item
+    return None
+
+
+def count_lines(path: Path, key: bytes) -> tuple[int, int | None]:
+    """How many valid checkpoints, and the first line that is not one (or ``None``)."""
+    count = 0
+    for item in _lines(path, key):
+        if not isinstance(item, Checkpoint):
+            return count, item
+        count += 1
+    return count, None
 
 
 def first_and_last(path: Path, key: bytes) -> tuple[Checkpoint | None, Checkpoint | None]:

@@ -48,6 +48,8 @@ class Settings:
     send_timeout_seconds: float = 30.0
     max_connections: int = 20000
     max_stream_clients: int = 10000
+    nats_url: str | None = None  # e.g. nats://127.0.0.1:4222: live events across nodes
+    cluster_name: str = "alertcommons"  # NATS subject and stream prefix of this cluster
     jma_feed_url: str | None = None  # e.g. https://www.data.jma.go.jp/developer/xml/feed/
     jma_feeds: str = "regular,extra,eqvol,other"
     jma_poll_seconds: float = 60.0

@@ -134,3 +134,16 @@ def test_a_malformed_last_event_id_header_starts_live(hub: HubProcess) -> None:
         assert response.status_code == 200
         first = next(response.iter_text())
         assert json.dumps(first).startswith('"retry: 2000')
+
+
+def test_stopping_with_a_stream_open_ends_it_cleanly(hub: HubProcess) -> None:
+    with socket.create_connection(("127.0.0.1", hub.port)) as stream:
+        stream.sendall(b"GET /api/v1/stream HTTP/1.1\r\nHost: hub\r\n\r\n")
+        stream.settimeout(5)
+        assert b" 200 " in stream.recv(4096)
+        assert hub.process is not None
+        hub.process.terminate()
+        hub.process.wait(timeout=10)
+        assert _closed_by_server(stream, within=5)  # the response was ended, not abandoned
+    log = hub.log.read_text()
+    assert "Traceback" not in log and "ERROR" not in log, log

@@ -25,6 +25,7 @@ from alertcommons.geo.boundaries import boundaries
 from alertcommons.hub import signer
 from alertcommons.hub.admission import Admission
 from alertcommons.hub.jma_ingest import JMAIngest
+from alertcommons.hub.livebus import LiveBus
 from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.rendered import RenderedCache
@@ -87,7 +88,13 @@ def build_services(settings: Settings) -> Services:
             dispatcher.wake()
 
     publisher.listeners.append(wake_for)
-    publisher.listeners.append(lambda published: _stream(store, broadcaster, published.alert_id))
+    livebus = LiveBus(
+        store,
+        lambda alert_id: _stream(store, broadcaster, alert_id),
+        nats_url=settings.nats_url,
+        cluster=settings.cluster_name,
+    )
+    publisher.listeners.append(lambda published: livebus.published_here(published.alert_id))
     dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
     jma_feed = None
     if settings.jma_feed_url:
@@ -103,6 +110,7 @@ def build_services(settings: Settings) -> Services:
         rendered=rendered,
         principals=PrincipalCache(),
         jma=jma_feed,
+        livebus=livebus,
     )
 
 
@@ -137,11 +145,17 @@ def create_app(settings: Settings) -> FastAPI:
         services = build_services(settings)
         app.state.services = services
         await services.dispatcher.start()
+        # Other nodes may publish (a shared PostgreSQL) or announce (NATS): follow them.
+        shared = services.store.dialect != "sqlite" or settings.nats_url
+        if shared and services.livebus is not None:
+            await services.livebus.start()
         if services.jma is not None:
             await services.jma.start()
         try:
             yield
         finally:
+            if shared and services.livebus is not None:
+                await services.livebus.stop()
             if services.jma is not None:
                 await services.jma.stop()
             services.broadcaster.close()
@@ -174,7 +188,16 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")
     async def health() -> dict[str, Any]:
         services: Services = app.state.services
-        return {"status": "ok", "version": __version__, "database": services.store.dialect}
+        bus = services.livebus
+        live = "local"  # one node: every alert is published through it
+        if services.store.dialect != "sqlite" or settings.nats_url:
+            live = "nats" if bus is not None and bus.connected else "database"
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": services.store.dialect,
+            "live_events": live,
+        }
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

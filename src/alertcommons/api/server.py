@@ -20,7 +20,21 @@ import contextlib
 import socket
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+class HubServer(uvicorn.Server):
+    """uvicorn's server, but a stop signal ends the live streams at once: they never finish
+    on their own, so waiting for them only delays the stop (and ends in a cancellation
+    traceback). Their clients reconnect to another node, or later, with Last-Event-ID."""
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        app: Any = self.config.app
+        services = getattr(getattr(app, "state", None), "services", None)
+        if services is not None:
+            services.broadcaster.close()
+        super().handle_exit(sig, frame)
 
 
 def guarded_protocol(header_timeout: float, send_timeout: float) -> type[asyncio.Protocol]:

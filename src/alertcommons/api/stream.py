@@ -100,6 +100,9 @@ class StreamApp:
                 if sent and chunk.startswith(b"id: ") and _event_id(chunk) in sent:
                     continue
                 await write(chunk)
+            # The stream ends (hub stopping, client too slow): finish the response properly.
+            end = {"type": "http.response.body", "body": b"", "more_body": False}
+            await asyncio.wait_for(send(end), limit)
         except (OSError, TimeoutError):
             pass  # the client went away mid-write, or stopped reading
         finally:

@@ -49,16 +49,26 @@ def with_loopback_allowed(settings: Settings) -> Settings:
 @data_dir_option
 @database_url_option
 @click.option("--demo", is_flag=True, help="Load demo issuers, receivers and alerts.")
+@click.option(
+    "--nats-url", help="NATS server for live events across nodes [env ALERTCOMMONS_NATS_URL]."
+)
 def serve(
-    host: str | None, port: int | None, data_dir: Path | None, database_url: str | None, demo: bool
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    database_url: str | None,
+    demo: bool,
+    nats_url: str | None,
 ) -> None:
     """Start the hub."""
     import uvicorn
 
     from alertcommons.api.app import create_app
-    from alertcommons.api.server import guarded_protocol
+    from alertcommons.api.server import HubServer, guarded_protocol
 
-    settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    settings = settings_from(
+        host=host, port=port, data_dir=data_dir, database_url=database_url, nats_url=nats_url
+    )
     settings.check_public_url()
     if demo:  # the documentation's receivers run on this machine
         settings = with_loopback_allowed(settings)
@@ -80,18 +90,20 @@ def serve(
     click.echo(f"  alerts in force: {base}/api/v1/alerts?active=true")
     click.echo(f"  signing key:     {base}/api/v1/keys")
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level="warning",
         http=guarded_protocol(settings.header_timeout_seconds, settings.send_timeout_seconds),
         limit_concurrency=settings.max_connections,
-        # Live streams never finish on their own: on shutdown give requests a few seconds,
-        # then close; stream clients reconnect with Last-Event-ID.
+        # Live streams are closed at once on shutdown (see HubServer); other requests get a
+        # few seconds to finish.
         timeout_graceful_shutdown=3,
         backlog=4096,  # bursts of reconnecting stream clients after an outage
     )
+    HubServer(config).run()
 
 
 def _load_demo(settings: Settings) -> None:

@@ -10,6 +10,7 @@ from alertcommons.auth.principal import Principal
 from alertcommons.delivery.dispatcher import Dispatcher
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
+from alertcommons.hub.livebus import LiveBus
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.signer import HubKey
@@ -58,3 +59,4 @@ class Services:
     rendered: RenderedCache  # Atom feeds and public pages, dropped on every publish
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     jma: Any = None  # the JMA feed ingest, when a feed URL is set
+    livebus: LiveBus | None = None  # live events across nodes (PostgreSQL or NATS)

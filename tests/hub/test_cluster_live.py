@@ -1,0 +1,142 @@
+"""Live events across hub nodes on one PostgreSQL: an alert published through node A reaches
+the stream clients of node B — through NATS JetStream, and through the database while NATS is
+down — and no stream client loses one when NATS stops and starts again."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.pg import fresh_database
+from tests.support.server import HubProcess, free_port
+from tests.support.services import need, port_open
+from tests.support.sse import SSEClient
+from tests.support.waiting import wait_until
+
+ADMIN = "ac_cluster-live-admin-token-0123456789abcdefghij"
+SHARED_FILES = ("hub-key.pem", "hub-cert.pem", "audit-key", "secrets-key")
+
+
+class Nats:
+    """A NATS server with JetStream of the test's own, on a free port: stopped and started
+    by the test, never the shared one."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = shutil.which("nats-server")
+        if binary is None:
+            need("nats-server", "127.0.0.1", 0)  # skips, or fails under CI
+        assert binary is not None
+        self.process = subprocess.Popen(
+            [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open("127.0.0.1", self.port))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def nats(tmp_path: Path) -> Iterator[Nats]:
+    server = Nats(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, nats: Nats) -> Iterator[tuple[HubProcess, HubProcess]]:
+    env = {
+        "ALERTCOMMONS_NATS_URL": nats.url,
+        "ALERTCOMMONS_CLUSTER_NAME": f"t{uuid.uuid4().hex[:8]}",
+    }
+    with fresh_database() as url:
+        a = HubProcess(tmp_path / "a", ADMIN, url, env=env)
+        a.start()
+        b_dir = tmp_path / "b"
+        b_dir.mkdir()
+        for name in SHARED_FILES:  # one cluster, one set of keys
+            shutil.copy2(a.data_dir / name, b_dir / name)
+        b = HubProcess(b_dir, ADMIN, url, env=env)
+        try:
+            b.start()
+            yield a, b
+        finally:
+            a.stop()
+            b.stop()
+
+
+def _live(hub: HubProcess) -> str:
+    state: str = httpx.get(f"{hub.url}/healthz").json()["live_events"]
+    return state
+
+
+def _publish(hub: HubProcess, token: str) -> str:
+    body = xml(make_alert("metro.tokyo.jp", ["131016"]))
+    response = httpx.post(
+        f"{hub.url}/api/v1/alerts",
+        content=body,
+        headers={"Authorization": f"Bearer {token}", **CAP_XML},
+    )
+    assert response.status_code == 201, response.text
+    alert_id: str = response.json()["id"]
+    return alert_id
+
+
+def test_alerts_reach_streams_on_every_node_with_nats_down_and_back(
+    cluster: tuple[HubProcess, HubProcess], nats: Nats
+) -> None:
+    a, b = cluster
+    token = a.org("東京都", "issuer", "metro.tokyo.jp", ["13"])["token"]
+    wait_until(lambda: _live(a) == "nats" and _live(b) == "nats", seconds=15)
+    on_b = SSEClient(f"{b.url}/api/v1/stream", {"area": "13", "heartbeat": "1"})
+    on_a = SSEClient(f"{a.url}/api/v1/stream", {"area": "13", "heartbeat": "1"})
+    try:
+        time.sleep(0.5)  # both streams registered
+        published = [_publish(a, token), _publish(b, token)]
+
+        nats.stop()
+        wait_until(lambda: _live(a) == "database" and _live(b) == "database", seconds=15)
+        published += [_publish(a, token), _publish(b, token)]
+
+        nats.start()
+        wait_until(lambda: _live(a) == "nats" and _live(b) == "nats", seconds=20)
+        published += [_publish(a, token)]
+
+        for client in (on_a, on_b):
+            seen = [client.next_event(timeout=15)[0] for _ in published]
+            assert seen == published or sorted(seen) == sorted(published), seen
+            assert len(set(seen)) == len(published)  # each once
+    finally:
+        on_a.close()
+        on_b.close()
+
+
+def test_a_single_sqlite_hub_needs_no_bus(tmp_path: Path) -> None:
+    hub = HubProcess(tmp_path / "solo", ADMIN)
+    hub.start()
+    try:
+        assert _live(hub) == "local"
+    finally:
+        hub.stop()

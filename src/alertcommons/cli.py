@@ -9,7 +9,7 @@ import click
 
 from alertcommons import __version__
 from alertcommons.commands.cap import cap
-from alertcommons.commands.hub import audit_group, init, serve
+from alertcommons.commands.hub import audit_group, dispatch_command, init, serve
 from alertcommons.commands.jp import jma_group, jp_group
 from alertcommons.commands.status import status
 from alertcommons.commands.users import user_group
@@ -24,6 +24,7 @@ def cli() -> None:
 
 cli.add_command(cap)
 cli.add_command(serve)
+cli.add_command(dispatch_command)
 cli.add_command(init)
 cli.add_command(audit_group)
 cli.add_command(status)

@@ -48,6 +48,7 @@ class Settings:
     send_timeout_seconds: float = 30.0
     max_connections: int = 20000
     max_stream_clients: int = 10000
+    dispatch: bool = True  # this process sends deliveries (serve --no-dispatch: API only)
     nats_url: str | None = None  # e.g. nats://127.0.0.1:4222: live events across nodes
     cluster_name: str = "alertcommons"  # NATS subject and stream prefix of this cluster
     jma_feed_url: str | None = None  # e.g. https://www.data.jma.go.jp/developer/xml/feed/
@@ -148,6 +149,13 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
     try:
         if "Path" in text:
             return Path(raw)
+        if "bool" in text:
+            if isinstance(raw, bool):
+                return raw
+            value = str(raw).strip().lower()
+            if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError(value)
+            return value in ("1", "true", "yes", "on")
         if "float" in text:
             return float(raw)
         if "int" in text:

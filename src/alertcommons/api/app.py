@@ -144,7 +144,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
-        await services.dispatcher.start()
+        if settings.dispatch:  # else separate `alertcommons dispatch` workers send
+            await services.dispatcher.start()
         # Other nodes may publish (a shared PostgreSQL) or announce (NATS): follow them.
         shared = services.store.dialect != "sqlite" or settings.nats_url
         if shared and services.livebus is not None:

@@ -84,6 +84,7 @@ class Dispatcher:
         self._messages: dict[str, Message] = {}
         self._endpoints: dict[str, _Endpoint] = {}
         self._stopping = False
+        self._endpoints_version: tuple[Any, ...] | None = None
         self.on_endpoint_disabled: list[Callable[[str], None]] = []
 
     @property
@@ -96,8 +97,10 @@ class Dispatcher:
     def forget_endpoint(self, endpoint_id: str) -> None:
         self._endpoints.pop(endpoint_id, None)
 
-    async def start(self) -> None:
-        if self.store.dialect == "sqlite":
+    async def start(self, *, sole_sender: bool | None = None) -> None:
+        """``sole_sender``: no other process sends from this database (default: a SQLite
+        hub), so whatever was being sent when it stopped is due at once."""
+        if sole_sender if sole_sender is not None else self.store.dialect == "sqlite":
             await self.store.write(delivery_queries.release_claims)
         self._task = asyncio.create_task(self._run(), name="dispatcher")
         self._renewer = asyncio.create_task(self._renew_leases(), name="dispatcher-leases")
@@ -155,8 +158,17 @@ class Dispatcher:
 
         claimed = await self.store.write(claim)
         if claimed.claimed:
+            await self._refresh_endpoints()
             await self._launch(claimed.claimed)
         return not claimed.exhausted and max_priority is None
+
+    async def _refresh_endpoints(self) -> None:
+        """Drop cached endpoints when any changed, on any node (a rotated secret, a new URL):
+        one small aggregate read per round that has something to send."""
+        version = await self.store.read(endpoint_queries.version)
+        if version != self._endpoints_version:
+            self._endpoints.clear()
+            self._endpoints_version = version
 
     async def _renew_leases(self) -> None:
         lease = timedelta(seconds=self.settings.lease_seconds)

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from alertcommons import pools
 from alertcommons.auth.jurisdiction import Jurisdiction
+from alertcommons.auth.passwords import WeakPassword, check_strength, hash_password
 from alertcommons.auth.principal import Principal, roles_for_kind
 from alertcommons.hub import accounts
 from alertcommons.jp.codes import CodeError
 from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
 from alertcommons.store import audit, orgs, users
-from alertcommons.web.passwords import WeakPassword, check_strength, hash_password
 
 from .deps import AdminDep, PrincipalDep, ServicesDep
 

@@ -13,13 +13,13 @@ from typing import Any
 import click
 
 from alertcommons.auth.jurisdiction import Jurisdiction
+from alertcommons.auth.passwords import hash_password
 from alertcommons.auth.principal import Principal, roles_for_kind
 from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.hub import bootstrap, demo
 from alertcommons.hub.storage import store_for
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
-from alertcommons.web.passwords import hash_password
 
 data_dir_option = click.option(
     "--data-dir",

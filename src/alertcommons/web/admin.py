@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alertcommons.api.deliveries import report
+from alertcommons.auth.passwords import hash_password
 from alertcommons.auth.principal import roles_for_kind
 from alertcommons.hub import accounts
 from alertcommons.hub.system_issuers import national_issuer
@@ -22,7 +23,6 @@ from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 
 from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
-from .passwords import hash_password
 from .sessions import ConsoleUser
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False)

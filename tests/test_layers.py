@@ -62,8 +62,6 @@ ALLOWED_WRITES: dict[tuple[str, str], str] = {
     ("alertcommons.api.deliveries", "audit"): _MOVING,
     ("alertcommons.api.endpoints", "write"): _MOVING,
     ("alertcommons.api.endpoints", "audit"): _MOVING,
-    ("alertcommons.api.organizations", "write"): _MOVING,
-    ("alertcommons.api.organizations", "audit"): _MOVING,
     ("alertcommons.web.admin", "write"): _MOVING,
     ("alertcommons.web.admin", "audit"): _MOVING,
     ("alertcommons.web.console", "write"): _MOVING,

@@ -12,13 +12,13 @@ from pydantic import BaseModel
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.values import CapValueError, parse_datetime
+from alertcommons.hub.deliveries import acknowledge_by_cap
 from alertcommons.hub.publish import XML_TYPES, parse_body
 from alertcommons.hub.records import alert_records
 from alertcommons.jp.codes import CodeError, normalize
 from alertcommons.problems import NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
 
-from .deliveries import acknowledge_by_cap
 from .deps import PrincipalDep, ServicesDep, principal
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])

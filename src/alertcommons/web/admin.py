@@ -9,16 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from alertcommons.api.deliveries import report
-from alertcommons.hub import accounts, organizations
+from alertcommons.hub import accounts, national_tests, organizations
 from alertcommons.hub.services import Services
-from alertcommons.hub.system_issuers import national_issuer
-from alertcommons.jp import national_test
 from alertcommons.problems import NotFound, ProblemError
-from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit, orgs, users
-from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
+from alertcommons.store import orgs, users
 
 from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
 from .sessions import ConsoleUser
@@ -33,20 +28,12 @@ async def admin_page(request: Request) -> HTMLResponse:
     hub = hub_of(request)
 
     def load(connection: Any) -> dict[str, Any]:
-        tests = alert_queries.list_alerts(
-            connection, alert_queries.AlertQuery(sender=national_test.TEST_SENDER, limit=10)
-        )
-        results = [
-            {"row": row, **report(delivery_queries.report_rows(connection, row.id))}
-            for row in tests
-        ]
         return {
             "organizations": [orgs.org_to_dict(row) for row in orgs.list_orgs(connection)],
             "endpoints": endpoint_queries.all_endpoints(connection),
-            "tests": results,
         }
 
-    loaded = await hub.store.read(load)
+    loaded = {**await hub.store.read(load), "tests": await national_tests.recent(hub)}
     names = {org["id"]: org["name"] for org in loaded["organizations"]}
     return render(request, "console_admin.html", user, names=names, **loaded)
 
@@ -145,19 +132,7 @@ async def send_national_test(request: Request) -> Response:
     user = await signed_in(request)
     require_admin(user)
     await checked_form(request, user)
-    hub = hub_of(request)
-    issuer = await national_issuer(
-        hub.store, national_test.TEST_ORG_ID, "全国一斉情報伝達試験", national_test.TEST_SENDER
-    )
-    outcome = await hub.publisher.publish(issuer, national_test.test_message())
-    await hub.store.write(
-        lambda c: audit.append(
-            c,
-            actor=user.principal().actor,
-            action="national-test.start",
-            subject=outcome.alert_id,
-        )
-    )
+    outcome = await national_tests.start(hub_of(request), user.principal().actor)
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
 
 

@@ -21,15 +21,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from alertcommons.api.deliveries import for_viewer, organization_names, report
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES
+from alertcommons.hub import deliveries
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import audit, users
-from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 
 from . import admin, compose
@@ -431,16 +430,9 @@ async def _own_alert(hub: Services, user: ConsoleUser, alert_id: str) -> Any:
 
 
 async def _board(hub: Services, user: ConsoleUser, alert_id: str) -> dict[str, Any]:
-    def load(connection: Any) -> dict[str, Any]:
-        rows = delivery_queries.report_rows(connection, alert_id)
-        return for_viewer(
-            report(rows),
-            organization_names(connection),
-            viewer=user.organization_id,
-            is_admin=user.is_admin,
-        )
-
-    return await hub.store.read(load)
+    return await deliveries.board(
+        hub, alert_id, viewer=user.organization_id, is_admin=user.is_admin
+    )
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)

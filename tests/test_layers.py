@@ -48,14 +48,11 @@ _MOVING = "not moved to hub/ yet"
 
 # (importing module, imported part) → why it is still there
 ALLOWED: dict[tuple[str, str], str] = {
-    ("alertcommons.api.app", "web"): "the composition root still lives in api/",
     ("alertcommons.delivery.dispatcher", "hub"): "record loading still lives in hub/",
-    ("alertcommons.web.public", "api"): "the trusted certificates still live in api/",
 }
 
 # (module, what) → why it is still there; what is "write" or "audit"
 ALLOWED_WRITES: dict[tuple[str, str], str] = {
-    ("alertcommons.api.app", "write"): "the composition root still lives in api/",
 }
 
 

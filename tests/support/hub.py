@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from alertcommons.api.app import create_app
+from alertcommons.app import create_app
 from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.hub import bootstrap
 from alertcommons.hub.services import Services

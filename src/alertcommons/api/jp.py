@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
 from alertcommons.hub import japan, national_tests
+from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
 from alertcommons.problems import Forbidden, Unprocessable
@@ -280,7 +281,7 @@ async def post_headquarters(
 
 
 async def _published(
-    hub: Any, caller: Principal, alert: Alert, response: Response
+    hub: Services, caller: Principal, alert: Alert, response: Response
 ) -> dict[str, Any]:
     outcome = await hub.publisher.publish(caller, alert)
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"

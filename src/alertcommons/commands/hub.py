@@ -55,8 +55,8 @@ def serve(
     """Start the hub."""
     import uvicorn
 
-    from alertcommons.api.app import create_app
     from alertcommons.api.server import guarded_protocol
+    from alertcommons.app import create_app
 
     settings = settings_from(host=host, port=port, data_dir=data_dir, database_url=database_url)
     settings.check_public_url()
@@ -95,7 +95,7 @@ def serve(
 
 
 def _load_demo(settings: Settings) -> None:
-    from alertcommons.api.app import build_services
+    from alertcommons.app import build_services
 
     async def seed() -> dict[str, str]:
         services = build_services(settings)

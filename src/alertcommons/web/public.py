@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 from markupsafe import Markup
 
-from alertcommons.api.keys import trusted_certificates
 from alertcommons.cap.signature import verify
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
+from alertcommons.hub.keys import trusted_certificates
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import Services
 from alertcommons.jp.codes import registry

@@ -27,7 +27,6 @@ from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub import keys, signer
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.publish import Published, Publisher
-from alertcommons.hub.records import alert_records
 from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.services import PrincipalCache, Services
 from alertcommons.hub.storage import store_for
@@ -35,6 +34,7 @@ from alertcommons.jp.codes import registry
 from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.engine import Store
+from alertcommons.store.records import alert_records
 from alertcommons.web import console, public
 from alertcommons.web.render import STATIC
 

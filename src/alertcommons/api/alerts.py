@@ -14,11 +14,11 @@ from alertcommons.auth.principal import Principal
 from alertcommons.cap.values import CapValueError, parse_datetime
 from alertcommons.hub.deliveries import acknowledge_by_cap
 from alertcommons.hub.publish import XML_TYPES, parse_body
-from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import Services
 from alertcommons.jp.codes import CodeError, normalize
 from alertcommons.problems import NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
+from alertcommons.store.records import alert_records
 
 from .deps import PrincipalDep, ServicesDep, principal
 

@@ -28,10 +28,10 @@ from alertcommons.cap import from_json
 from alertcommons.delivery.filters import FilterError, parse_filter
 from alertcommons.delivery.matching import AlertFacts, Matcher, facts_of
 from alertcommons.delivery.stream import CLOSE, Subscriber, sse_event
-from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import Services
 from alertcommons.problems import ServiceUnavailable, Unprocessable
 from alertcommons.store.ids import floor_id, is_id
+from alertcommons.store.records import alert_records
 from alertcommons.store.schema import alerts
 
 from .errors import problem_response

@@ -62,7 +62,9 @@ def build_services(settings: Settings) -> Services:
         store.close()
         raise
     outbox = DeliveryOutbox()
-    publisher = Publisher(store, key, outbox=outbox, max_bytes=settings.max_body_bytes)
+    publisher = Publisher(
+        store, key, outbox=outbox, targets=outbox.targets, max_bytes=settings.max_body_bytes
+    )
     dispatcher = Dispatcher(
         store, channels, DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +43,7 @@ from alertcommons.problems import (
     Conflict,
     Forbidden,
     InvalidAlert,
+    ProblemError,
     Unprocessable,
     UnsupportedMediaType,
 )
@@ -60,6 +61,24 @@ Outbox = Callable[[Connection, list[alert_queries.NewAlert]], list[int]]
 
 def no_outbox(connection: Connection, batch: list[alert_queries.NewAlert]) -> list[int]:
     return [0] * len(batch)
+
+
+# The endpoint ids an alert would go to (facts, msgType, referenced alert ids): the outbox's
+# own rule, asked by the dry run so a preview counts what publishing delivers.
+Targets = Callable[[Connection, Any, str, Sequence[str]], set[str]]
+
+
+def no_targets(connection: Connection, facts: Any, msg_type: str, refs: Sequence[str]) -> set[str]:
+    return set()
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What publishing an alert would do: the problems that would refuse it, and the
+    endpoints it would be delivered to."""
+
+    problems: list[str]
+    receivers: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +139,13 @@ class Publisher:
         key: HubKey,
         *,
         outbox: Outbox = no_outbox,
+        targets: Targets = no_targets,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.store = store
         self.key = key
         self.outbox = outbox
+        self.targets = targets
         self.max_bytes = max_bytes
         self.listeners: list[Callable[[Published], None]] = []
 
@@ -156,12 +177,7 @@ class Publisher:
         activation = national.requests_activation(alert)
         imitation = national.imitation(alert)
         if imitation and not principal.jurisdiction.national:
-            raise await self._refuse(
-                principal,
-                alert,
-                f"only a national issuer may send national warnings or ask for loudspeaker"
-                f" activation: {imitation}",
-            )
+            raise await self._refuse(principal, alert, _national_only(imitation))
         try:
             area_codes = self._check_areas(principal, alert)
         except OutsideJurisdiction as exc:
@@ -190,6 +206,39 @@ class Publisher:
             for listener in self.listeners:
                 listener(published)
         return published
+
+    async def check(self, principal: Principal, alert: Alert) -> Check:
+        """A dry run of ``publish``: the same checks, collected instead of raised, and whom it
+        would reach (earlier recipients of an Update or Cancel included). Nothing is signed,
+        stored or audited. The console's preview shows this."""
+        try:
+            unsigned = to_xml(alert)
+        except ValueError:
+            return Check(["alert: control characters are not allowed"], [])
+        element = etree.fromstring(unsigned)
+        report = validate(ParsedAlert(alert=alert, version="1.2", element=element))
+        if len(unsigned) > self.max_bytes:
+            report.errors.append(Problem("alert", f"alert is over {self.max_bytes:,} bytes"))
+        problems = [f"{p.path}: {p.message}" for p in report.errors]
+        imitation = national.imitation(alert)
+        if imitation and not principal.jurisdiction.national:
+            problems.append(_national_only(imitation))
+        for i, info in enumerate(alert.infos, start=1):
+            for j, area in enumerate(info.areas, start=1):
+                try:
+                    check_area(principal.jurisdiction, area, f"alert/info[{i}]/area[{j}]")
+                except OutsideJurisdiction as exc:
+                    problems.append(exc.message)
+        references: tuple[str, ...] = ()
+        try:
+            await self._authorize(principal, alert, dry=True)
+            references = await self._resolve_references(principal, alert, dry=True)
+        except ProblemError as exc:
+            problems.append(exc.detail)
+        facts = facts_of(alert, issuer=principal.organization_id)
+        msg_type = alert.msg_type or ""
+        reached = await self.store.read(lambda c: self.targets(c, facts, msg_type, references))
+        return Check(problems, sorted(reached))
 
     def write_one(self, connection: Connection, item: _Item) -> Published:
         outcome = self.write_many(connection, [item])[0]
@@ -249,7 +298,11 @@ class Publisher:
             alert_id=existing.id,
         )
 
-    async def _refuse(self, principal: Principal, alert: Alert, reason: str) -> Forbidden:
+    async def _refuse(
+        self, principal: Principal, alert: Alert, reason: str, *, dry: bool = False
+    ) -> Forbidden:
+        if dry:  # a dry run records nothing
+            return Forbidden(reason)
         await self.store.write(
             lambda c: audit.append(
                 c,
@@ -261,14 +314,15 @@ class Publisher:
         )
         return Forbidden(reason)
 
-    async def _authorize(self, principal: Principal, alert: Alert) -> None:
+    async def _authorize(self, principal: Principal, alert: Alert, *, dry: bool = False) -> None:
         if "issuer" not in principal.roles:
-            raise await self._refuse(principal, alert, "this token may not publish alerts")
+            raise await self._refuse(principal, alert, "this token may not publish alerts", dry=dry)
         if principal.sender is None or alert.sender != principal.sender:
             raise await self._refuse(
                 principal,
                 alert,
                 f"your organization publishes as sender '{principal.sender}', not '{alert.sender}'",
+                dry=dry,
             )
 
     def _check_areas(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
@@ -279,7 +333,9 @@ class Publisher:
                 codes.extend(check_area(principal.jurisdiction, area, path))
         return tuple(dict.fromkeys(codes))
 
-    async def _resolve_references(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
+    async def _resolve_references(
+        self, principal: Principal, alert: Alert, *, dry: bool = False
+    ) -> tuple[str, ...]:
         if alert.msg_type not in ("Update", "Cancel") or not alert.references:
             return ()
         ids: list[str] = []
@@ -294,6 +350,7 @@ class Publisher:
                         alert,
                         f"references an alert of sender '{reference.sender}';"
                         f" a {alert.msg_type} may only refer to your own alerts",
+                        dry=dry,
                     )
                 raise Unprocessable(
                     f"references alert {reference.identifier} from {reference.sender},"
@@ -306,9 +363,17 @@ class Publisher:
                     alert,
                     f"alert {reference.identifier} belongs to sender '{row.sender}';"
                     f" you cannot {alert.msg_type.lower()} another sender's alert",
+                    dry=dry,
                 )
             ids.append(row.id)
         return tuple(dict.fromkeys(ids))
+
+
+def _national_only(imitation: str) -> str:
+    return (
+        "only a national issuer may send national warnings or ask for loudspeaker"
+        f" activation: {imitation}"
+    )
 
 
 def _most_pressing(values: list[str | None], order: tuple[str, ...]) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ from alertcommons.store import alerts as alert_queries
 from alertcommons.store import audit
 from alertcommons.store.engine import Store
 from alertcommons.store.ids import new_id
+
+log = logging.getLogger(__name__)
 
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
@@ -204,7 +207,12 @@ class Publisher:
             return self._repeat(existing, record.content_hash)
         if published.created:
             for listener in self.listeners:
-                listener(published)
+                try:
+                    listener(published)
+                except Exception:
+                    # The alert is committed: the caller must hear so, and later listeners
+                    # (dispatcher wake-up, live streams) must still run.
+                    log.exception("a publish listener failed for alert %s", published.alert_id)
         return published
 
     async def check(self, principal: Principal, alert: Alert) -> Check:

@@ -28,7 +28,6 @@ def receiver() -> Iterator[Receiver]:
 
 
 async def _published(hub: Hub, endpoints: list[dict[str, object]]) -> str:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
     issuer = await hub.org("東京都", TOKYO, ["13"])
     rx = await hub.org("Receivers", None, [], kind="receiver")
     for body in endpoints:
@@ -52,7 +51,7 @@ async def _record(hub: Hub, alert_id: str) -> dict[str, object]:
 
 
 async def test_json_webhook_and_mqtt_payloads_carry_the_api_record_only(
-    hub: Hub, receiver: Receiver
+    hub: Hub, receiver: Receiver, fast_dispatch: DispatchSettings
 ) -> None:
     need("Mosquitto", "127.0.0.1", 1883)
     prefix = f"test-{uuid.uuid4().hex[:8]}"

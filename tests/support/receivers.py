@@ -53,15 +53,6 @@ class Receiver:
         with self._lock:
             return [r for r in self.received if r.path == path]
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.received) >= count:
-                    return True
-            time.sleep(0.02)
-        return False
-
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(

@@ -36,7 +36,7 @@ from alertcommons.cap.reader import ParsedAlert, Problem
 from alertcommons.cap.values import parse_datetime
 from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
 from alertcommons.delivery.matching import facts_of
-from alertcommons.hub import approval
+from alertcommons.hub import approval, refusals
 from alertcommons.hub.signer import HubKey
 from alertcommons.jp import national
 from alertcommons.problems import (
@@ -311,15 +311,7 @@ class Publisher:
     ) -> Forbidden:
         if dry:  # a dry run records nothing
             return Forbidden(reason)
-        await self.store.write(
-            lambda c: audit.append(
-                c,
-                actor=principal.actor,
-                action="alert.refused",
-                subject=alert.identifier,
-                detail={"sender": alert.sender, "msgType": alert.msg_type, "reason": reason},
-            )
-        )
+        await refusals.record(self.store, principal, alert, reason)
         return Forbidden(reason)
 
     async def _authorize(self, principal: Principal, alert: Alert, *, dry: bool = False) -> None:

@@ -49,6 +49,10 @@ class Receiver:
         with self._lock:
             return [r.path for r in self.received]
 
+    def count(self) -> int:
+        with self._lock:
+            return len(self.received)
+
     def for_path(self, path: str) -> list[Received]:
         with self._lock:
             return [r for r in self.received if r.path == path]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.hub import hub  # noqa: F401 - the fixture, shared by every package
+from tests.support.hub import fast_dispatch, hub  # noqa: F401 - fixtures for every package
 from tests.support.pg import fresh_database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

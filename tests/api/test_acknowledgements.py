@@ -7,18 +7,17 @@ organization's endpoint) must change nothing: retries go on, and the nationwide 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from alertcommons.cap import read_alert
-from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
 from tests.support.server import free_port
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 
@@ -54,18 +53,10 @@ def _by_endpoint(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["endpoint_id"]: item for item in report["items"]}
 
 
-async def _poll(condition: Callable[[], Awaitable[bool]], seconds: float = 15) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not in time")
-
-
 async def test_forged_acks_leave_the_offline_siren_in_not_reached(
     hub: Hub, receiver: Receiver
 ) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.2, poll_seconds=0.05)
+    hub.dispatch_fast(retry_base_seconds=0.2)
     forger = await hub.org("千代田区防災無線", None, [], kind="receiver")
     other = await hub.org("放送局", None, [], kind="receiver")
     siren = await _endpoint(hub, forger, f"http://127.0.0.1:{free_port()}/siren", "屋外拡声子局")
@@ -86,7 +77,7 @@ async def test_forged_acks_leave_the_offline_siren_in_not_reached(
             receiver.for_path("/hang/panel")
         )
 
-    await _poll(signage_delivered_panel_in_flight)
+    await until(signage_delivered_panel_in_flight)
     # A CAP Ack whose reference comes from the message itself, sent while the panel's send is
     # still in flight: the signage's delivery counts, the panel's is held on its outcome, the
     # siren's (never delivered) is untouched.
@@ -107,7 +98,7 @@ async def test_forged_acks_leave_the_offline_siren_in_not_reached(
         item = (await items())[siren]
         return bool(item["state"] == "pending" and item["last_error"])
 
-    await _poll(siren_failed_once)
+    await until(siren_failed_once)
     now = await items()
     # The HTTP acknowledgement of the down siren: refused, nothing changes.
     refused = await hub.client.post(
@@ -134,7 +125,7 @@ async def test_forged_acks_leave_the_offline_siren_in_not_reached(
         later = await items()
         return bool(later[siren]["attempts"] > siren_attempts and later[panel]["attempts"] >= 2)
 
-    await _poll(both_retried)
+    await until(both_retried)
     final = await _test_report(hub, test_id)
     last = _by_endpoint(final)
     assert last[signage]["state"] == "acknowledged"

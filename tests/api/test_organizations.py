@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from alertcommons.auth.tokens import hash_token
 from alertcommons.store import audit
 from alertcommons.store.schema import tokens
+from alertcommons.store.tokens import hash_token
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio

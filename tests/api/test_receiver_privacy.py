@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
@@ -65,7 +64,7 @@ async def _console_sign_in(hub: Hub, org: dict[str, Any]) -> None:
 async def test_issuer_sees_names_and_states_not_endpoint_internals(
     hub: Hub, receiver: Receiver
 ) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.2, poll_seconds=0.05)
+    hub.dispatch_fast(retry_base_seconds=0.2)
     # The issuer also receives (kind "both"): its own endpoint it may see in full.
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"], kind="both")
     tv = await hub.org("テレビ局", None, [], kind="receiver")

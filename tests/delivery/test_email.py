@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from alertcommons.delivery.channels.email import EmailChannel
-from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.outbound import LOOPBACK, UNDELIVERABLE, OutboundPolicy
 from alertcommons.delivery.result import Delivered
@@ -129,7 +128,7 @@ def tls_smtp(tmp_path: Path) -> Iterator[Server]:
 
 
 async def _receiver(hub: Hub) -> tuple[dict[str, Any], dict[str, Any]]:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     return await hub.org("東京都", TOKYO, ["13"]), await hub.org("住民", None, [], kind="receiver")
 
 
@@ -175,12 +174,12 @@ async def test_control_characters_in_a_headline_never_reach_a_header(
     assert message["Bcc"] is None
     assert "\r" not in message["Subject"] and "\n" not in message["Subject"]
     assert message["Subject"].startswith("evil Bcc: victim@evil.example")
-    for _ in range(100):  # the outcome is recorded just after the server answered
-        view = await _view(hub, rx, endpoint_id)
-        if view["last_success_at"] is not None:
-            break
-        await asyncio.sleep(0.05)
-    assert view["last_error"] is None and view["last_success_at"] is not None
+
+    async def recorded() -> bool:  # the outcome is recorded just after the server answered
+        return (await _view(hub, rx, endpoint_id))["last_success_at"] is not None
+
+    await until(recorded)
+    assert (await _view(hub, rx, endpoint_id))["last_error"] is None
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -208,11 +207,7 @@ async def test_starttls_refuses_a_server_it_cannot_verify(hub: Hub, tls_smtp: Se
     async def failed() -> bool:
         return bool((await _view(hub, rx, unverified))["last_error"] == UNDELIVERABLE)
 
-    for _ in range(200):
-        if await failed():
-            break
-        await asyncio.sleep(0.05)
-    assert await failed()
+    await until(failed)
     assert tls_smtp.inbox.logins == []  # the password never went to the impostor
     assert tls_smtp.inbox.messages == []
 

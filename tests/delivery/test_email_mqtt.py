@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import json
 import uuid
@@ -13,7 +12,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
 from tests.support.mqtt import Subscriber, retained
@@ -45,7 +43,7 @@ def smtp() -> Iterator[tuple[int, _Inbox]]:
 
 
 async def _setup(hub: Hub, **endpoint: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     issuer = await hub.org("東京都", TOKYO, ["13"])
     rx = await hub.org("Signage", None, [], kind="receiver")
     response = await hub.client.post("/api/v1/endpoints", json=endpoint, headers=rx["headers"])
@@ -68,10 +66,7 @@ async def test_email_with_japanese_subject(hub: Hub, smtp: tuple[int, _Inbox]) -
         hub, channel="email", to=["bousai@example.jp"], smtp_host="127.0.0.1", smtp_port=port
     )
     alert_id = await _publish(hub, issuer, make_alert(TOKYO, ["131016"]))
-    for _ in range(200):
-        if inbox.messages:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: inbox.messages)
     (raw,) = inbox.messages
     assert b"=?utf-8?" in raw.lower()  # the subject is RFC 2047 encoded on the wire
     message = email.message_from_bytes(raw, policy=default)

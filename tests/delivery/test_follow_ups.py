@@ -25,7 +25,7 @@ from tests.support.receivers import Receiver
 from tests.support.server import HubProcess, free_port
 from tests.support.services import need
 from tests.support.sse import SSEClient
-from tests.support.waiting import wait_until
+from tests.support.waiting import until_blocking
 
 ADMIN = "ac_followups-admin-token-0123456789abcdefghijklm"
 CITY = "city.chiyoda.lg.jp"
@@ -108,7 +108,7 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
         mqtt = Subscriber(f"{prefix}/#")
         live = SSEClient(f"{hub.url}/api/v1/stream", SSE_PARAMS)
         try:
-            wait_until(lambda: not live.items.empty())  # the stream's first bytes came
+            until_blocking(lambda: not live.items.empty())  # the stream's first bytes came
             order = make_alert(CITY, ["131016"])
             published = httpx.post(f"{hub.url}/api/v1/alerts", content=xml(order), headers=issuer)
             assert published.status_code == 201, published.text
@@ -133,15 +133,15 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
             assert event_id == lift_id
             resumed.close()
 
-            wait_until(lambda: len(webhook.received) >= 2)
+            until_blocking(lambda: len(webhook.received) >= 2)
             assert [r.headers["webhook-id"] for r in webhook.received] == [order_id, lift_id]
-            wait_until(lambda: len(inbox.messages) >= 2)
+            until_blocking(lambda: len(inbox.messages) >= 2)
             assert (
                 b"Cancel" in inbox.messages[1]
                 or "解除".encode() in inbox.messages[1]
                 or (b"=?utf-8?" in inbox.messages[1].lower())
             )
-            wait_until(lambda: any(lift_id in t for t in mqtt.topics))
+            until_blocking(lambda: any(lift_id in t for t in mqtt.topics))
 
             feed = httpx.get(f"{hub.url}/feeds/13101.atom")
             ids = [

@@ -8,11 +8,9 @@ A's authenticated session with a wrong password).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ from typing import Any
 import pytest
 
 from alertcommons.cap.values import format_datetime
-from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.delivery.outbound import UNDELIVERABLE
 from alertcommons.jp.codes import registry
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
@@ -34,7 +31,7 @@ TOKYO = "metro.tokyo.jp"
 
 
 async def _setup(hub: Hub, **endpoint: Any) -> tuple[dict[str, Any], dict[str, Any], str]:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     issuer = await hub.org("東京都", TOKYO, ["13"])
     rx = await hub.org("Signage", None, [], kind="receiver")
     response = await hub.client.post("/api/v1/endpoints", json=endpoint, headers=rx["headers"])
@@ -140,20 +137,12 @@ async def test_sessions_are_keyed_on_the_password(hub: Hub, tmp_path: Path) -> N
             )
             return bool(view.json()["last_error"] == UNDELIVERABLE)
 
-        await _poll(b_refused)
+        await until(b_refused)
         await until(lambda: f"a/alert/{second}" in retained("#", broker.port, **secret))
         found = retained("#", broker.port, **secret)
         assert [topic for topic in found if topic.startswith("b/")] == []
         view = await hub.client.get(f"/api/v1/endpoints/{endpoint_b}", headers=intruder["headers"])
         assert view.json()["last_success_at"] is None
-
-
-async def _poll(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not in time")
 
 
 async def test_cancel_clears_every_area_the_broker_holds(hub: Hub) -> None:

@@ -208,9 +208,8 @@ async def _silent_server() -> tuple[asyncio.Server, int]:
 async def test_errors_map_no_ports_and_show_no_banners(hub: Hub) -> None:
     """Allowed hosts too: a closed port, a silent one and another service's banner all read
     the same in last_error, on every channel."""
-    from alertcommons.delivery.dispatcher import DispatchSettings
 
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=30, poll_seconds=0.05)
+    hub.dispatch_fast(retry_base_seconds=30)
     banner, banner_port = await _banner_server(b"SSH-2.0-OpenSSH_9.6 secret-build\r\n")
     silent, silent_port = await _silent_server()
     closed = free_port()

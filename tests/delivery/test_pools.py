@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.hub import Hub
 from tests.support.mqtt import Subscriber
@@ -79,7 +78,7 @@ async def test_slow_smtp_server_starves_neither_sign_in_nor_mqtt(
     hub: Hub, trickle: Trickle
 ) -> None:
     need("Mosquitto", "127.0.0.1", 1883)
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=30, poll_seconds=0.05)
+    hub.dispatch_fast(retry_base_seconds=30)
     issuer = await hub.org("東京都", TOKYO, ["13"])
     residents = await hub.org("住民メール", None, [], kind="receiver")
     for n in range(2):

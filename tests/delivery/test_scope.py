@@ -4,7 +4,6 @@ alert never reaches another organization's endpoint, only the receivers its addr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from alertcommons.cap import Alert
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -70,7 +70,7 @@ async def test_restricted_and_private_reach_only_their_audience(
     public = await _publish(hub, chiyoda, _scoped("Public"))
     assert public["deliveries"] == 3
 
-    assert await asyncio.to_thread(receiver.wait_for, 7)
+    await until(lambda: receiver.count() >= 7, 20)
     got = {
         path: {r.headers["webhook-id"] for r in receiver.for_path(path)}
         for path in ("/chiyoda", "/tv", "/police")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,11 +11,11 @@ from lxml import etree
 
 from alertcommons.cap import verify
 from alertcommons.delivery.channels.webhook import verify_signature
-from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.delivery.outbound import UNDELIVERABLE
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +29,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def fast(hub: Hub) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
 
 
 async def endpoint(hub: Hub, org: dict[str, Any], url: str, **extra: Any) -> dict[str, Any]:
@@ -48,14 +47,6 @@ async def publish(hub: Hub, org: dict[str, Any], alert: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     published: dict[str, Any] = response.json()
     return published
-
-
-async def until(condition: Any, seconds: float = 15.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 async def report(hub: Hub, org: dict[str, Any], alert_id: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from tests.support.pg import fresh_database
 from tests.support.server import HubProcess, free_port
 from tests.support.services import need, port_open
 from tests.support.sse import SSEClient
-from tests.support.waiting import wait_until
+from tests.support.waiting import until_blocking
 
 ADMIN = "ac_cluster-live-admin-token-0123456789abcdefghij"
 SHARED_FILES = ("hub-key.pem", "hub-cert.pem", "audit-key", "secrets-key")
@@ -48,7 +48,7 @@ class Nats:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_until(lambda: port_open("127.0.0.1", self.port))
+        until_blocking(lambda: port_open("127.0.0.1", self.port))
 
     def stop(self) -> None:
         if self.process is not None:
@@ -109,7 +109,7 @@ def test_alerts_reach_streams_on_every_node_with_nats_down_and_back(
 ) -> None:
     a, b = cluster
     token = a.org("東京都", "issuer", "metro.tokyo.jp", ["13"])["token"]
-    wait_until(lambda: _live(a) == "nats" and _live(b) == "nats", seconds=15)
+    until_blocking(lambda: _live(a) == "nats" and _live(b) == "nats", seconds=15)
     on_b = SSEClient(f"{b.url}/api/v1/stream", {"area": "13", "heartbeat": "1"})
     on_a = SSEClient(f"{a.url}/api/v1/stream", {"area": "13", "heartbeat": "1"})
     try:
@@ -117,11 +117,11 @@ def test_alerts_reach_streams_on_every_node_with_nats_down_and_back(
         published = [_publish(a, token), _publish(b, token)]
 
         nats.stop()
-        wait_until(lambda: _live(a) == "database" and _live(b) == "database", seconds=15)
+        until_blocking(lambda: _live(a) == "database" and _live(b) == "database", seconds=15)
         published += [_publish(a, token), _publish(b, token)]
 
         nats.start()
-        wait_until(lambda: _live(a) == "nats" and _live(b) == "nats", seconds=20)
+        until_blocking(lambda: _live(a) == "nats" and _live(b) == "nats", seconds=20)
         published += [_publish(a, token)]
 
         for client in (on_a, on_b):

@@ -20,7 +20,7 @@ from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.pg import fresh_database
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
-from tests.support.waiting import wait_until
+from tests.support.waiting import until_blocking
 
 ADMIN = "ac_dispatch-workers-admin-token-0123456789abcdefg"
 KEY_FILES = ("hub-key.pem", "hub-cert.pem", "audit-key", "secrets-key")
@@ -42,7 +42,7 @@ class Worker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_until(lambda: "dispatch worker on" in self.log.read_text())
+        until_blocking(lambda: "dispatch worker on" in self.log.read_text())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -91,11 +91,11 @@ def test_workers_deliver_everything_when_one_is_killed(
             response = client.post("/api/v1/alerts", content=alert, headers=publish)
             assert response.status_code == 201 and response.json()["deliveries"] == 40
             alerts.append(response.json()["id"])
-        wait_until(lambda: len(receiver.received) >= 20)
+        until_blocking(lambda: len(receiver.received) >= 20)
         workers[0].process.send_signal(signal.SIGKILL)  # mid-fan-out, leases held
         wanted = {(a, f"/slow/e{n}") for a in alerts for n in range(40)}
         got = lambda: {(r.headers["webhook-id"], r.path) for r in receiver.received}  # noqa: E731
-        wait_until(lambda: wanted <= got(), seconds=60)
+        until_blocking(lambda: wanted <= got(), seconds=60)
         assert api.process is not None and api.process.poll() is None
 
         # A new URL for one endpoint, changed through the API node: the worker uses it.
@@ -107,5 +107,5 @@ def test_workers_deliver_everything_when_one_is_killed(
         assert changed.status_code == 200, changed.text
         alert = xml(make_alert("metro.tokyo.jp", ["131016"]))
         late = client.post("/api/v1/alerts", content=alert, headers=publish).json()["id"]
-        wait_until(lambda: (late, "/ok/moved") in got(), seconds=30)
+        until_blocking(lambda: (late, "/ok/moved") in got(), seconds=30)
         assert (late, "/slow/e0") not in got()

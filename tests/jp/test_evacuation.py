@@ -3,7 +3,6 @@ receivers get the chain with correct references, and the state query follows."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,9 +10,9 @@ import pytest
 from lxml import etree
 
 from alertcommons.cap import read_alert
-from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 CHIYODA = "city.chiyoda.tokyo.jp"
@@ -33,7 +32,7 @@ async def _state(hub: Hub) -> dict[str, Any]:
 
 
 async def test_level_4_then_5_then_lifted(hub: Hub, receiver: Receiver) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
     tv = await hub.org("Broadcaster", None, [], kind="receiver")
     endpoint = {"channel": "webhook", "url": receiver.url("/ok/tv"), "filter": {"areas": ["13"]}}
@@ -87,10 +86,7 @@ async def test_level_4_then_5_then_lifted(hub: Hub, receiver: Receiver) -> None:
     )
     assert again.status_code == 409
 
-    for _ in range(200):
-        if len(receiver.for_path("/ok/tv")) >= 3:
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: len(receiver.for_path("/ok/tv")) >= 3)
     # Arrival order is not guaranteed (a level-5 update outranks a pending level-4 alert);
     # receivers order the chain by its references.
     received = {

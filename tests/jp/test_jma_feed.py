@@ -18,6 +18,7 @@ from alertcommons.jp.national import requests_activation
 from tests.support.jma_feed import FeedServer
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
+from tests.support.waiting import until_blocking
 
 ADMIN = "admin-token-for-jma-feed-tests-0123456789"
 FIRST = "32-39_11_02_250206_VTSE41.xml"  # 14:49 大津波警報 for Iwate, Miyagi, Fukushima
@@ -35,15 +36,6 @@ def receiver() -> Iterator[Receiver]:
 def feed(shared_data: Path) -> Iterator[FeedServer]:
     with FeedServer(shared_data / "jma-samples") as server:
         yield server
-
-
-def _wait(condition, seconds: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_feed_entry_reaches_municipality_receiver(
@@ -75,12 +67,12 @@ def test_feed_entry_reaches_municipality_receiver(
             )
             assert response.status_code == 201, response.text
         # The poller asks conditionally: an unchanged feed is answered 304.
-        assert _wait(lambda: feed.not_modified >= 2), "no conditional GET seen"
+        until_blocking(lambda: feed.not_modified >= 2, 20, what="no conditional GET seen")
 
         feed.add("eqvol", "no-such-report.xml", "gone")  # 404: passed over, not retried forever
         feed.add("eqvol", NOT_AN_ALERT, "府県天気予報")
         feed.add("eqvol", FIRST, "津波警報・注意報・予報a")
-        assert _wait(lambda: len(receiver.for_path("/ok/ishinomaki")) >= 1)
+        until_blocking(lambda: len(receiver.for_path("/ok/ishinomaki")) >= 1, 20)
         got = receiver.for_path("/ok/ishinomaki")[0]
         latency_ms = (got.at - feed.added_at[FIRST]) * 1000
         print(f"feed entry → webhook delivery: {latency_ms:.0f} ms (poll every 200 ms)")
@@ -93,7 +85,7 @@ def test_feed_entry_reaches_municipality_receiver(
 
         # The same event, re-issued: an Update that references the first alert exactly.
         feed.add("eqvol", SECOND, "津波警報・注意報・予報a")
-        assert _wait(lambda: len(receiver.for_path("/ok/ishinomaki")) >= 2)
+        until_blocking(lambda: len(receiver.for_path("/ok/ishinomaki")) >= 2, 20)
         second = read_alert(receiver.for_path("/ok/ishinomaki")[1].body).alert
         assert second.msg_type == "Update"
         assert second.references == f"jma.go.jp,{first.identifier},{first.sent}"
@@ -102,7 +94,7 @@ def test_feed_entry_reaches_municipality_receiver(
         before = feed.requests["/feed/extra.xml"]
         feed.fail_next["/feed/extra.xml"] = 2
         feed.add("extra", FIRST, "津波警報・注意報・予報a")
-        assert _wait(lambda: feed.requests["/feed/extra.xml"] >= before + 4)
+        until_blocking(lambda: feed.requests["/feed/extra.xml"] >= before + 4, 20)
         assert feed.requests[f"/data/{FIRST}"] == 1
 
         def status() -> dict[str, Any]:
@@ -123,7 +115,7 @@ def test_feed_entry_reaches_municipality_receiver(
         # A restart forgets the entries it handled; the hub's own records stop a second send.
         hub.stop()
         hub.start()
-        assert _wait(lambda: status()["duplicates"] >= 2), status()
+        until_blocking(lambda: status()["duplicates"] >= 2, 20, what=str(status()))
         time.sleep(0.5)
         assert status()["published"] == 0
         assert len(receiver.for_path("/ok/ishinomaki")) == 2

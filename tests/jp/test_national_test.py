@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from alertcommons.cap import read_alert
-from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.jp.codes import registry
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
@@ -32,7 +31,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.anyio
 async def test_500_receivers_3_down(hub: Hub, receiver: Receiver) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.2, poll_seconds=0.05)
+    hub.dispatch_fast(retry_base_seconds=0.2)
     rx = await hub.org("市町村受信機", None, [], kind="receiver")
     codes = sorted(registry().municipalities)[:500]
     closed = free_port()

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from alertcommons.cap.model import ValuePair
-from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.store.schema import audit_log, deliveries
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.hub import Hub
@@ -32,7 +31,7 @@ async def _priorities(hub: Hub, alert_id: str) -> set[int]:
 
 async def test_missile_warning_activates_loudspeakers_first(hub: Hub) -> None:
     need("Mosquitto", "127.0.0.1", 1883)
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     cas = await hub.org("内閣官房", CAS, ["*"])
     miyagi = await hub.org("宮城県", MIYAGI, ["04"])
     rx = await hub.org("石巻市防災行政無線", None, [], kind="receiver")
@@ -126,7 +125,7 @@ async def test_bad_national_warnings_are_refused(hub: Hub) -> None:
 
 
 async def test_national_warning_reaches_json_webhook_with_flag(hub: Hub) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     cas = await hub.org("内閣官房", CAS, ["*"])
     rx = await hub.org("Broadcaster", None, [], kind="receiver")
     with Receiver() as receiver:

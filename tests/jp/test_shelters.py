@@ -3,15 +3,14 @@ CAP message chain with exact references, and the municipality's state query foll
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from alertcommons.cap import read_alert
-from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 CHIYODA = "city.chiyoda.tokyo.jp"
@@ -36,7 +35,7 @@ async def _state(hub: Hub) -> dict[str, Any]:
 
 
 async def test_shelter_open_full_closed_and_headquarters(hub: Hub) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
     portal = await hub.org("Portal", None, [], kind="receiver")
     with Receiver() as receiver:
@@ -91,10 +90,7 @@ async def test_shelter_open_full_closed_and_headquarters(hub: Hub) -> None:
         assert dissolved.status_code == 201 and dissolved.json()["msgType"] == "Cancel"
         assert (await _state(hub))["headquarters"] is None
 
-        for _ in range(200):
-            if len(receiver.for_path("/ok/portal")) >= 5:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: len(receiver.for_path("/ok/portal")) >= 5)
         events = {read_alert(r.body).alert.infos[0].event for r in receiver.for_path("/ok/portal")}
         assert events == {
             "災害対策本部設置",

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from alertcommons.cap import read_alert
-from alertcommons.delivery.dispatcher import DispatchSettings
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
@@ -33,7 +32,7 @@ async def _state(hub: Hub, path: str = "evacuation", **params: str) -> dict[str,
 
 
 async def test_exercise_never_replaces_the_actual_order(hub: Hub, receiver: Receiver) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
     tv = await hub.org("Broadcaster", None, [], kind="receiver")
     for path, statuses in (("/ok/real", ["Actual"]), ("/ok/drills", ["Exercise"])):

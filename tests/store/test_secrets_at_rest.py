@@ -23,7 +23,6 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 
 from alertcommons.delivery.channels.webhook import new_secret, verify_signature
-from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store.engine import Store
 from alertcommons.store.keyring import load_keys
@@ -101,7 +100,7 @@ def _stored_bytes(database_url: str) -> bytes:
 async def test_endpoint_secrets_sealed_at_rest_and_delivery_still_signs_and_logs_in(
     hub: Hub, database_url: str, receiver: Receiver, smtp: tuple[int, _Inbox]
 ) -> None:
-    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    hub.dispatch_fast()
     port, inbox = smtp
     issuer = await hub.org("東京都", TOKYO, ["13"])
     rx = await hub.org("Newsroom", None, [], kind="receiver")

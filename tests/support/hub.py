@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from alertcommons.api.app import create_app
+from alertcommons.app import create_app
+from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.hub import bootstrap
 from alertcommons.hub.services import Services
@@ -18,12 +19,21 @@ from alertcommons.settings import Secret, Settings
 
 ADMIN_TOKEN = "ac_test-admin-token-0123456789abcdefghijklmnop"
 
+# Retries and polls in tens of milliseconds, so a test waits for deliveries briefly.
+FAST_DISPATCH = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+
 
 @dataclass
 class Hub:
     client: httpx.AsyncClient
     services: Services
     admin: dict[str, str]
+
+    def dispatch_fast(self, **overrides: Any) -> DispatchSettings:
+        """The dispatcher on ``FAST_DISPATCH`` (with ``overrides``); the settings in force."""
+        settings = replace(FAST_DISPATCH, **overrides)
+        self.services.dispatcher.settings = settings
+        return settings
 
     async def org(
         self, name: str, sender: str | None, jurisdiction: list[str], kind: str = "issuer"
@@ -54,3 +64,9 @@ async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
             yield Hub(client, services, {"Authorization": f"Bearer {ADMIN_TOKEN}"})
+
+
+@pytest.fixture
+def fast_dispatch(hub: Hub) -> DispatchSettings:
+    """The in-process hub's dispatcher on ``FAST_DISPATCH``."""
+    return hub.dispatch_fast()

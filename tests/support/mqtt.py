@@ -46,7 +46,7 @@ class Subscriber:
     def _record(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         with self._lock:
             self.topics.append(message.topic)
-            self.messages.append((message.payload, message.retain))
+            self.messages.append((bytes(message.payload), message.retain))
 
     def received(self) -> list[tuple[str, bytes, bool]]:
         with self._lock:
@@ -77,7 +77,7 @@ def retained(
         if message.topic == fence:
             done.set()
         elif message.retain and message.payload:
-            got[message.topic] = message.payload
+            got[message.topic] = bytes(message.payload)
 
     client.on_connect = lambda c, u, f, rc, p: c.subscribe([(topic, 1), (fence, 1)])
     client.on_subscribe = lambda c, u, mid, rc, p: c.publish(fence, b"end", qos=1)

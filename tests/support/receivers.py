@@ -49,18 +49,13 @@ class Receiver:
         with self._lock:
             return [r.path for r in self.received]
 
+    def count(self) -> int:
+        with self._lock:
+            return len(self.received)
+
     def for_path(self, path: str) -> list[Received]:
         with self._lock:
             return [r for r in self.received if r.path == path]
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.received) >= count:
-                    return True
-            time.sleep(0.02)
-        return False
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -1,26 +1,45 @@
-"""Waiting for something that happens in another task, thread or process."""
+"""Waiting for something that happens in another task, thread or process: the one helper.
+
+``until`` is for async tests; its condition may be a plain function or a coroutine function
+(an HTTP call through the in-process app, a store read). ``until_blocking`` is the same for
+plain tests and for threads. Both poll every 50 ms and fail the test with ``what`` when the
+condition is not true in time; neither ever asserts that something did *not* happen.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+
+POLL_SECONDS = 0.05
 
 
-async def until(condition: Callable[[], object], seconds: float = 10) -> None:
-    """Poll ``condition`` every 50 ms; fail the test if it is not true within ``seconds``."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
+async def until(
+    condition: Callable[[], object | Awaitable[object]],
+    seconds: float = 15,
+    what: str = "not in time",
+) -> None:
+    """Poll ``condition`` until it is true; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = condition()
+        if inspect.isawaitable(found):
+            found = await found
+        if found:
             return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not in time")
+        if time.monotonic() >= deadline:
+            raise AssertionError(what)
+        await asyncio.sleep(POLL_SECONDS)
 
 
-def wait_until(condition: Callable[[], object], seconds: float = 10) -> None:
-    """The same as :func:`until` for synchronous tests (a hub process, threads)."""
-    import time
-
+def until_blocking(
+    condition: Callable[[], object], seconds: float = 15, what: str = "not in time"
+) -> None:
+    """``until`` for code that is not async (sync tests, threads, subprocess checks)."""
     deadline = time.monotonic() + seconds
     while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("not in time")
-        time.sleep(0.05)
+        if time.monotonic() >= deadline:
+            raise AssertionError(what)
+        time.sleep(POLL_SECONDS)

@@ -12,13 +12,14 @@ from pydantic import BaseModel
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.values import CapValueError, parse_datetime
+from alertcommons.hub.deliveries import acknowledge_by_cap
 from alertcommons.hub.publish import XML_TYPES
-from alertcommons.hub.records import alert_records
+from alertcommons.hub.services import Services
 from alertcommons.jp.codes import CodeError, normalize
 from alertcommons.problems import NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
+from alertcommons.store.records import alert_records
 
-from .deliveries import acknowledge_by_cap
 from .deps import PrincipalDep, ServicesDep, principal
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -143,7 +144,7 @@ def _viewer(caller: Principal | None) -> str | None:
     return "*" if caller.is_admin else caller.organization_id
 
 
-async def _visible_row(hub: Any, caller: Principal | None, alert_id: str) -> Any:
+async def _visible_row(hub: Services, caller: Principal | None, alert_id: str) -> Any:
     row = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
     if row is None or not _may_see(caller, row):
         raise NotFound(f"no alert with id '{alert_id}'")

@@ -10,10 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal
-from alertcommons.auth.tokens import hash_token
 from alertcommons.hub.services import Services
 from alertcommons.problems import Forbidden, Unauthorized
 from alertcommons.store import orgs
+from alertcommons.store.tokens import hash_token
 
 _bearer = HTTPBearer(auto_error=False, description="An Alert Commons API token (ac_…)")
 

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import Connection
 
 from alertcommons.auth.principal import Principal
-from alertcommons.delivery.channels import ChannelConfigError
-from alertcommons.delivery.filters import FilterError, parse_filter
-from alertcommons.problems import Forbidden, NotFound, Unprocessable
-from alertcommons.store import audit
+from alertcommons.hub import endpoints
+from alertcommons.hub.services import Services
+from alertcommons.problems import Forbidden
 from alertcommons.store import endpoints as endpoint_queries
 
 from .deps import PrincipalDep, ServicesDep
@@ -27,7 +26,6 @@ _EXAMPLE = {
     "filter": {"areas": ["13", "271004"], "min_severity": "Severe"},
     "label": "newsroom",
 }
-_RESERVED = {"channel", "filter", "label", "active"}
 
 
 def _receiver(caller: Principal) -> None:
@@ -35,7 +33,7 @@ def _receiver(caller: Principal) -> None:
         raise Forbidden("this needs a receiver token")
 
 
-def _view(hub: Any, row: Any, *, reveal: dict[str, Any] | None = None) -> dict[str, Any]:
+def _view(hub: Services, row: Any, *, reveal: dict[str, Any] | None = None) -> dict[str, Any]:
     config = json.loads(row.config)
     channel = hub.dispatcher.channels.get(row.channel)
     shown = channel.public_config(config) if channel else {}
@@ -55,23 +53,6 @@ def _view(hub: Any, row: Any, *, reveal: dict[str, Any] | None = None) -> dict[s
     }
 
 
-def _checked(hub: Any, body: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    channel_name = body.get("channel")
-    channel = hub.dispatcher.channels.get(channel_name)
-    if channel is None:
-        known = ", ".join(sorted(hub.dispatcher.channels))
-        raise Unprocessable(f"'channel' must be one of: {known}", path="channel")
-    settings = {k: v for k, v in body.items() if k not in _RESERVED}
-    try:
-        config = channel.check_config(settings)
-        _, canonical_filter = parse_filter(body.get("filter"))
-    except ChannelConfigError as exc:
-        raise Unprocessable(str(exc), path="channel settings") from None
-    except FilterError as exc:
-        raise Unprocessable(str(exc), path=f"filter/{exc.key}") from None
-    return str(channel_name), config, canonical_filter
-
-
 @router.post("", status_code=201, summary="Register an endpoint (its secret is shown once)")
 async def create_endpoint(
     hub: ServicesDep,
@@ -80,31 +61,7 @@ async def create_endpoint(
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
 ) -> dict[str, Any]:
     _receiver(caller)
-    label = body.get("label")
-    if label is not None and not isinstance(label, str):
-        raise Unprocessable("'label' is a string", path="label")
-    channel, config, canonical_filter = _checked(hub, body)
-
-    def create(connection: Connection) -> Any:
-        endpoint_id = endpoint_queries.create(
-            connection,
-            organization_id=caller.organization_id,
-            channel=channel,
-            config=config,
-            filter_document=canonical_filter,
-            label=label,
-        )
-        audit.append(
-            connection,
-            actor=caller.actor,
-            action="endpoint.create",
-            subject=endpoint_id,
-            detail={"channel": channel, "filter": canonical_filter},
-        )
-        return endpoint_queries.get(connection, endpoint_id)
-
-    row = await hub.store.write(create)
-    hub.outbox.invalidate()
+    row, config = await endpoints.create(hub, caller, body)
     response.headers["Location"] = f"/api/v1/endpoints/{row.id}"
     secret = {"secret": config["secret"]} if "secret" in config else None
     return _view(hub, row, reveal=secret)
@@ -155,16 +112,9 @@ async def endpoint_health(
     return await hub.store.read(load)
 
 
-async def _own(hub: Any, caller: Principal, endpoint_id: str) -> Any:
-    row = await hub.store.read(lambda c: endpoint_queries.get(c, endpoint_id))
-    if row is None or (not caller.is_admin and row.organization_id != caller.organization_id):
-        raise NotFound(f"no endpoint '{endpoint_id}' of yours")
-    return row
-
-
 @router.get("/{endpoint_id}", summary="One endpoint")
 async def get_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
-    return _view(hub, await _own(hub, caller, endpoint_id))
+    return _view(hub, await endpoints.own(hub, caller, endpoint_id))
 
 
 @router.patch("/{endpoint_id}", summary="Change an endpoint's settings, filter, label or active")
@@ -174,54 +124,10 @@ async def update_endpoint(
     caller: PrincipalDep,
     body: Annotated[dict[str, Any], Body(examples=[{"filter": {"areas": ["13"]}}])],
 ) -> dict[str, Any]:
-    row = await _own(hub, caller, endpoint_id)
-    merged = {
-        **json.loads(row.config),
-        "channel": row.channel,
-        "filter": json.loads(row.filter),
-        **body,
-    }
-    if merged.get("channel") != row.channel:
-        raise Unprocessable("an endpoint's channel cannot change; register a new one")
-    _, config, canonical_filter = _checked(hub, merged)
-    values: dict[str, Any] = {"config": config, "filter": canonical_filter}
-    if "label" in body:
-        values["label"] = body["label"] if isinstance(body["label"], str) else None
-    if "active" in body:
-        if not isinstance(body["active"], bool):
-            raise Unprocessable("'active' is true or false", path="active")
-        values["active"] = body["active"]
-        if body["active"]:
-            values["disabled_reason"] = None
-
-    def apply(connection: Connection) -> Any:
-        endpoint_queries.change(connection, endpoint_id, values)
-        audit.append(
-            connection,
-            actor=caller.actor,
-            action="endpoint.update",
-            subject=endpoint_id,
-            detail={"changed": sorted(body)},
-        )
-        return endpoint_queries.get(connection, endpoint_id)
-
-    updated = await hub.store.write(apply)
-    hub.outbox.invalidate()
-    hub.dispatcher.forget_endpoint(endpoint_id)
-    return _view(hub, updated)
+    return _view(hub, await endpoints.update(hub, caller, endpoint_id, body))
 
 
 @router.delete("/{endpoint_id}", status_code=204, summary="Stop delivering to an endpoint")
 async def delete_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep) -> Response:
-    await _own(hub, caller, endpoint_id)
-
-    def apply(connection: Connection) -> None:
-        endpoint_queries.change(
-            connection, endpoint_id, {"active": False, "disabled_reason": "removed by its owner"}
-        )
-        audit.append(connection, actor=caller.actor, action="endpoint.delete", subject=endpoint_id)
-
-    await hub.store.write(apply)
-    hub.outbox.invalidate()
-    hub.dispatcher.forget_endpoint(endpoint_id)
+    await endpoints.remove(hub, caller, endpoint_id)
     return Response(status_code=204)

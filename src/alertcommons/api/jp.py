@@ -9,16 +9,12 @@ from pydantic import BaseModel, Field
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
-from alertcommons.hub import japan
-from alertcommons.hub.system_issuers import national_issuer
-from alertcommons.jp import evacuation, national, national_test, shelters
+from alertcommons.hub import japan, national_tests
+from alertcommons.hub.services import Services
+from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
-from alertcommons.problems import Forbidden, NotFound, Unprocessable
-from alertcommons.store import alerts as alert_queries
-from alertcommons.store import deliveries as delivery_queries
-from alertcommons.store import orgs
+from alertcommons.problems import Forbidden, Unprocessable
 
-from .deliveries import report
 from .deps import AdminDep, PrincipalDep, ServicesDep
 
 router = APIRouter(prefix="/api/v1/jp", tags=["japan"])
@@ -168,10 +164,7 @@ async def jma_feed_status(hub: ServicesDep, caller: AdminDep) -> dict[str, Any]:
 async def start_national_test(
     hub: ServicesDep, caller: AdminDep, response: Response
 ) -> dict[str, Any]:
-    principal = await national_issuer(
-        hub.store, national_test.TEST_ORG_ID, "全国一斉情報伝達試験", national_test.TEST_SENDER
-    )
-    outcome = await hub.publisher.publish(principal, national_test.test_message())
+    outcome = await national_tests.start(hub, caller.actor)
     response.headers["Location"] = f"/api/v1/jp/national-tests/{outcome.alert_id}"
     return {
         "id": outcome.alert_id,
@@ -183,15 +176,8 @@ async def start_national_test(
 
 @router.get("/national-tests/{test_id}", summary="Who got the test, who activated, who not")
 async def national_test_report(test_id: str, hub: ServicesDep, caller: AdminDep) -> dict[str, Any]:
-    alert = await hub.store.read(lambda c: alert_queries.get(c, test_id))
-    if alert is None or alert.organization_id != national_test.TEST_ORG_ID:
-        raise NotFound(f"no nationwide test '{test_id}'")
-    rows = await hub.store.read(lambda c: delivery_queries.report_rows(c, test_id))
-    names = await hub.store.read(lambda c: {row.id: row.name for row in orgs.list_orgs(c)})
-    summary = report(rows)
+    alert, summary = await national_tests.report(hub, test_id)
     missing = [item for item in summary["items"] if item["state"] in ("pending", "failed")]
-    for item in summary["items"]:
-        item["organization"] = names.get(item["organization_id"])
     return {
         "id": test_id,
         "sent": alert.sent_text,
@@ -295,7 +281,7 @@ async def post_headquarters(
 
 
 async def _published(
-    hub: Any, caller: Principal, alert: Alert, response: Response
+    hub: Services, caller: Principal, alert: Alert, response: Response
 ) -> dict[str, Any]:
     outcome = await hub.publisher.publish(caller, alert)
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"

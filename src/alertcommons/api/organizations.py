@@ -7,17 +7,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
-from alertcommons import pools
 from alertcommons.auth.jurisdiction import Jurisdiction
-from alertcommons.auth.principal import Principal, roles_for_kind
-from alertcommons.hub import accounts
+from alertcommons.auth.principal import Principal
+from alertcommons.hub import accounts, organizations
 from alertcommons.jp.codes import CodeError
-from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
-from alertcommons.store import audit, orgs, users
-from alertcommons.web.passwords import WeakPassword, check_strength, hash_password
+from alertcommons.problems import Forbidden, Unprocessable
+from alertcommons.store import orgs, users
 
 from .deps import AdminDep, PrincipalDep, ServicesDep
 
@@ -70,32 +66,14 @@ async def create_organization(
     sender = _checked_sender(body.sender)
     if body.kind in ("issuer", "both") and (sender is None or not jurisdiction):
         raise Unprocessable("an issuer needs a 'sender' and a non-empty 'jurisdiction'")
-
-    def create(connection: Connection) -> dict[str, Any]:
-        org_id = orgs.create_org(
-            connection, name=body.name, kind=body.kind, sender=sender, jurisdiction=jurisdiction
-        )
-        token = orgs.issue_token(connection, org_id, roles_for_kind(body.kind), label="initial")
-        audit.append(
-            connection,
-            actor=caller.actor,
-            action="org.create",
-            subject=org_id,
-            detail={
-                "name": body.name,
-                "kind": body.kind,
-                "sender": sender,
-                "jurisdiction": jurisdiction,
-                "token_id": token.id,
-            },
-        )
-        record = orgs.org_to_dict(orgs.get_org(connection, org_id))
-        return {**record, "token": token.token, "token_id": token.id}
-
-    try:
-        created = await hub.store.write(create)
-    except IntegrityError:
-        raise Conflict(f"another organization already publishes as sender '{sender}'") from None
+    created = await organizations.create(
+        hub,
+        caller.actor,
+        name=body.name,
+        kind=body.kind,
+        sender=sender,
+        jurisdiction=jurisdiction,
+    )
     response.headers["Location"] = f"/api/v1/organizations/{created['id']}"
     return created
 
@@ -111,17 +89,10 @@ def _own_or_admin(caller: Principal, org_id: str) -> None:
         raise Forbidden("you can only see your own organization")
 
 
-async def _org(hub: Any, org_id: str) -> Any:
-    row = await hub.store.read(lambda c: orgs.get_org(c, org_id))
-    if row is None:
-        raise NotFound(f"no organization with id '{org_id}'")
-    return row
-
-
 @router.get("/{org_id}", summary="One organization")
 async def get_organization(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     _own_or_admin(caller, org_id)
-    return orgs.org_to_dict(await _org(hub, org_id))
+    return orgs.org_to_dict(await organizations.get(hub, org_id))
 
 
 @router.patch(
@@ -130,7 +101,7 @@ async def get_organization(org_id: str, hub: ServicesDep, caller: PrincipalDep) 
 async def update_organization(
     org_id: str, body: OrganizationPatch, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
-    await _org(hub, org_id)
+    await organizations.get(hub, org_id)
     changes = body.model_dump(exclude_unset=True)
     if "jurisdiction" in changes:
         changes["jurisdiction"] = _checked_jurisdiction(changes["jurisdiction"] or [])
@@ -141,27 +112,13 @@ async def update_organization(
             "nothing to change: give name, sender, jurisdiction, active or two_person_approval"
         )
 
-    def apply(connection: Connection) -> dict[str, Any]:
-        orgs.update_org(connection, org_id, changes)
-        audit.append(
-            connection, actor=caller.actor, action="org.update", subject=org_id, detail=changes
-        )
-        return orgs.org_to_dict(orgs.get_org(connection, org_id))
-
-    try:
-        updated = await hub.store.write(apply)
-        hub.principals.clear()  # jurisdiction, sender or active may have changed
-        return updated
-    except IntegrityError:
-        raise Conflict(
-            f"another organization already publishes as '{changes.get('sender')}'"
-        ) from None
+    return await organizations.update(hub, caller.actor, org_id, changes)
 
 
 @router.get("/{org_id}/tokens", summary="The organization's tokens (never their secrets)")
 async def list_tokens(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     _own_or_admin(caller, org_id)
-    await _org(hub, org_id)
+    await organizations.get(hub, org_id)
     rows = await hub.store.read(lambda c: orgs.list_tokens(c, org_id))
     return {"items": [orgs.token_to_dict(row) for row in rows]}
 
@@ -170,21 +127,8 @@ async def list_tokens(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> di
 async def issue_token(
     org_id: str, body: TokenIn, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
-    row = await _org(hub, org_id)
-
-    def issue(connection: Connection) -> dict[str, Any]:
-        roles = ("admin",) if row.kind == "operator" else roles_for_kind(row.kind)
-        token = orgs.issue_token(connection, org_id, roles, label=body.label)
-        audit.append(
-            connection,
-            actor=caller.actor,
-            action="token.create",
-            subject=token.id,
-            detail={"organization_id": org_id, "label": body.label},
-        )
-        return {"id": token.id, "token": token.token, "organization_id": org_id}
-
-    return await hub.store.write(issue)
+    issued = await organizations.issue_token(hub, caller.actor, org_id, body.label)
+    return {"id": issued.id, "token": issued.token, "organization_id": issued.organization_id}
 
 
 @router.delete("/{org_id}/tokens/{token_id}", status_code=204, summary="Revoke a token")
@@ -192,22 +136,7 @@ async def revoke_token(
     org_id: str, token_id: str, hub: ServicesDep, caller: PrincipalDep
 ) -> Response:
     _own_or_admin(caller, org_id)
-    token = await hub.store.read(lambda c: orgs.get_token(c, token_id))
-    if token is None or token.organization_id != org_id:
-        raise NotFound(f"organization '{org_id}' has no token '{token_id}'")
-
-    def revoke(connection: Connection) -> None:
-        orgs.revoke_token(connection, token_id)
-        audit.append(
-            connection,
-            actor=caller.actor,
-            action="token.revoke",
-            subject=token_id,
-            detail={"organization_id": org_id},
-        )
-
-    await hub.store.write(revoke)
-    hub.principals.clear()
+    await organizations.revoke_token(hub, caller.actor, org_id, token_id)
     return Response(status_code=204)
 
 
@@ -224,42 +153,21 @@ class UserIn(BaseModel):
 async def create_user(
     org_id: str, body: UserIn, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
-    row = await _org(hub, org_id)
-    accounts.check_roles(row.kind, list(body.roles))
-    try:
-        check_strength(body.password)
-    except WeakPassword as exc:
-        raise Unprocessable(str(exc), path="password") from None
-    password_hash = await pools.run("passwords", hash_password, body.password)
-
-    def create(connection: Connection) -> dict[str, Any]:
-        user_id = users.create_user(
-            connection,
-            organization_id=org_id,
-            username=body.username,
-            display_name=body.display_name,
-            password_hash=password_hash,
-            roles=list(dict.fromkeys(body.roles)),
-        )
-        audit.append(
-            connection,
-            actor=caller.actor,
-            action="user.create",
-            subject=user_id,
-            detail={"organization_id": org_id, "username": body.username, "roles": body.roles},
-        )
-        return {"id": user_id, "username": body.username, "organization_id": org_id}
-
-    try:
-        return await hub.store.write(create)
-    except IntegrityError:
-        raise Conflict(f"the username '{body.username}' is taken") from None
+    return await organizations.create_user(
+        hub,
+        caller.actor,
+        org_id,
+        username=body.username,
+        display_name=body.display_name,
+        password=body.password,
+        roles=list(body.roles),
+    )
 
 
 @router.get("/{org_id}/users", summary="The organization's console accounts")
 async def list_users(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     _own_or_admin(caller, org_id)
-    await _org(hub, org_id)
+    await organizations.get(hub, org_id)
     rows = await hub.store.read(lambda c: users.users_of(c, org_id))
     limit = hub.settings.login_max_failures
     return {
@@ -288,16 +196,14 @@ class UserPatch(BaseModel):
 async def update_user(
     org_id: str, user_id: str, body: UserPatch, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
-    row = await hub.store.write(
-        lambda c: accounts.update(
-            c,
-            caller.actor,
-            org_id,
-            user_id,
-            active=body.active,
-            roles=list(body.roles) if body.roles is not None else None,
-            display_name=body.display_name,
-        )
+    row = await organizations.update_user(
+        hub,
+        caller.actor,
+        org_id,
+        user_id,
+        active=body.active,
+        roles=list(body.roles) if body.roles is not None else None,
+        display_name=body.display_name,
     )
     return accounts.account(row, hub.settings.login_max_failures)
 
@@ -306,7 +212,7 @@ async def update_user(
 async def end_user_sessions(
     org_id: str, user_id: str, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
-    ended = await hub.store.write(lambda c: accounts.end_sessions(c, caller.actor, org_id, user_id))
+    ended = await organizations.end_user_sessions(hub, caller.actor, org_id, user_id)
     return {"id": user_id, "sessions_ended": ended}
 
 
@@ -323,15 +229,8 @@ class PasswordReset(BaseModel):
 async def reset_user_password(
     org_id: str, user_id: str, body: PasswordReset, hub: ServicesDep, caller: AdminDep
 ) -> dict[str, Any]:
-    await hub.store.read(lambda c: accounts.find(c, org_id, user_id))
-    password = body.password or accounts.temporary_password()
-    try:
-        check_strength(password)
-    except WeakPassword as exc:
-        raise Unprocessable(str(exc), path="password") from None
-    hashed = await pools.run("passwords", hash_password, password)
-    ended = await hub.store.write(
-        lambda c: accounts.reset_password(c, caller.actor, org_id, user_id, hashed)
+    _, password, ended = await organizations.reset_password(
+        hub, caller.actor, org_id, user_id, body.password
     )
     answer: dict[str, Any] = {"id": user_id, "sessions_ended": ended}
     if body.password is None:

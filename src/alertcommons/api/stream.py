@@ -28,10 +28,11 @@ from alertcommons.cap import from_json
 from alertcommons.delivery.filters import FilterError, parse_filter
 from alertcommons.delivery.matching import AlertFacts, Matcher, facts_of
 from alertcommons.delivery.stream import CLOSE, Subscriber, sse_event
-from alertcommons.hub.records import alert_records
+from alertcommons.hub.services import Services
 from alertcommons.problems import ServiceUnavailable, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.ids import floor_id, is_id
+from alertcommons.store.records import alert_records
 from alertcommons.store.schema import alerts
 
 from .errors import problem_response
@@ -110,7 +111,7 @@ class StreamApp:
             gone.cancel()
 
     async def _backlog(
-        self, hub: Any, resume_from: str, matcher: Matcher
+        self, hub: Services, resume_from: str, matcher: Matcher
     ) -> list[tuple[str, dict[str, Any]]]:
         after = max(resume_from, floor_id(time.time() - BACKLOG_WINDOW))
         async with self._backlogs:

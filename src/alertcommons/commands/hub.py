@@ -14,13 +14,13 @@ from typing import Any
 import click
 
 from alertcommons.auth.jurisdiction import Jurisdiction
+from alertcommons.auth.passwords import hash_password
 from alertcommons.auth.principal import Principal, roles_for_kind
 from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.hub import bootstrap, demo
 from alertcommons.hub.storage import store_for
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
-from alertcommons.web.passwords import hash_password
 
 data_dir_option = click.option(
     "--data-dir",
@@ -70,8 +70,8 @@ def serve(
     """Start the hub."""
     import uvicorn
 
-    from alertcommons.api.app import create_app
     from alertcommons.api.server import HubServer, guarded_protocol
+    from alertcommons.app import create_app
 
     settings = settings_from(
         host=host,
@@ -119,7 +119,7 @@ def serve(
 
 
 def _load_demo(settings: Settings) -> None:
-    from alertcommons.api.app import build_services
+    from alertcommons.app import build_services
 
     async def seed() -> dict[str, str]:
         services = build_services(settings)

@@ -18,12 +18,12 @@ import click
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from alertcommons.auth.passwords import WeakPassword, check_strength, hash_password
 from alertcommons.commands.hub import data_dir_option, database_url_option, settings_from
 from alertcommons.errors import AlertCommonsError
 from alertcommons.hub import accounts
 from alertcommons.hub.storage import store_for
 from alertcommons.store import audit, orgs, users
-from alertcommons.web.passwords import WeakPassword, check_strength, hash_password
 
 CLI_ACTOR = "cli"
 

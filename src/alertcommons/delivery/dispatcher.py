@@ -31,11 +31,11 @@ from alertcommons.delivery.channels import Channel
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.policy import next_attempt
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
-from alertcommons.hub.records import alert_records
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store.deliveries import Claimed, Outcome
 from alertcommons.store.engine import Store
+from alertcommons.store.records import alert_records
 
 log = logging.getLogger("alertcommons.delivery")
 
@@ -215,7 +215,8 @@ class Dispatcher:
                 severity=row.severity,
                 areas=tuple(record["areas"]),
                 cap_xml=row.cap_xml,
-                record=record | {"received_at_epoch": row.received_at.timestamp()},
+                record=record,
+                received_at=row.received_at.timestamp(),
             )
         for endpoint_id, row in endpoint_queries.by_ids(connection, endpoint_ids).items():
             self._endpoints[endpoint_id] = _Endpoint(
@@ -264,7 +265,7 @@ class Dispatcher:
     def _settle(self, claim: Claimed, result: DeliveryResult, template: Message | None) -> None:
         now = datetime.now(UTC)
         if isinstance(result, Delivered):
-            received = template.record.get("received_at_epoch") if template else None
+            received = template.received_at if template else None
             latency = (now.timestamp() - received) * 1000 if received else None
             outcome = Outcome(claim.id, claim.endpoint_id, "delivered", latency_ms=latency, at=now)
         elif isinstance(result, RetryAfter):

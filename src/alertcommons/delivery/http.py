@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from collections import defaultdict
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from alertcommons.delivery.outbound import UNDELIVERABLE, OutboundPolicy, OutboundRefused
 
@@ -28,6 +29,28 @@ MAX_RESPONSE_HEAD = 64 * 1024
 MAX_RESPONSE_BODY = 1024 * 1024
 MAX_IDLE_PER_HOST = 256
 MAX_CONNECTIONS_PER_HOST = 256  # many endpoints at one receiver share its connections
+
+# A space or a control character in a URL would end the request line or start a new header
+# (request splitting); such a URL is refused, never sent.
+UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def http_url(url: str) -> SplitResult:
+    """``url`` split, if a request can be written for it; HTTPError otherwise."""
+    if UNSAFE_URL.search(url):
+        raise HTTPError("the URL holds a space or a control character")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HTTPError("not an http(s) URL")
+    return parts
+
+
+def host_header(parts: SplitResult) -> str:
+    """The Host header for a URL: an IPv6 literal keeps its brackets (RFC 7230 §5.4)."""
+    name = parts.hostname or ""
+    if ":" in name:
+        name = f"[{name}]"
+    return name if parts.port is None else f"{name}:{parts.port}"
 
 
 class HTTPError(Exception):
@@ -66,14 +89,15 @@ class HTTPPool:
         self, url: str, body: bytes, headers: dict[str, str], *, seconds: float | None = None
     ) -> Response:
         limit = self.timeout if seconds is None else seconds
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise HTTPError("not an http(s) URL")
+        parts = http_url(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        key = (parts.scheme, parts.hostname, port)
+        key = (parts.scheme, parts.hostname or "", port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
-        head = [f"POST {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+        head = [
+            f"POST {target} HTTP/1.1",
+            f"Host: {host_header(parts)}",
+            f"Content-Length: {len(body)}",
+        ]
         head += [f"{name}: {value}" for name, value in headers.items()]
         request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         async with self._busy[key]:

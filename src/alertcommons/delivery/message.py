@@ -20,6 +20,9 @@ class Message:
     areas: tuple[str, ...]
     cap_xml: bytes  # signed, exactly as stored
     record: dict[str, Any] = field(default_factory=dict)  # the API's JSON record of the alert
+    # when the hub stored the alert (epoch seconds), for the delivery's latency: the hub's
+    # own bookkeeping, kept out of ``record`` so it never reaches a receiver
+    received_at: float | None = None
 
     def json_body(self) -> bytes:
         return json.dumps(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,19 +64,36 @@ class DeliveryOutbox:
             self._version = version
             return self._matcher
 
+    def targets(
+        self,
+        connection: Connection,
+        facts: Any,
+        msg_type: str,
+        references: Sequence[str],
+        matcher: Matcher | None = None,
+    ) -> set[str]:
+        """The endpoints an alert goes to: those its facts match and, for an update or cancel,
+        those that were sent what it replaces (``references``: stored alert ids). The
+        publisher's dry run (``Publisher.check``, the console preview) asks the same."""
+        if matcher is None:
+            matcher = self.matcher(connection)
+        targets = matcher.match(facts) if isinstance(facts, AlertFacts) else set()
+        if references and msg_type in ("Update", "Cancel"):
+            earlier = deliveries.recipients_of(connection, list(references))
+            targets |= earlier & matcher.filters.keys()
+        if isinstance(facts, AlertFacts):  # scope holds for earlier recipients too
+            targets = {e for e in targets if matcher.may_reach(e, facts)}
+        return targets
+
     def __call__(self, connection: Connection, batch: list[NewAlert]) -> list[int]:
-        matcher = self.matcher(connection)
+        matcher = self.matcher(connection)  # one version check per batch
         now = datetime.now(UTC)
         rows = []
         counts = []
         for record in batch:
-            facts = record.facts
-            targets = matcher.match(facts) if isinstance(facts, AlertFacts) else set()
-            if record.references and record.msg_type in ("Update", "Cancel"):
-                earlier = deliveries.recipients_of(connection, list(record.references))
-                targets |= earlier & matcher.filters.keys()
-            if isinstance(facts, AlertFacts):  # scope holds for earlier recipients too
-                targets = {e for e in targets if matcher.may_reach(e, facts)}
+            targets = self.targets(
+                connection, record.facts, record.msg_type, record.references, matcher
+            )
             rank = priority(record.urgency, record.severity, activation=record.activation)
             for endpoint_id in sorted(targets):
                 rows.append(

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap import Alert
+from alertcommons.hub import refusals
 from alertcommons.jp import national
 from alertcommons.problems import ApprovalRequired
-from alertcommons.store import audit, orgs
+from alertcommons.store import orgs
 from alertcommons.store.engine import Store
 
 DIRECT_TYPES = ("Ack", "Error")
@@ -43,13 +44,5 @@ async def check(store: Store, principal: Principal, alert: Alert) -> None:
         f" {(alert.msg_type or 'alert').lower()} in the console (/console) and have a second"
         " person approve it"
     )
-    await store.write(
-        lambda c: audit.append(
-            c,
-            actor=principal.actor,
-            action="alert.refused",
-            subject=alert.identifier,
-            detail={"sender": alert.sender, "msgType": alert.msg_type, "reason": reason},
-        )
-    )
+    await refusals.record(store, principal, alert, reason)
     raise ApprovalRequired(reason)

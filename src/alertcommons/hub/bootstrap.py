@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from alertcommons.auth.tokens import hash_token
 from alertcommons.store import audit, orgs
 from alertcommons.store.schema import tokens
+from alertcommons.store.tokens import hash_token
 
 OPERATOR_ID = "operator"
 

@@ -11,7 +11,8 @@ import asyncio
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ from alertcommons.cap.reader import ParsedAlert, Problem
 from alertcommons.cap.values import parse_datetime
 from alertcommons.cap.xmlsafe import DEFAULT_MAX_BYTES, ReadLimits
 from alertcommons.delivery.matching import facts_of
-from alertcommons.hub import approval
+from alertcommons.hub import approval, refusals
 from alertcommons.hub.admission import Admission
 from alertcommons.hub.signer import HubKey
 from alertcommons.jp import national
@@ -53,6 +54,7 @@ from alertcommons.problems import (
     Conflict,
     Forbidden,
     InvalidAlert,
+    ProblemError,
     Unprocessable,
     UnsupportedMediaType,
 )
@@ -63,11 +65,29 @@ from alertcommons.store.ids import new_id
 
 VALIDATION_WORKERS = 2
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
 
 # Writes the outbox rows for alerts inside their transaction; returns how many for each.
 Outbox = Callable[[Connection, list[alert_queries.NewAlert]], list[int]]
+
+# The endpoint ids an alert would go to (facts, msgType, referenced alert ids): the outbox's
+# own rule, asked by the dry run so a preview counts what publishing delivers.
+Targets = Callable[[Connection, Any, str, Sequence[str]], set[str]]
+
+
+def no_targets(connection: Connection, facts: Any, msg_type: str, refs: Sequence[str]) -> set[str]:
+    return set()
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """What publishing an alert would do: the problems that would refuse it, and the
+    endpoints it would be delivered to."""
+
+    problems: list[str]
+    receivers: list[str]
 
 
 def no_outbox(connection: Connection, batch: list[alert_queries.NewAlert]) -> list[int]:
@@ -132,6 +152,7 @@ class Publisher:
         key: HubKey,
         *,
         outbox: Outbox = no_outbox,
+        targets: Targets = no_targets,
         max_bytes: int = DEFAULT_MAX_BYTES,
         admission: Admission | None = None,
     ) -> None:
@@ -141,6 +162,7 @@ class Publisher:
         self.store = store
         self.key = key
         self.outbox = outbox
+        self.targets = targets
         self.max_bytes = max_bytes
         self.listeners: list[Callable[[Published], None]] = []
 
@@ -163,12 +185,7 @@ class Publisher:
         activation = national.requests_activation(alert)
         imitation = national.imitation(alert)
         if imitation and not principal.jurisdiction.national:
-            raise await self._refuse(
-                principal,
-                alert,
-                f"only a national issuer may send national warnings or ask for loudspeaker"
-                f" activation: {imitation}",
-            )
+            raise await self._refuse(principal, alert, _national_only(imitation))
         try:
             area_codes = await self._in_worker(self._check_areas, principal, alert)
         except OutsideJurisdiction as exc:
@@ -193,8 +210,41 @@ class Publisher:
             return self._repeat(existing, record.content_hash)
         if published.created:
             for listener in self.listeners:
-                listener(published)
+                try:
+                    listener(published)
+                except Exception:
+                    # The alert is committed: the caller must hear so, and later listeners
+                    # (dispatcher wake-up, live streams) must still run.
+                    log.exception("a publish listener failed for alert %s", published.alert_id)
         return published
+
+    async def check(self, principal: Principal, alert: Alert) -> Check:
+        """A dry run of ``publish``: the same checks, collected instead of raised, and whom it
+        would reach (earlier recipients of an Update or Cancel included). Nothing is signed,
+        stored or audited. The console's preview shows this."""
+        problems: list[str] = []
+        try:
+            await self._in_worker(self._validated, alert)
+        except InvalidAlert as exc:
+            errors = exc.extensions.get("errors") or []
+            problems += [f"{e['path']}: {e['message']}" for e in errors] or [exc.detail]
+        imitation = national.imitation(alert)
+        if imitation and not principal.jurisdiction.national:
+            problems.append(_national_only(imitation))
+        try:
+            await self._in_worker(self._check_areas, principal, alert)
+        except OutsideJurisdiction as exc:
+            problems.append(exc.message)
+        references: tuple[str, ...] = ()
+        try:
+            await self._authorize(principal, alert, dry=True)
+            references = await self._resolve_references(principal, alert, dry=True)
+        except ProblemError as exc:
+            problems.append(exc.detail)
+        facts = facts_of(alert, issuer=principal.organization_id)
+        msg_type = alert.msg_type or ""
+        reached = await self.store.read(lambda c: self.targets(c, facts, msg_type, references))
+        return Check(problems, sorted(reached))
 
     async def _in_worker(self, function: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
@@ -303,26 +353,23 @@ class Publisher:
             alert_id=existing.id,
         )
 
-    async def _refuse(self, principal: Principal, alert: Alert, reason: str) -> Forbidden:
-        await self.store.write(
-            lambda c: audit.append(
-                c,
-                actor=principal.actor,
-                action="alert.refused",
-                subject=alert.identifier,
-                detail={"sender": alert.sender, "msgType": alert.msg_type, "reason": reason},
-            )
-        )
+    async def _refuse(
+        self, principal: Principal, alert: Alert, reason: str, *, dry: bool = False
+    ) -> Forbidden:
+        if dry:  # a dry run records nothing
+            return Forbidden(reason)
+        await refusals.record(self.store, principal, alert, reason)
         return Forbidden(reason)
 
-    async def _authorize(self, principal: Principal, alert: Alert) -> None:
+    async def _authorize(self, principal: Principal, alert: Alert, *, dry: bool = False) -> None:
         if "issuer" not in principal.roles:
-            raise await self._refuse(principal, alert, "this token may not publish alerts")
+            raise await self._refuse(principal, alert, "this token may not publish alerts", dry=dry)
         if principal.sender is None or alert.sender != principal.sender:
             raise await self._refuse(
                 principal,
                 alert,
                 f"your organization publishes as sender '{principal.sender}', not '{alert.sender}'",
+                dry=dry,
             )
 
     def _check_areas(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
@@ -334,7 +381,9 @@ class Publisher:
                 codes.extend(check_area(principal.jurisdiction, area, path, shapes_in_alert=shapes))
         return tuple(dict.fromkeys(codes))
 
-    async def _resolve_references(self, principal: Principal, alert: Alert) -> tuple[str, ...]:
+    async def _resolve_references(
+        self, principal: Principal, alert: Alert, *, dry: bool = False
+    ) -> tuple[str, ...]:
         if alert.msg_type not in ("Update", "Cancel") or not alert.references:
             return ()
         ids: list[str] = []
@@ -349,6 +398,7 @@ class Publisher:
                         alert,
                         f"references an alert of sender '{reference.sender}';"
                         f" a {alert.msg_type} may only refer to your own alerts",
+                        dry=dry,
                     )
                 raise Unprocessable(
                     f"references alert {reference.identifier} from {reference.sender},"
@@ -361,6 +411,7 @@ class Publisher:
                     alert,
                     f"alert {reference.identifier} belongs to sender '{row.sender}';"
                     f" you cannot {alert.msg_type.lower()} another sender's alert",
+                    dry=dry,
                 )
             ids.append(row.id)
         return tuple(dict.fromkeys(ids))
@@ -406,4 +457,11 @@ def _new_record(
         area_codes=area_codes,
         references=references,
         facts=facts_of(alert, issuer=principal.organization_id),
+    )
+
+
+def _national_only(imitation: str) -> str:
+    return (
+        "only a national issuer may send national warnings or ask for loudspeaker"
+        f" activation: {imitation}"
     )

@@ -1,10 +1,10 @@
-"""Everything a running hub holds, built by ``create_app`` and closed with it."""
+"""Everything a running hub holds, built by ``alertcommons.app.build_services``."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from alertcommons.auth.principal import Principal
 from alertcommons.delivery.dispatcher import Dispatcher
@@ -16,6 +16,9 @@ from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.signer import HubKey
 from alertcommons.settings import Settings
 from alertcommons.store.engine import Store
+
+if TYPE_CHECKING:  # the ingest needs the publisher, which the services hold
+    from alertcommons.hub.jma_ingest import JMAIngest
 
 PRINCIPAL_TTL_SECONDS = 5.0
 
@@ -58,5 +61,5 @@ class Services:
     broadcaster: Broadcaster
     rendered: RenderedCache  # Atom feeds and public pages, dropped on every publish
     principals: PrincipalCache = field(default_factory=PrincipalCache)
-    jma: Any = None  # the JMA feed ingest, when a feed URL is set
+    jma: JMAIngest | None = None  # the JMA feed ingest, when a feed URL is set
     livebus: LiveBus | None = None  # live events across nodes (PostgreSQL or NATS)

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from alertcommons.auth.tokens import hash_token, hint, new_token
 from alertcommons.store.ids import new_id
 from alertcommons.store.schema import organizations, tokens
+from alertcommons.store.tokens import hash_token, hint, new_token
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, delete, insert, or_, select, update
 
-from alertcommons.auth.tokens import hash_token
 from alertcommons.store.ids import new_id
 from alertcommons.store.schema import drafts, organizations, sessions, users
+from alertcommons.store.tokens import hash_token
 
 ROLES = ("drafter", "approver", "admin", "viewer")
 

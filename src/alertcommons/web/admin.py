@@ -3,26 +3,19 @@ accounts, the two-person approval switch, receiver health and nationwide tests."
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from alertcommons.api.deliveries import report
-from alertcommons.auth.principal import roles_for_kind
-from alertcommons.hub import accounts
-from alertcommons.hub.system_issuers import national_issuer
-from alertcommons.jp import national_test
-from alertcommons.problems import ProblemError
-from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit, orgs, users
-from alertcommons.store import deliveries as delivery_queries
+from alertcommons.hub import accounts, national_tests, organizations
+from alertcommons.hub.services import Services
+from alertcommons.problems import NotFound, ProblemError
 from alertcommons.store import endpoints as endpoint_queries
+from alertcommons.store import orgs, users
 
 from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
-from .passwords import hash_password
 from .sessions import ConsoleUser
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False)
@@ -35,20 +28,12 @@ async def admin_page(request: Request) -> HTMLResponse:
     hub = hub_of(request)
 
     def load(connection: Any) -> dict[str, Any]:
-        tests = alert_queries.list_alerts(
-            connection, alert_queries.AlertQuery(sender=national_test.TEST_SENDER, limit=10)
-        )
-        results = [
-            {"row": row, **report(delivery_queries.report_rows(connection, row.id))}
-            for row in tests
-        ]
         return {
             "organizations": [orgs.org_to_dict(row) for row in orgs.list_orgs(connection)],
             "endpoints": endpoint_queries.all_endpoints(connection),
-            "tests": results,
         }
 
-    loaded = await hub.store.read(load)
+    loaded = {**await hub.store.read(load), "tests": await national_tests.recent(hub)}
     names = {org["id"]: org["name"] for org in loaded["organizations"]}
     return render(request, "console_admin.html", user, names=names, **loaded)
 
@@ -106,26 +91,13 @@ async def issue_token(org_id: str, request: Request) -> HTMLResponse:
     require_admin(user)
     form = await checked_form(request, user)
     label = (form.get("label") or "").strip()[:200] or None
-    hub = hub_of(request)
-
-    def issue(connection: Any) -> str:
-        organization = orgs.get_org(connection, org_id)
-        if organization is None:
-            raise Refused(404, "その機関はありません。 No such organization.")
-        kind = organization.kind
-        roles = ("admin",) if kind == "operator" else roles_for_kind(kind)
-        token = orgs.issue_token(connection, org_id, roles, label=label)
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="token.create",
-            subject=token.id,
-            detail={"organization_id": org_id, "label": label},
+    try:
+        issued = await organizations.issue_token(
+            hub_of(request), user.principal().actor, org_id, label
         )
-        return token.token
-
-    secret = await hub.store.write(issue)
-    return await _org_page(request, user, org_id, new_token=secret)
+    except NotFound:
+        raise Refused(404, "その機関はありません。 No such organization.") from None
+    return await _org_page(request, user, org_id, new_token=issued.token)
 
 
 @router.post("/organizations/{org_id}/tokens/{token_id}/revoke")
@@ -133,23 +105,10 @@ async def revoke_token(org_id: str, token_id: str, request: Request) -> Response
     user = await signed_in(request)
     require_admin(user)
     await checked_form(request, user)
-    hub = hub_of(request)
-
-    def revoke(connection: Any) -> None:
-        token = orgs.get_token(connection, token_id)
-        if token is None or token.organization_id != org_id:
-            raise Refused(404, "そのトークンはありません。 No such token.")
-        orgs.revoke_token(connection, token_id)
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="token.revoke",
-            subject=token_id,
-            detail={"organization_id": org_id},
-        )
-
-    await hub.store.write(revoke)
-    hub.principals.clear()
+    try:
+        await organizations.revoke_token(hub_of(request), user.principal().actor, org_id, token_id)
+    except NotFound:
+        raise Refused(404, "そのトークンはありません。 No such token.") from None
     return RedirectResponse(f"/console/admin/organizations/{org_id}", status_code=303)
 
 
@@ -159,21 +118,12 @@ async def set_approval(org_id: str, request: Request) -> Response:
     require_admin(user)
     form = await checked_form(request, user)
     wanted = form.get("two_person_approval") == "on"
-    hub = hub_of(request)
-
-    def apply(connection: Any) -> None:
-        if orgs.get_org(connection, org_id) is None:
-            raise Refused(404, "No such organization.")
-        orgs.update_org(connection, org_id, {"two_person_approval": wanted})
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="org.update",
-            subject=org_id,
-            detail={"two_person_approval": wanted},
+    try:
+        await organizations.update(
+            hub_of(request), user.principal().actor, org_id, {"two_person_approval": wanted}
         )
-
-    await hub.store.write(apply)
+    except NotFound:
+        raise Refused(404, "No such organization.") from None
     return RedirectResponse("/console/admin", status_code=303)
 
 
@@ -182,19 +132,7 @@ async def send_national_test(request: Request) -> Response:
     user = await signed_in(request)
     require_admin(user)
     await checked_form(request, user)
-    hub = hub_of(request)
-    issuer = await national_issuer(
-        hub.store, national_test.TEST_ORG_ID, "全国一斉情報伝達試験", national_test.TEST_SENDER
-    )
-    outcome = await hub.publisher.publish(issuer, national_test.test_message())
-    await hub.store.write(
-        lambda c: audit.append(
-            c,
-            actor=user.principal().actor,
-            action="national-test.start",
-            subject=outcome.alert_id,
-        )
-    )
+    outcome = await national_tests.start(hub_of(request), user.principal().actor)
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
 
 
@@ -202,15 +140,14 @@ async def send_national_test(request: Request) -> Response:
 
 
 async def _account_change(
-    request: Request, org_id: str, change: Callable[[Any, str], str]
+    request: Request, org_id: str, change: Callable[[Services, str], Awaitable[str]]
 ) -> HTMLResponse:
-    """Run one account change (``hub/accounts.py``, audited) and show the organization page
-    with what was done."""
+    """Run one account change (``hub/organizations.py``, audited) and show the organization
+    page with what was done."""
     user = await signed_in(request)
     require_admin(user)
-    hub = hub_of(request)
     try:
-        notice = await hub.store.write(lambda c: change(c, user.principal().actor))
+        notice = await change(hub_of(request), user.principal().actor)
     except ProblemError as exc:
         raise Refused(exc.status, exc.detail) from None
     return await _org_page(request, user, org_id, notice=notice)
@@ -221,8 +158,8 @@ async def set_account_active(org_id: str, user_id: str, request: Request) -> HTM
     form = await checked_form(request, await signed_in(request))
     wanted = form.get("active") == "on"
 
-    def change(connection: Any, actor: str) -> str:
-        row = accounts.update(connection, actor, org_id, user_id, active=wanted)
+    async def change(hub: Services, actor: str) -> str:
+        row = await organizations.update_user(hub, actor, org_id, user_id, active=wanted)
         done = "有効にしました enabled" if wanted else "無効にし、サインアウトさせました disabled"
         return f"{row.username}: {done}"
 
@@ -233,9 +170,9 @@ async def set_account_active(org_id: str, user_id: str, request: Request) -> HTM
 async def end_account_sessions(org_id: str, user_id: str, request: Request) -> HTMLResponse:
     await checked_form(request, await signed_in(request))
 
-    def change(connection: Any, actor: str) -> str:
-        ended = accounts.end_sessions(connection, actor, org_id, user_id)
-        name = accounts.find(connection, org_id, user_id).username
+    async def change(hub: Services, actor: str) -> str:
+        ended = await organizations.end_user_sessions(hub, actor, org_id, user_id)
+        name = (await hub.store.read(lambda c: accounts.find(c, org_id, user_id))).username
         return f"{name}: {ended} 件のセッションを終了 sessions ended"
 
     return await _account_change(request, org_id, change)
@@ -247,8 +184,8 @@ async def set_account_roles(org_id: str, user_id: str, request: Request) -> HTML
     # one checkbox per role (role_drafter=on …): a form field holds one value only
     wanted = [role for role in users.ROLES if form.get(f"role_{role}") == "on"]
 
-    def change(connection: Any, actor: str) -> str:
-        row = accounts.update(connection, actor, org_id, user_id, roles=wanted)
+    async def change(hub: Services, actor: str) -> str:
+        row = await organizations.update_user(hub, actor, org_id, user_id, roles=wanted)
         return f"{row.username}: 権限 roles = {row.roles}"
 
     return await _account_change(request, org_id, change)
@@ -259,16 +196,13 @@ async def reset_account_password(org_id: str, user_id: str, request: Request) ->
     user = await signed_in(request)
     require_admin(user)
     await checked_form(request, user)
-    hub = hub_of(request)
     try:
-        row = await hub.store.read(lambda c: accounts.find(c, org_id, user_id))
+        # a new password made here and shown once: an admin never chooses a user's password
+        row, password, _ = await organizations.reset_password(
+            hub_of(request), user.principal().actor, org_id, user_id, None
+        )
     except ProblemError as exc:
         raise Refused(exc.status, exc.detail) from None
-    # a new password made here and shown once: an admin never chooses a user's password
-    password = accounts.temporary_password()
-    hashed = await asyncio.to_thread(hash_password, password)
-    actor = user.principal().actor
-    await hub.store.write(lambda c: accounts.reset_password(c, actor, org_id, user_id, hashed))
     return await _org_page(
         request,
         user,

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alertcommons.auth.jurisdiction import OutsideJurisdiction, check_area
-from alertcommons.cap import to_xml, validate
+from alertcommons.cap import to_xml
 from alertcommons.cap.model import (
     CATEGORIES,
     CERTAINTIES,
@@ -30,7 +29,6 @@ from alertcommons.cap.model import (
 )
 from alertcommons.cap.reader import read_alert
 from alertcommons.cap.values import CapValueError, format_datetime, parse_polygon
-from alertcommons.delivery.matching import facts_of
 from alertcommons.hub import japan
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
@@ -368,14 +366,7 @@ async def draft_alert(
 async def preview(hub: Services, user: ConsoleUser, alert: Alert) -> Preview:
     """What the alert will be and whom it reaches, without publishing anything."""
     shown = Preview(alert=alert, xml=to_xml(alert).decode())
-    report = validate(read_alert(to_xml(alert)))
-    shown.problems = [f"{p.path}: {p.message}" for p in report.errors]
-    for i, info in enumerate(alert.infos, start=1):
-        for j, area in enumerate(info.areas, start=1):
-            try:
-                check_area(user.jurisdiction, area, f"alert/info[{i}]/area[{j}]")
-            except OutsideJurisdiction as exc:
-                shown.problems.append(exc.message)
+    for info in alert.infos:
         shown.texts.append(
             {
                 "language": info.language or "",
@@ -384,18 +375,22 @@ async def preview(hub: Services, user: ConsoleUser, alert: Alert) -> Preview:
                 "instruction": info.instruction or "",
             }
         )
-    facts = facts_of(alert)
-
-    def reach(connection: Any) -> tuple[int, list[str]]:
-        targets = hub.outbox.matcher(connection).match(facts)
-        rows = endpoint_queries.by_ids(connection, sorted(targets))
-        names = {row.id: row.name for row in orgs.list_orgs(connection)}
-        return len(rows), receivers_shown(rows.values(), names, user)
-
     try:
-        shown.receiver_count, shown.receivers = await hub.store.read(reach)
+        # the publisher's own dry run: the same checks and the outbox's rule for whom it
+        # reaches, earlier recipients of an Update or Cancel included
+        check = await hub.publisher.check(user.principal(), alert)
     except ProblemError as exc:
         shown.problems.append(exc.detail)
+        return shown
+    shown.problems = list(check.problems)
+
+    def reach(connection: Any) -> list[str]:
+        rows = endpoint_queries.by_ids(connection, check.receivers)
+        names = {row.id: row.name for row in orgs.list_orgs(connection)}
+        return receivers_shown(rows.values(), names, user)
+
+    shown.receiver_count = len(check.receivers)
+    shown.receivers = await hub.store.read(reach)
     return shown
 
 

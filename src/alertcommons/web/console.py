@@ -21,16 +21,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from alertcommons.api.deliveries import for_viewer, organization_names, report
-from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES
+from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES, Alert
+from alertcommons.hub import deliveries, drafts
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit, users
-from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
+from alertcommons.store import users
 
 from . import admin, compose
 from .guard import (
@@ -294,37 +293,17 @@ async def compose_submit(request: Request) -> Response:
 async def _new_draft(
     hub: Services, user: ConsoleUser, template: str, form: dict[str, str], summary: str
 ) -> str:
-    kept = {k: v for k, v in form.items() if k not in ("csrf_token", "action")}
-
-    def create(connection: Any) -> str:
-        draft_id = users.create_draft(
-            connection,
-            organization_id=user.organization_id,
-            created_by=user.user_id,
-            template=template,
-            form=kept,
-            summary=summary,
-        )
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="draft.create",
-            subject=draft_id,
-            detail={"template": template, "summary": summary},
-        )
-        return draft_id
-
-    return await hub.store.write(create)
+    return await drafts.create(hub, user, template, form, summary)
 
 
 # ---------------------------------------------------------------- drafts and approval
 
 
 async def _draft(hub: Services, user: ConsoleUser, draft_id: str) -> Any:
-    row = await hub.store.read(lambda c: users.get_draft(c, draft_id))
-    if row is None or row.organization_id != user.organization_id:
-        raise Refused(404, "その下書きはありません。 No such draft.")
-    return row
+    try:
+        return await drafts.get(hub, user, draft_id)
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
 
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
@@ -360,40 +339,14 @@ async def approve(draft_id: str, request: Request) -> Response:
     require_issuer(user)
     await checked_form(request, user)
     hub = hub_of(request)
-    row = await _draft(hub, user, draft_id)
-    if not user.can_approve:
-        raise Refused(403, "承認の権限がありません。 You are not an approver.")
-    if row.created_by == user.user_id:
-        raise Refused(
-            403, "自分で作成した下書きは承認できません。 A second person must approve this draft."
-        )
-    if row.state != "pending":
-        raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
-    if not await hub.store.write(
-        lambda c: users.decide_draft(c, draft_id, user.user_id, "approving", None)
-    ):
-        raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
-    form = json.loads(row.form)
+
+    async def build(row: Any) -> Alert:
+        return await compose.draft_alert(hub, user, row.template, json.loads(row.form))
+
     try:
-        # rebuilt and re-checked now: a cancel of an alert no longer in force is refused
-        alert = await compose.draft_alert(hub, user, row.template, form)
-        # a second person approved it just now: the hub's approval rule is met
-        outcome = await hub.publisher.publish(user.principal(), alert, approved=True)
+        outcome = await drafts.approve(hub, user, draft_id, build)
     except ProblemError as exc:
-        await hub.store.write(lambda c: users.reopen_draft(c, draft_id))
         raise Refused(exc.status, exc.detail) from None
-
-    def done(connection: Any) -> None:
-        users.finish_draft(connection, draft_id, user.user_id, outcome.alert_id)
-        audit.append(
-            connection,
-            actor=user.principal().actor,
-            action="draft.approve",
-            subject=draft_id,
-            detail={"alert_id": outcome.alert_id, "drafted_by": row.created_by},
-        )
-
-    await hub.store.write(done)
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
 
 
@@ -402,21 +355,10 @@ async def reject(draft_id: str, request: Request) -> Response:
     user = await signed_in(request)
     require_issuer(user)
     await checked_form(request, user)
-    hub = hub_of(request)
-    await _draft(hub, user, draft_id)
-    if not user.can_approve:
-        raise Refused(403, "承認の権限がありません。 You are not an approver.")
-
-    def decide(connection: Any) -> bool:
-        changed = users.decide_draft(connection, draft_id, user.user_id, "rejected", None)
-        if changed:
-            audit.append(
-                connection, actor=user.principal().actor, action="draft.reject", subject=draft_id
-            )
-        return changed
-
-    if not await hub.store.write(decide):
-        raise Refused(409, "この下書きは処理済みです。 This draft was already decided.")
+    try:
+        await drafts.reject(hub_of(request), user, draft_id)
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
     return RedirectResponse("/console?notice=rejected", status_code=303)
 
 
@@ -431,16 +373,9 @@ async def _own_alert(hub: Services, user: ConsoleUser, alert_id: str) -> Any:
 
 
 async def _board(hub: Services, user: ConsoleUser, alert_id: str) -> dict[str, Any]:
-    def load(connection: Any) -> dict[str, Any]:
-        rows = delivery_queries.report_rows(connection, alert_id)
-        return for_viewer(
-            report(rows),
-            organization_names(connection),
-            viewer=user.organization_id,
-            is_admin=user.is_admin,
-        )
-
-    return await hub.store.read(load)
+    return await deliveries.board(
+        hub, alert_id, viewer=user.organization_id, is_admin=user.is_admin
+    )
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)

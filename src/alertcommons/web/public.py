@@ -16,14 +16,14 @@ from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 from markupsafe import Markup
 
-from alertcommons.api.keys import trusted_certificates
 from alertcommons.cap.signature import verify
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
-from alertcommons.hub.records import alert_records
+from alertcommons.hub.keys import trusted_certificates
 from alertcommons.hub.services import Services
 from alertcommons.jp.codes import registry
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import orgs
+from alertcommons.store.records import alert_records
 
 from .render import language_of, page, security_headers
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from alertcommons.delivery.channels import ChannelConfigError
-from alertcommons.delivery.http import HTTPError, HTTPPool
+from alertcommons.delivery.http import UNSAFE_URL, HTTPError, HTTPPool
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
@@ -61,6 +61,8 @@ class WebhookChannel:
         url = config.get("url")
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
             raise ChannelConfigError("webhook needs 'url', an http:// or https:// address")
+        if UNSAFE_URL.search(url):
+            raise ChannelConfigError("webhook 'url' must not hold spaces or control characters")
         parts = urlsplit(url)
         if not parts.hostname:
             raise ChannelConfigError("webhook 'url' has no host")

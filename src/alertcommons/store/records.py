@@ -1,4 +1,4 @@
-"""Stored alerts as the API shows them."""
+"""Stored alerts as the API, the public pages and the delivered JSON show them."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 N, R, P = 2**14, 8, 1  # ~16 MiB and ~50 ms per check on this machine kind
 MIN_LENGTH = 12
@@ -55,5 +56,8 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(found, expected)
 
 
-# Checked when the user does not exist, so a wrong username costs as long as a wrong password.
-DUMMY_HASH = hash_password(secrets.token_hex(16))
+@cache
+def dummy_hash() -> str:
+    """Checked when the user does not exist, so a wrong username costs as long as a wrong
+    password. Made on first use, not at import: every CLI command imports this module."""
+    return hash_password(secrets.token_hex(16))

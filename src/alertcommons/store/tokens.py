@@ -1,5 +1,7 @@
 """API tokens: random, shown once, stored only as a SHA-256 hash.
 
+Here in ``store/`` because the store keeps them: ``auth/`` and ``store/`` are siblings.
+
 Tokens carry 256 bits of randomness, so a fast hash is enough at rest (a slow KDF protects
 low-entropy passwords, which these are not) and lets every request be checked cheaply.
 """

@@ -1,0 +1,196 @@
+"""The composition root: ``build_services(settings)`` makes everything a running hub holds,
+``create_app(settings)`` mounts the HTTP API (``api/``) and the console and public pages
+(``web/``) over them. It sits above both adapters, so neither imports the other.
+Nothing happens at import."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from alertcommons import __version__
+from alertcommons.api.app import install as install_api
+from alertcommons.api.app import limit_bodies
+from alertcommons.cap import from_json
+from alertcommons.cap.validate import cap12_schema
+from alertcommons.delivery.channels import builtin_channels
+from alertcommons.delivery.dispatcher import Dispatcher, DispatchSettings
+from alertcommons.delivery.matching import facts_of
+from alertcommons.delivery.outbox import DeliveryOutbox
+from alertcommons.delivery.stream import Broadcaster
+from alertcommons.geo.boundaries import boundaries
+from alertcommons.hub import keys, signer
+from alertcommons.hub.admission import Admission
+from alertcommons.hub.jma_ingest import JMAIngest
+from alertcommons.hub.livebus import LiveBus
+from alertcommons.hub.publish import Published, Publisher
+from alertcommons.hub.rendered import RenderedCache
+from alertcommons.hub.services import PrincipalCache, Services
+from alertcommons.hub.storage import store_for
+from alertcommons.jp.codes import registry
+from alertcommons.settings import Settings
+from alertcommons.store import alerts as alert_queries
+from alertcommons.store.engine import Store
+from alertcommons.store.records import alert_records
+from alertcommons.web import console, public
+from alertcommons.web.render import STATIC
+
+
+def warm_up() -> None:
+    """Load the reference data the first request would otherwise pay for."""
+    cap12_schema()
+    registry()
+    # The outlines take a second or two to decode: on a thread, so starting is not slowed.
+    threading.Thread(target=boundaries, name="load-boundaries", daemon=True).start()
+
+
+def build_services(settings: Settings) -> Services:
+    warm_up()
+    channels = builtin_channels(settings.outbound_policy)  # a bad allow-list fails first
+    store = store_for(settings)
+    store.open()
+    try:
+        key = signer.load_or_create(
+            settings.key_path,
+            settings.cert_path,
+            create=settings.generates_key,
+            name=settings.hub_name,
+        )
+        keys.remember(store, key)
+    except Exception:
+        store.close()
+        raise
+    outbox = DeliveryOutbox()
+    admission = Admission(settings.max_sent_age_seconds, settings.max_future_skew_seconds)
+    publisher = Publisher(
+        store,
+        key,
+        outbox=outbox,
+        targets=outbox.targets,
+        max_bytes=settings.max_body_bytes,
+        admission=admission,
+    )
+    dispatcher = Dispatcher(
+        store, channels, DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
+    )
+    broadcaster = Broadcaster()
+    rendered = RenderedCache()
+    publisher.listeners.append(lambda published: rendered.changed())
+
+    def wake_for(published: Published) -> None:
+        # Only an alert with deliveries gives the dispatcher work: waking it for every alert
+        # put an empty claim transaction on the single writer per publish.
+        if published.deliveries:
+            dispatcher.wake()
+
+    publisher.listeners.append(wake_for)
+    livebus = LiveBus(
+        store,
+        lambda alert_id: _stream(store, broadcaster, alert_id),
+        nats_url=settings.nats_url,
+        cluster=settings.cluster_name,
+    )
+    publisher.listeners.append(lambda published: livebus.published_here(published.alert_id))
+    dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
+    jma_feed = None
+    if settings.jma_feed_url:
+        jma_feed = JMAIngest.from_settings(store, publisher, settings)
+    return Services(
+        settings=settings,
+        store=store,
+        key=key,
+        publisher=publisher,
+        outbox=outbox,
+        dispatcher=dispatcher,
+        broadcaster=broadcaster,
+        rendered=rendered,
+        principals=PrincipalCache(),
+        jma=jma_feed,
+        livebus=livebus,
+    )
+
+
+def _stream(store: Store, broadcaster: Broadcaster, alert_id: str) -> None:
+    """Hand a newly stored public alert to the live streams."""
+    if not len(broadcaster):
+        return
+
+    async def feed() -> None:
+        def load(connection: Any) -> tuple[Any, dict[str, Any], list[Any]] | None:
+            row = alert_queries.get(connection, alert_id)
+            if row is None or row.scope != "Public":
+                return None
+            record = alert_records(connection, [row])[0]
+            # Whoever was sent what this updates or cancels gets it, whatever its filter.
+            earlier = alert_queries.referenced_rows(connection, [alert_id]).get(alert_id, [])
+            return (
+                facts_of(from_json(json.loads(row.cap_json))),
+                record,
+                [facts_of(from_json(json.loads(r.cap_json))) for r in earlier],
+            )
+
+        loaded = await store.read(load)
+        if loaded is not None:
+            broadcaster.publish(alert_id, loaded[0], loaded[1], loaded[2])
+
+    broadcaster.keep(asyncio.ensure_future(feed()))
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        app.state.services = services
+        if settings.dispatch:  # else separate `alertcommons dispatch` workers send
+            await services.dispatcher.start()
+        # Other nodes may publish (a shared PostgreSQL) or announce (NATS): follow them.
+        shared = services.store.dialect != "sqlite" or bool(settings.nats_url)
+        if shared and services.livebus is not None:
+            await services.livebus.start()
+        if services.jma is not None:
+            await services.jma.start()
+        try:
+            yield
+        finally:
+            if shared and services.livebus is not None:
+                await services.livebus.stop()
+            if services.jma is not None:
+                await services.jma.stop()
+            services.broadcaster.close()
+            await services.dispatcher.stop()
+            services.store.close()
+
+    app = FastAPI(
+        title="Alert Commons",
+        version=__version__,
+        summary="Publish disaster information once; reach every receiver for the area.",
+        lifespan=lifespan,
+    )
+    install_api(app)
+    app.include_router(public.router)
+    console.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")
+    async def health() -> dict[str, Any]:
+        services: Services = app.state.services
+        bus = services.livebus
+        live = "local"  # one node: every alert is published through it
+        if services.store.dialect != "sqlite" or settings.nats_url:
+            live = "nats" if bus is not None and bus.connected else "database"
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": services.store.dialect,
+            "live_events": live,
+        }
+
+    limit_bodies(app, settings.max_body_bytes)
+    return app

@@ -1,0 +1,134 @@
+"""Endpoints: a receiver's channels and filters. Each change once, with its audit record and
+the caches it invalidates (the outbox's matching index, the dispatcher's per-endpoint state).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection
+
+from alertcommons.auth.principal import Principal
+from alertcommons.delivery.channels import ChannelConfigError
+from alertcommons.delivery.filters import FilterError, parse_filter
+from alertcommons.hub.services import Services
+from alertcommons.problems import NotFound, Unprocessable
+from alertcommons.store import audit
+from alertcommons.store import endpoints as endpoint_queries
+
+_RESERVED = {"channel", "filter", "label", "active"}
+
+
+def checked(hub: Services, body: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    channel_name = body.get("channel")
+    # a list or object here is unhashable: refused like an unknown name
+    channel = hub.dispatcher.channels.get(channel_name) if isinstance(channel_name, str) else None
+    if channel is None:
+        known = ", ".join(sorted(hub.dispatcher.channels))
+        raise Unprocessable(f"'channel' must be one of: {known}", path="channel")
+    settings = {k: v for k, v in body.items() if k not in _RESERVED}
+    try:
+        config = channel.check_config(settings)
+        _, canonical_filter = parse_filter(body.get("filter"))
+    except ChannelConfigError as exc:
+        raise Unprocessable(str(exc), path="channel settings") from None
+    except FilterError as exc:
+        raise Unprocessable(str(exc), path=f"filter/{exc.key}") from None
+    return str(channel_name), config, canonical_filter
+
+
+async def own(hub: Services, caller: Principal, endpoint_id: str) -> Any:
+    row = await hub.store.read(lambda c: endpoint_queries.get(c, endpoint_id))
+    if row is None or (not caller.is_admin and row.organization_id != caller.organization_id):
+        raise NotFound(f"no endpoint '{endpoint_id}' of yours")
+    return row
+
+
+async def create(
+    hub: Services, caller: Principal, body: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """Register an endpoint for the caller's organization; its row and checked config."""
+    label = body.get("label")
+    if label is not None and not isinstance(label, str):
+        raise Unprocessable("'label' is a string", path="label")
+    channel, config, canonical_filter = checked(hub, body)
+
+    def apply(connection: Connection) -> Any:
+        endpoint_id = endpoint_queries.create(
+            connection,
+            organization_id=caller.organization_id,
+            channel=channel,
+            config=config,
+            filter_document=canonical_filter,
+            label=label,
+        )
+        audit.append(
+            connection,
+            actor=caller.actor,
+            action="endpoint.create",
+            subject=endpoint_id,
+            detail={"channel": channel, "filter": canonical_filter},
+        )
+        return endpoint_queries.get(connection, endpoint_id)
+
+    row = await hub.store.write(apply)
+    hub.outbox.invalidate()
+    return row, config
+
+
+async def update(hub: Services, caller: Principal, endpoint_id: str, body: dict[str, Any]) -> Any:
+    """Change settings, filter, label or active; the channel stays. The changed row."""
+    row = await own(hub, caller, endpoint_id)
+    merged = {
+        **json.loads(row.config),
+        "channel": row.channel,
+        "filter": json.loads(row.filter),
+        **body,
+    }
+    if merged.get("channel") != row.channel:
+        raise Unprocessable("an endpoint's channel cannot change; register a new one")
+    _, config, canonical_filter = checked(hub, merged)
+    values: dict[str, Any] = {"config": config, "filter": canonical_filter}
+    if "label" in body:
+        values["label"] = body["label"] if isinstance(body["label"], str) else None
+    if "active" in body:
+        if not isinstance(body["active"], bool):
+            raise Unprocessable("'active' is true or false", path="active")
+        values["active"] = body["active"]
+        if body["active"]:
+            values["disabled_reason"] = None
+
+    def apply(connection: Connection) -> Any:
+        endpoint_queries.change(connection, endpoint_id, values)
+        audit.append(
+            connection,
+            actor=caller.actor,
+            action="endpoint.update",
+            subject=endpoint_id,
+            detail={"changed": sorted(body)},
+        )
+        return endpoint_queries.get(connection, endpoint_id)
+
+    updated = await hub.store.write(apply)
+    _forget(hub, endpoint_id)
+    return updated
+
+
+async def remove(hub: Services, caller: Principal, endpoint_id: str) -> None:
+    """Stop delivering to an endpoint (kept, inactive, for its history)."""
+    await own(hub, caller, endpoint_id)
+
+    def apply(connection: Connection) -> None:
+        endpoint_queries.change(
+            connection, endpoint_id, {"active": False, "disabled_reason": "removed by its owner"}
+        )
+        audit.append(connection, actor=caller.actor, action="endpoint.delete", subject=endpoint_id)
+
+    await hub.store.write(apply)
+    _forget(hub, endpoint_id)
+
+
+def _forget(hub: Services, endpoint_id: str) -> None:
+    hub.outbox.invalidate()
+    hub.dispatcher.forget_endpoint(endpoint_id)

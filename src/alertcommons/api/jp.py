@@ -11,6 +11,7 @@ from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
 from alertcommons.hub import japan
 from alertcommons.hub.system_issuers import national_issuer
+from alertcommons.hub.times import alert_time
 from alertcommons.jp import evacuation, national, national_test, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
 from alertcommons.problems import Forbidden, NotFound, Unprocessable
@@ -113,7 +114,7 @@ async def get_evacuation(
             "identifier": row.identifier,
             "sender": row.sender,
             "since": row.sent_text,
-            "expires": row.expires.isoformat() if row.expires else None,
+            "expires": alert_time(row.expires, row.sent_text),  # in the offset of "since"
         }
     )
     return state

@@ -51,6 +51,18 @@ CASES = [
     ("serve-port-env-text", ["serve"], {"ALERTCOMMONS_PORT": "eighty"}, "ALERTCOMMONS_PORT"),
     ("serve-busy-port", ["serve", "--port", "{busy}"], {}, "in use"),
     (
+        "serve-negative-size",
+        ["serve", "--port", "0"],
+        {"ALERTCOMMONS_MAX_BODY_BYTES": "-1"},
+        "ALERTCOMMONS_MAX_BODY_BYTES",
+    ),
+    (
+        "init-missing-signing-key",
+        ["init", "--data-dir", "{missing}"],
+        {"ALERTCOMMONS_SIGNING_KEY": "{missing}/key.pem"},
+        "does not exist",
+    ),
+    (
         "serve-both-stores",
         ["serve", "--data-dir", "{empty}", "--database-url", "postgresql://x/y"],
         {},

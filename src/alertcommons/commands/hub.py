@@ -20,6 +20,7 @@ from alertcommons.commands.setup import (
     data_dir_option,
     database_url_option,
     existing_store,
+    require_signing_key,
     settings_from,
 )
 from alertcommons.delivery.outbound import LOOPBACK
@@ -65,6 +66,7 @@ def serve(
         raise Refused(str(exc)) from None
     # The port first: a busy port is said before any banner or link, and before the disk is
     # touched. The bound socket is handed to uvicorn, so nothing can take it in between.
+    require_signing_key(settings)
     listener = _bind(settings.host, settings.port)
     port = listener.getsockname()[1]
     settings = dataclasses.replace(settings, port=port)
@@ -188,6 +190,7 @@ def init(data_dir: Path | None, database_url: str | None, new_token: bool) -> No
     signing key and certificate, and the first admin token (or ALERTCOMMONS_ADMIN_TOKEN).
     Say what was made; safe to run again."""
     settings = settings_from(data_dir=data_dir, database_url=database_url)
+    require_signing_key(settings)
     things = _set_up_files(settings)
     before = {path for path, _ in things if path.exists()}
     store = store_for(settings)

@@ -84,3 +84,15 @@ def require_data(settings: Settings) -> None:
                 f"no hub database in {settings.data_dir} (set it up with "
                 f"'alertcommons init --data-dir {settings.data_dir}')"
             )
+
+
+def require_signing_key(settings: Settings) -> None:
+    """A configured signing key must exist: the hub never makes one in its place."""
+    if settings.generates_key:
+        return
+    for path in (settings.key_path, settings.cert_path):
+        if not path.is_file():
+            raise Refused(
+                f"the signing key or certificate {path} does not exist (unset "
+                "ALERTCOMMONS_SIGNING_KEY and ALERTCOMMONS_SIGNING_CERT to have one made)"
+            )

@@ -130,3 +130,32 @@ def test_refusal(
     assert lines[0].startswith("error: ") and words in lines[0], lines[0]
     assert out == ""  # no banner, no half-done work
     assert _tree(work) == before
+
+
+def test_a_database_never_set_up_is_refused_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On PostgreSQL there is no directory to look at: the schema is. Nothing is made there,
+    and no key files are made in the (default) data directory."""
+    from sqlalchemy import create_engine, inspect
+
+    from tests.support.pg import fresh_database
+
+    for name in [name for name in os.environ if name.startswith("ALERTCOMMONS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    with fresh_database() as url:
+        for args in (["audit", "verify"], ["user", "disable", "bob"]):
+            monkeypatch.setattr(sys, "argv", ["alertcommons", *args, "--database-url", url])
+            with pytest.raises(SystemExit) as exited:
+                main()
+            out, err = capsys.readouterr()
+            assert exited.value.code == 2, out + err
+            assert len(err.splitlines()) == 1 and "not set up" in err, err
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            with engine.connect() as connection:
+                assert inspect(connection).get_table_names() == []
+        finally:
+            engine.dispose()
+    assert _tree(tmp_path) == []

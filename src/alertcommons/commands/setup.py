@@ -58,16 +58,15 @@ def existing_store(settings: Settings, *, read_only: bool = False) -> Store:
     Checked before the store is built: building one for SQLite creates the database file.
     """
     require_data(settings)
-    store = store_for(settings, read_only=read_only)
+    # Looked at through a read-only store first: a writable one makes missing key files.
+    probe = store_for(settings, read_only=True)
     try:
-        set_up = store.is_set_up()
-    except AlertCommonsError:
-        store.close()
-        raise
+        set_up = probe.is_set_up()
+    finally:
+        probe.close()
     if not set_up:
-        store.close()
-        raise Refused(f"the database {store.safe_url} is not set up (run 'alertcommons init')")
-    return store
+        raise Refused(f"the database {probe.safe_url} is not set up (run 'alertcommons init')")
+    return store_for(settings, read_only=read_only)
 
 
 def require_data(settings: Settings) -> None:

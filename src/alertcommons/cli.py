@@ -55,6 +55,11 @@ def main() -> None:
     except AlertCommonsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except BrokenPipeError:  # `… | head` closed the pipe: nothing to say, as click does
+        # Point stdout at nothing, so the flush at exit does not fail on the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
     except Exception as exc:  # a last resort: a person should see a sentence, not a traceback
         if os.environ.get("ALERTCOMMONS_DEBUG"):
             raise

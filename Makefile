@@ -5,16 +5,22 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint typecheck unit bench clean assets
 
+# A line per step and pip's own progress: the first run downloads the dependencies (about a
+# minute on a fast line), and a silent minute looks like a hang.
 $(BIN)/.installed: pyproject.toml
+	@echo "==> [1/3] creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "==> [2/3] upgrading pip"
+	$(BIN)/python -m pip install --upgrade pip
+	@echo "==> [3/3] installing alertcommons and its dependencies (first run: about a minute)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	touch $@
 
 # Front-end assets from the npm registry (package-lock.json pins them), copied into the
 # package so the hub serves them itself: nothing loads from the internet at run time.
 VENDOR := src/alertcommons/web/static/vendor
 $(VENDOR)/.installed: package.json package-lock.json
+	@echo "==> installing the map and accessibility assets (npm ci) into $(VENDOR)"
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/axe-core
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
@@ -25,6 +31,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 assets: $(VENDOR)/.installed
 
 run: $(BIN)/.installed assets
+	@echo "==> starting the hub with demo data (data directory: alertcommons-data/)"
 	$(BIN)/alertcommons serve --demo
 
 lint: $(BIN)/.installed

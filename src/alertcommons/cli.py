@@ -34,10 +34,32 @@ cli.add_command(user_group)
 
 
 def main() -> None:
+    """Run the command line. Every refusal is one line on standard error: exit 2 for a usage
+    error or a refused setting, 1 for an error found doing the work, 3 for an internal error.
+    """
     try:
-        cli(standalone_mode=True)
+        code = cli.main(prog_name="alertcommons", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a bare group: its help, as click gives it
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # click's own form is three lines (usage, a hint, the error): one says it all.
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"error: {exc.format_message()}{where}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
     except AlertCommonsError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:  # `… | head` closed the pipe: nothing to say, as click does
+        # Point stdout at nothing, so the flush at exit does not fail on the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         sys.exit(1)
     except Exception as exc:  # a last resort: a person should see a sentence, not a traceback
         if os.environ.get("ALERTCOMMONS_DEBUG"):
@@ -45,3 +67,4 @@ def main() -> None:
         click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo("set ALERTCOMMONS_DEBUG=1 to see the traceback", err=True)
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -157,11 +157,21 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
                 raise ValueError(value)
             return value in ("1", "true", "yes", "on")
         if "float" in text:
-            return float(raw)
+            return _in_range(name, float(raw))
         if "int" in text:
-            return int(raw)
+            return _in_range(name, int(raw))
         if "Secret" in text:
             return Secret(raw)
         return str(raw)
     except ValueError:
         raise SettingsError(f"{ENV_PREFIX}{name.upper()}: '{raw}' is not valid") from None
+
+
+def _in_range(name: str, value: float) -> Any:
+    """Every number a person sets is a size, a count, a time or a port: never negative, never
+    infinite or NaN (where 0 means "no limit", the setting's row in operations.md says so)."""
+    high = 65535 if name == "port" else float("inf")
+    if not (0 <= value <= high) or value != value or value == float("inf"):
+        limit = f"from 0 to {high}" if name == "port" else "a finite number, 0 or more"
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {value} is not valid ({limit})")
+    return value

@@ -28,8 +28,12 @@ def lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
 def test_validate_json_every_sample(cap_dir: Path) -> None:
     files = sorted(cap_dir.glob("*.cap")) + sorted(cap_dir.glob("*.edxlde"))
     result = run("cap", "validate", "--json", *files)
-    assert result.returncode == 1
+    assert result.returncode == 4  # xee.cap holds no alert it will read: that wins over 1
     verdicts: dict[tuple[str, object], bool] = {}
+    outcomes = {
+        (Path(str(line["file"])).name, line["index"]): line["outcome"] for line in lines(result)
+    }
+    assert {key for key, outcome in outcomes.items() if outcome == "unreadable"} == {("xee.cap", 0)}
     for line in lines(result):
         assert set(line) >= {"file", "index", "valid", "version", "identifier", "errors"}
         verdicts[(Path(str(line["file"])).name, line["index"])] = bool(line["valid"])
@@ -61,8 +65,8 @@ def test_validate_reports_version_and_path(cap_dir: Path) -> None:
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run("cap", "validate", tmp_path / "nope.cap")
-    assert result.returncode == 1
-    assert "cannot open" in result.stdout
+    assert result.returncode == 4
+    assert "UNREADABLE" in result.stdout and "cannot open" in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -176,3 +180,32 @@ def test_sign_refuses_invalid_alert(cap_dir: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "alert/scope" in result.stderr
     assert result.stdout == ""
+
+
+ATOM = b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>'
+
+
+def test_no_alert_is_not_an_invalid_signature(cap_dir: Path, tmp_path: Path) -> None:
+    """An empty file, an Atom feed or a refused DTD holds no alert: "signature invalid" would
+    say someone forged it. Such files are "unreadable", exit 4, in text and JSON."""
+    empty, feed = tmp_path / "empty.cap", tmp_path / "feed.xml"
+    empty.write_bytes(b"")
+    feed.write_bytes(ATOM)
+    files = (empty, feed, cap_dir / "xee.cap")
+    verified = run("cap", "verify", "--json", *files)
+    assert verified.returncode == 4, verified.stdout + verified.stderr
+    for line in lines(verified):
+        assert line["outcome"] == "unreadable" and line["signature"] is None
+        assert line["verified"] is False
+    text = run("cap", "verify", *files)
+    assert text.returncode == 4
+    assert text.stdout.count("UNREADABLE") == 3 and "signature invalid" not in text.stdout
+    validated = run("cap", "validate", "--json", *files)
+    assert validated.returncode == 4
+    assert {line["outcome"] for line in lines(validated)} == {"unreadable"}
+    # An alert whose signature fails is still "not verified", exit 1, next to a readable one.
+    data = (cap_dir / "canada_signed.cap").read_bytes().replace(b"Toronto", b"Torontp", 1)
+    (tmp_path / "tampered.cap").write_bytes(data)
+    tampered = run("cap", "verify", "--json", tmp_path / "tampered.cap")
+    assert tampered.returncode == 1
+    assert lines(tampered)[0]["outcome"] == "not verified"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -31,6 +32,26 @@ def _bash(block: str, cwd: Path, env: dict[str, str]) -> None:
         timeout=60,
     )
     assert result.returncode == 0, block + result.stdout + result.stderr
+
+
+def _publish_and_see_acknowledged(hub: HubProcess, issuer_token: str, out: IO[str]) -> None:
+    published = httpx.post(
+        f"{hub.url}/api/v1/alerts",
+        content=xml(make_alert("metro.tokyo.jp", ["131016"])),
+        headers={"Authorization": f"Bearer {issuer_token}", **CAP_XML},
+    ).json()
+    assert out.readline().split() == ["alert", published["id"]]
+    deadline = time.monotonic() + 15
+    report: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        report = httpx.get(
+            f"{hub.url}/api/v1/alerts/{published['id']}/deliveries",
+            headers={"Authorization": f"Bearer {issuer_token}"},
+        ).json()
+        if report["acknowledged"] == 1:
+            break
+        time.sleep(0.1)
+    assert report["acknowledged"] == 1, report
 
 
 def test_receiver_guide_examples(tmp_path: Path) -> None:
@@ -63,26 +84,25 @@ def test_receiver_guide_examples(tmp_path: Path) -> None:
             [sys.executable, "receiver.py"], cwd=work, env=env, stdout=subprocess.PIPE, text=True
         )
         time.sleep(0.5)
-        published = httpx.post(
-            f"{hub.url}/api/v1/alerts",
-            content=xml(make_alert("metro.tokyo.jp", ["131016"])),
-            headers={"Authorization": f"Bearer {issuer['token']}", **CAP_XML},
-        ).json()
         assert receiver.stdout is not None
-        assert receiver.stdout.readline().split() == ["alert", published["id"]]
-        deadline = time.monotonic() + 15
-        report: dict[str, object] = {}
-        while time.monotonic() < deadline:
-            report = httpx.get(
-                f"{hub.url}/api/v1/alerts/{published['id']}/deliveries",
-                headers={"Authorization": f"Bearer {issuer['token']}"},
-            ).json()
-            if report["acknowledged"] == 1:
-                break
-            time.sleep(0.1)
-        assert report["acknowledged"] == 1, report
+        _publish_and_see_acknowledged(hub, issuer["token"], receiver.stdout)
         for block in shell[1:]:  # verify the CAP, the stream, the feed
             _bash(block, work, env)
+
+        # The hub restarts under the running receiver, and the operator rotates its token:
+        # the receiver, reading token.txt at each acknowledgement, goes on acknowledging.
+        hub.stop()
+        hub.start()
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        tokens_url = f"{hub.url}/api/v1/organizations/{rx['id']}/tokens"
+        old = [t["id"] for t in httpx.get(tokens_url, headers=admin).json()["items"]]
+        rotated = httpx.post(tokens_url, json={"label": "rotated"}, headers=admin)
+        assert rotated.status_code == 201, rotated.text
+        (work / "token.txt").write_text(rotated.json()["token"] + "\n")
+        for token_id in old:
+            httpx.delete(f"{tokens_url}/{token_id}", headers=admin).raise_for_status()
+        _publish_and_see_acknowledged(hub, issuer["token"], receiver.stdout)
+        assert receiver.poll() is None  # still running
     finally:
         if receiver is not None:
             receiver.kill()

@@ -14,6 +14,7 @@ from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
 from alertcommons.problems import Forbidden, Unprocessable
+from alertcommons.store.times import alert_time
 
 from .deps import AdminDep, PrincipalDep, ServicesDep
 
@@ -109,7 +110,7 @@ async def get_evacuation(
             "identifier": row.identifier,
             "sender": row.sender,
             "since": row.sent_text,
-            "expires": row.expires.isoformat() if row.expires else None,
+            "expires": alert_time(row.expires, row.sent_text),  # in the offset of "since"
         }
     )
     return state

@@ -35,6 +35,19 @@ from alertcommons.errors import AlertCommonsError
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
+# Exit statuses of ``validate`` and ``verify`` (docs/cap.md): a file that holds no alert at all
+# (empty, unreadable, an Atom feed, a refused DTD) is not the same answer as an alert that is
+# invalid or whose signature fails, and a script must be able to tell them apart.
+EXIT_OK = 0
+EXIT_FAILED = 1  # an alert is invalid / not verified
+EXIT_UNREADABLE = 4  # a file is not a CAP alert or could not be read (2: usage, 3: internal)
+
+
+def _exit_status(outcomes: list[str], good: str) -> int:
+    if "unreadable" in outcomes:
+        return EXIT_UNREADABLE
+    return EXIT_OK if all(outcome == good for outcome in outcomes) else EXIT_FAILED
+
 
 @click.group()
 def cap() -> None:
@@ -87,20 +100,27 @@ def _problems(report: Report) -> dict[str, Any]:
 @cap.command("validate")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per alert per line.")
 @click.option(
-    "--max-bytes", default=DEFAULT_MAX_BYTES, show_default=True, help="Largest file accepted."
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Largest file accepted.",
 )
 @click.argument("files", nargs=-1, required=True, type=_FILE)
 def validate_command(files: tuple[Path, ...], as_json: bool, max_bytes: int) -> None:
-    """Check each alert against the CAP 1.2 schema and rules; exit 0 iff all are valid."""
-    all_valid = True
+    """Check each alert against the CAP 1.2 schema and rules.
+
+    Exit 0 iff all are valid; 1 if an alert is invalid; 4 if a file is not a CAP alert or
+    could not be read (it wins over 1)."""
+    outcomes: list[str] = []
     for path in files:
         for line in _validate_file(path, max_bytes):
-            all_valid &= bool(line["valid"])
+            outcomes.append(line["outcome"])
             if as_json:
                 click.echo(json.dumps(line, ensure_ascii=False))
             else:
                 _print_validation(line)
-    sys.exit(0 if all_valid else 1)
+    sys.exit(_exit_status(outcomes, "valid"))
 
 
 def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
@@ -110,6 +130,7 @@ def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
         yield {
             "file": str(path),
             "index": 0,
+            "outcome": "unreadable",
             "valid": False,
             "version": None,
             "identifier": None,
@@ -123,6 +144,7 @@ def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
         yield {
             "file": str(path),
             "index": index,
+            "outcome": "valid" if report.valid else "invalid",
             "valid": report.valid,
             "version": parsed.version,
             "identifier": parsed.alert.identifier,
@@ -133,8 +155,8 @@ def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
 
 def _print_validation(line: dict[str, Any]) -> None:
     where = line["file"] if line["index"] == 0 else f"{line['file']}#{line['index']}"
-    if line["version"] is None:
-        click.echo(f"{where}: unreadable")
+    if line["outcome"] == "unreadable":
+        click.echo(f"{where}: UNREADABLE: not a CAP alert, or it could not be read")
     else:
         verdict = "valid" if line["valid"] else "INVALID"
         identifier = line["identifier"] or "(no identifier)"
@@ -168,9 +190,10 @@ def verify_command(
     files: tuple[Path, ...], certs: tuple[Path, ...], at_text: str, as_json: bool
 ) -> None:
     """Check XML signatures; exit 0 iff every alert's signature holds and, when certificates
-    are given with --cert, every signer's certificate is trusted by one of them."""
+    are given with --cert, every signer's certificate is trusted by one of them; 1 if one
+    does not; 4 if a file is not a CAP alert or could not be read (it wins over 1)."""
     trusted = _trusted(certs)
-    all_hold = True
+    outcomes: list[str] = []
     for path in files:
         for line in _verify_file(path, trusted, at_text):
             # A signature that holds under a certificate nobody vouches for proves nothing:
@@ -178,12 +201,14 @@ def verify_command(
             line["verified"] = line["signature"] == "valid" and (
                 not trusted or line["certificate"] == "trusted"
             )
-            all_hold &= line["verified"]
+            if line["outcome"] is None:
+                line["outcome"] = "verified" if line["verified"] else "not verified"
+            outcomes.append(line["outcome"])
             if as_json:
                 click.echo(json.dumps(line, ensure_ascii=False))
             else:
                 _print_verification(line)
-    sys.exit(0 if all_hold else 1)
+    sys.exit(_exit_status(outcomes, "verified"))
 
 
 def _trusted(paths: tuple[Path, ...]) -> list[x509.Certificate]:
@@ -213,10 +238,11 @@ def _verify_file(
         data = _read_bytes(path, DEFAULT_MAX_BYTES)
         alerts = read_alerts(data)
     except CapReadError as exc:
-        yield {
+        yield {  # no alert to check: saying "signature invalid" would accuse a forger
             "file": str(path),
             "index": 0,
-            "signature": "invalid",
+            "outcome": "unreadable",
+            "signature": None,
             "certificate": None,
             "signer": None,
             "errors": [str(exc)],
@@ -228,6 +254,7 @@ def _verify_file(
         yield {
             "file": str(path),
             "index": index,
+            "outcome": None,  # set by the caller, which knows what is trusted
             "signature": result.signature,
             "certificate": result.certificate,
             "signer": result.signer,
@@ -247,6 +274,11 @@ def _verify_file(
 
 def _print_verification(line: dict[str, Any]) -> None:
     where = line["file"] if line["index"] == 0 else f"{line['file']}#{line['index']}"
+    if line["outcome"] == "unreadable":
+        click.echo(f"{where}: UNREADABLE: not a CAP alert, or it could not be read")
+        for error in line["errors"]:
+            click.echo(f"  error: {error}")
+        return
     certificate = line["certificate"] or "none"
     verdict = "VERIFIED" if line["verified"] else "NOT VERIFIED"
     click.echo(f"{where}: {verdict}: signature {line['signature']}, certificate {certificate}")

@@ -4,39 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import json
 import signal
+import socket
 import sys
 from pathlib import Path
-from secrets import token_urlsafe
-from typing import Any
 
 import click
+from sqlalchemy import Connection
 
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.passwords import hash_password
 from alertcommons.auth.principal import Principal, roles_for_kind
+from alertcommons.commands.setup import (
+    Refused,
+    data_dir_option,
+    database_url_option,
+    existing_store,
+    require_signing_key,
+    settings_from,
+)
 from alertcommons.delivery.outbound import LOOPBACK
-from alertcommons.hub import bootstrap, demo
+from alertcommons.errors import AlertCommonsError
+from alertcommons.hub import bootstrap, demo_credentials, signer
+from alertcommons.hub import demo as demo_module
 from alertcommons.hub.storage import store_for
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
 
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the embedded database and hub key live [env ALERTCOMMONS_DATA_DIR].",
-)
-database_url_option = click.option(
-    "--database-url",
-    help="PostgreSQL URL instead of the embedded SQLite [env ALERTCOMMONS_DATABASE_URL].",
-)
-
-
-def settings_from(**flags: Any) -> Settings:
-    if flags.get("data_dir") and flags.get("database_url"):
-        raise click.UsageError("give --data-dir or --database-url, not both")
-    return Settings.load(**flags)
+__all__ = ["audit_group", "data_dir_option", "database_url_option", "init", "serve"]
 
 
 def with_loopback_allowed(settings: Settings) -> Settings:
@@ -46,7 +43,11 @@ def with_loopback_allowed(settings: Settings) -> Settings:
 
 @click.command()
 @click.option("--host", help="Address to listen on [env ALERTCOMMONS_HOST, default 127.0.0.1].")
-@click.option("--port", type=int, help="Port [env ALERTCOMMONS_PORT, default 8080].")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free one) [env ALERTCOMMONS_PORT, default 8080].",
+)
 @data_dir_option
 @database_url_option
 @click.option("--demo", is_flag=True, help="Load demo issuers, receivers and alerts.")
@@ -81,23 +82,55 @@ def serve(
         nats_url=nats_url,
         dispatch=False if no_dispatch else None,
     )
-    settings.check_public_url()
+    try:
+        settings.check_public_url()
+    except AlertCommonsError as exc:
+        raise Refused(str(exc)) from None
+    # The port first: a busy port is said before any banner or link, and before the disk is
+    # touched. The bound socket is handed to uvicorn, so nothing can take it in between.
+    require_signing_key(settings)
+    listener = _bind(settings.host, settings.port)
+    port = listener.getsockname()[1]
+    settings = dataclasses.replace(settings, port=port)
     if demo:  # the documentation's receivers run on this machine
         settings = with_loopback_allowed(settings)
-    store = store_for(settings)
-    store.migrate()
-    result = store.run_write(
-        lambda c: bootstrap.initialize(
-            c, admin_token=settings.admin_token, new_token=demo and not settings.admin_token
+    credentials = (
+        demo_credentials.load_or_create(
+            settings.data_dir,
+            [org.id for org in demo_module.DEMO_ORGS],
+            list(demo_module.DEMO_USERS),
         )
+        if demo
+        else None
     )
-    store.close()
-    base = f"http://{settings.host}:{settings.port}"
+    demo_admin = credentials.admin if credentials and not settings.admin_token else None
+
+    def set_up(connection: Connection) -> bootstrap.InitResult:
+        result = bootstrap.initialize(
+            connection,
+            admin_token=settings.admin_token,
+            new_token=False,
+            first_token=demo_admin is None,
+        )
+        if demo_admin is not None:
+            demo_module.ensure_admin(connection, demo_admin)
+        return result
+
+    store = store_for(settings)
+    try:
+        store.migrate()
+        result = store.run_write(set_up)
+    finally:
+        store.close()
+    host_part = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host_part}:{port}"
     click.echo(f"Alert Commons hub on {base}  (database: {store.safe_url})")
     if result.token:
         click.echo(f"  admin token (shown once): {result.token}")
-    if demo:
-        _load_demo(settings)
+    if demo_admin is not None:
+        click.echo(f"  admin token (demo, the same at every start): {demo_admin}")
+    if credentials is not None:
+        _load_demo(settings, credentials)
     click.echo(f"  API docs:        {base}/docs")
     click.echo(f"  alerts in force: {base}/api/v1/alerts?active=true")
     click.echo(f"  signing key:     {base}/api/v1/keys")
@@ -105,8 +138,6 @@ def serve(
     app = create_app(settings)
     config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         log_level="warning",
         http=guarded_protocol(settings.header_timeout_seconds, settings.send_timeout_seconds),
         limit_concurrency=settings.max_connections,
@@ -115,22 +146,39 @@ def serve(
         timeout_graceful_shutdown=3,
         backlog=4096,  # bursts of reconnecting stream clients after an outage
     )
-    HubServer(config).run()
+    HubServer(config).run(sockets=[listener])
 
 
-def _load_demo(settings: Settings) -> None:
+def _bind(host: str, port: int) -> socket.socket:
+    """A socket bound (not yet listening) to the address, or a one-line refusal."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Refused(f"cannot listen on {host}:{port}: {exc}") from None
+    listener = socket.socket(family, kind, protocol)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        reason = "the port is in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise Refused(f"cannot listen on {host}:{port}: {reason}") from None
+    return listener
+
+
+def _load_demo(settings: Settings, credentials: demo_credentials.DemoCredentials) -> None:
     from alertcommons.app import build_services
 
-    async def seed() -> dict[str, str]:
+    async def seed() -> None:
         services = build_services(settings)
         try:
-            secrets = await services.store.write(demo.ensure_orgs)
-            passwords = {name: token_urlsafe(12) for name in demo.DEMO_USERS}
-            hashes = {name: hash_password(password) for name, password in passwords.items()}
-            await services.store.write(lambda c: demo.ensure_users(c, hashes))
-            secrets.update({f"user:{name}": password for name, password in passwords.items()})
-            if not await services.store.read(demo.has_alerts):
-                for org_id, alert in demo.demo_alerts():
+            await services.store.write(lambda c: demo_module.ensure_orgs(c, credentials.tokens))
+            hashes = {name: hash_password(pw) for name, pw in credentials.passwords.items()}
+            await services.store.write(lambda c: demo_module.ensure_users(c, hashes))
+            if not await services.store.read(demo_module.has_alerts):
+                for org_id, alert in demo_module.demo_alerts():
                     row = await services.store.read(lambda c, o=org_id: orgs.get_org(c, o))  # type: ignore[misc]
                     principal = Principal(
                         organization_id=row.id,
@@ -141,18 +189,18 @@ def _load_demo(settings: Settings) -> None:
                         jurisdiction=Jurisdiction(frozenset(json.loads(row.jurisdiction))),
                     )
                     await services.publisher.publish(principal, alert)
-            return secrets
         finally:
             services.store.close()
 
-    secrets = asyncio.run(seed())
-    click.echo("  demo organizations and their tokens (new at every start):")
-    for org in demo.DEMO_ORGS:
-        click.echo(f"    {org.name:<20} {org.kind:<8} {secrets[org.id]}")
-    click.echo("  console accounts (/console; passwords new at every start):")
-    for name, (_, display_name, roles) in demo.DEMO_USERS.items():
+    asyncio.run(seed())
+    kept = f"kept in {credentials.path}" if credentials.path else "kept"
+    click.echo(f"  demo organizations and their tokens ({kept}; the same at every start):")
+    for org in demo_module.DEMO_ORGS:
+        click.echo(f"    {org.name:<20} {org.kind:<8} {credentials.tokens[org.id]}")
+    click.echo("  console accounts (/console; the same passwords at every start):")
+    for name, (_, display_name, roles) in demo_module.DEMO_USERS.items():
         click.echo(
-            f"    {name:<16} {secrets['user:' + name]:<18} {display_name} ({', '.join(roles)})"
+            f"    {name:<16} {credentials.passwords[name]:<18} {display_name} ({', '.join(roles)})"
         )
 
 
@@ -161,22 +209,52 @@ def _load_demo(settings: Settings) -> None:
 @database_url_option
 @click.option("--new-token", is_flag=True, help="Issue another admin token even if one exists.")
 def init(data_dir: Path | None, database_url: str | None, new_token: bool) -> None:
-    """Set up the database and create the first admin token (or ALERTCOMMONS_ADMIN_TOKEN)."""
+    """Do serve's set-up without serving: the database, the audit and secrets keys, the
+    signing key and certificate, and the first admin token (or ALERTCOMMONS_ADMIN_TOKEN).
+    Say what was made; safe to run again."""
     settings = settings_from(data_dir=data_dir, database_url=database_url)
+    require_signing_key(settings)
+    things = _set_up_files(settings)
+    before = {path for path, _ in things if path.exists()}
     store = store_for(settings)
-    store.migrate()
     try:
+        store.migrate()
         result = store.run_write(
             lambda c: bootstrap.initialize(c, admin_token=settings.admin_token, new_token=new_token)
         )
     finally:
         store.close()
+    signer.load_or_create(
+        settings.key_path, settings.cert_path, create=settings.generates_key, name=settings.hub_name
+    )
+    made = [(path, what) for path, what in things if path not in before and path.exists()]
+    if settings.database_url is not None:
+        click.echo(f"database {store.safe_url}: schema up to date")
+    for path, what in made:
+        click.echo(f"made {path}  ({what})")
+    if not made:
+        click.echo(f"the files in {settings.data_dir} were already there; nothing made")
     if result.token:
         click.echo(f"admin token (shown once, store it safely): {result.token}")
     elif settings.admin_token:
         click.echo("admin token from ALERTCOMMONS_ADMIN_TOKEN is registered")
     else:
-        click.echo("already set up; use --new-token to issue another admin token")
+        click.echo("admin token: already set up; use --new-token to issue another")
+
+
+def _set_up_files(settings: Settings) -> list[tuple[Path, str]]:
+    """The files set-up makes when they are missing, and what each one is."""
+    things: list[tuple[Path, str]] = []
+    if settings.database_url is None:
+        things.append((settings.data_dir / "alertcommons.db", "the embedded SQLite database"))
+    if settings.audit_key_file is None:
+        things.append((settings.data_dir / "audit-key", "audit key: keys the audit chain"))
+    if settings.secrets_key_file is None:
+        things.append((settings.data_dir / "secrets-key", "secrets key: seals endpoint settings"))
+    if settings.generates_key:
+        things.append((settings.key_path, "signing key: the hub signs alerts with it"))
+        things.append((settings.cert_path, "its certificate: receivers check signatures with it"))
+    return things
 
 
 @click.group("audit")
@@ -191,9 +269,7 @@ def audit_verify(data_dir: Path | None, database_url: str | None) -> None:
     """Check the whole keyed chain and the signed checkpoints outside the database; name
     the first broken record. Exit 0 iff intact."""
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    if settings.database_url is None and not (settings.data_dir / "alertcommons.db").exists():
-        raise click.ClickException(f"no hub database in {settings.data_dir}")
-    store = store_for(settings, read_only=True)
+    store = existing_store(settings, read_only=True)
     try:
         report = store.run_read(audit.verify_chain)
     finally:

@@ -91,26 +91,56 @@ def jma_group() -> None:
 
 
 @jma_group.command("convert")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per file per line.")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["summary", "json", "xml"]),
+    default="summary",
+    show_default=True,
+    help="summary: a line per file; json: the CAP JSON (a list for several); xml: the CAP XML "
+    "(one alert).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per file per line (a report)."
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def convert_command(files: tuple[Path, ...], as_json: bool) -> None:
+def convert_command(files: tuple[Path, ...], target: str, as_json: bool) -> None:
     """Convert JMA reports to CAP 1.2; skip, with a reason, those that are not alerts.
 
     Reports of one event given together are linked: a later one references the earlier
-    one's alert exactly. Exit 0 iff no file had an error (a skipped file is not an error)."""
+    one's alert exactly. With --to json or xml the CAP itself is printed on standard output,
+    skipped files and errors on standard error. Exit 0 iff no file had an error (a skipped
+    file is not an error)."""
+    if as_json and target != "summary":
+        raise click.UsageError("give --json (the report) or --to json|xml (the CAP), not both")
     failed = False
     earlier: dict[str, tuple[str, str]] = {}
+    converted: list[dict[str, Any]] = []
     for path in files:
         line = _convert_file(path, earlier)
         failed |= bool(line["errors"])
         if as_json:
             click.echo(json.dumps(line, ensure_ascii=False))
         elif line["errors"]:
-            click.echo(f"{path}: ERROR {'; '.join(line['errors'])}")
+            click.echo(f"{path}: ERROR {'; '.join(line['errors'])}", err=target != "summary")
         elif line["skipped"]:
-            click.echo(f"{path}: skipped: {line['skipped']}")
-        else:
+            click.echo(f"{path}: skipped: {line['skipped']}", err=target != "summary")
+        elif target == "summary":
             click.echo(f"{path}: {line['type']} → CAP {line['cap']['identifier']}")
+        else:
+            converted.append(line)
+    if target == "json" and converted:
+        documents = [line["cap"] for line in converted]
+        output = documents[0] if len(documents) == 1 else documents
+        click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+    elif target == "xml" and converted:
+        if len(converted) > 1:
+            raise click.UsageError(
+                f"{len(converted)} alerts converted; CAP XML holds one per document "
+                "(give one file, or use --to json)"
+            )
+        sys.stdout.write(converted[0]["cap_xml"])
+        sys.stdout.flush()
     sys.exit(1 if failed else 0)
 
 
@@ -159,7 +189,7 @@ def _convert_file(path: Path, earlier: dict[str, tuple[str, str]]) -> dict[str, 
 @click.option(
     "--timeout",
     "seconds",
-    type=float,
+    type=click.FloatRange(min=0),
     default=60.0,
     show_default=True,
     help="How long to wait for receivers before reporting.",

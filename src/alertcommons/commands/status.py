@@ -19,7 +19,7 @@ from alertcommons.commands.remote import call, client, hub_options
 @click.option(
     "--timeout",
     "seconds",
-    type=float,
+    type=click.FloatRange(min=0),
     default=120.0,
     show_default=True,
     help="Stop following after this many seconds.",

@@ -19,10 +19,15 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from alertcommons.auth.passwords import WeakPassword, check_strength, hash_password
-from alertcommons.commands.hub import data_dir_option, database_url_option, settings_from
+from alertcommons.commands.setup import (
+    data_dir_option,
+    database_url_option,
+    existing_store,
+    require_data,
+    settings_from,
+)
 from alertcommons.errors import AlertCommonsError
 from alertcommons.hub import accounts
-from alertcommons.hub.storage import store_for
 from alertcommons.store import audit, orgs, users
 
 CLI_ACTOR = "cli"
@@ -62,9 +67,10 @@ def add_user(
     unknown = sorted(set(wanted) - set(users.ROLES))
     if not wanted or unknown:
         raise AlertCommonsError(f"roles are {', '.join(users.ROLES)}; not {', '.join(unknown)}")
-    password = _read_password(password_stdin)
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    store = store_for(settings)
+    require_data(settings)  # before asking for a password that could not be used
+    password = _read_password(password_stdin)
+    store = existing_store(settings)
     store.migrate()
     hashed = hash_password(password)
 
@@ -120,7 +126,7 @@ def _on_account(
 ) -> None:
     """Find the account by username and apply one change in one audited transaction."""
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    store = store_for(settings)
+    store = existing_store(settings)
     store.migrate()
     try:
         message = store.run_write(lambda c: change(c, accounts.find_by_username(c, username)))
@@ -180,6 +186,7 @@ def reset_user_password(
     username: str, password_stdin: bool, data_dir: Path | None, database_url: str | None
 ) -> None:
     """Set a new password; lifts a lock-out and ends every session of the account."""
+    require_data(settings_from(data_dir=data_dir, database_url=database_url))
     hashed = hash_password(_read_password(password_stdin))
 
     def change(connection: Connection, row: Any) -> str:

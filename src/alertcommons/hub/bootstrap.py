@@ -20,10 +20,13 @@ class InitResult:
     token_id: str | None
 
 
-def initialize(connection: Connection, *, admin_token: str | None, new_token: bool) -> InitResult:
+def initialize(
+    connection: Connection, *, admin_token: str | None, new_token: bool, first_token: bool = True
+) -> InitResult:
     """Create the operator organization if missing, and an admin token when asked or first.
 
     ``admin_token`` (from ``ALERTCOMMONS_ADMIN_TOKEN``) is registered as given, once.
+    ``first_token=False`` (the demo, which keeps its own admin token) makes none on creation.
     """
     created = orgs.get_org(connection, OPERATOR_ID) is None
     if created:
@@ -62,7 +65,7 @@ def initialize(connection: Connection, *, admin_token: str | None, new_token: bo
                 detail={"organization_id": OPERATOR_ID, "source": "environment"},
             )
         return InitResult(created, None, None)
-    if created or new_token:
+    if (created and first_token) or new_token:
         issued = orgs.issue_token(connection, OPERATOR_ID, ("admin",), label="init")
         audit.append(
             connection,

@@ -16,6 +16,7 @@ from alertcommons.jp.evacuation import build as build_evacuation
 from alertcommons.store import audit, orgs, users
 from alertcommons.store.schema import tokens
 from alertcommons.store.schema import users as users_table
+from alertcommons.store.tokens import hash_token
 
 JST = timezone(timedelta(hours=9))
 
@@ -39,9 +40,10 @@ DEMO_ORGS = (
 )
 
 
-def ensure_orgs(connection: Connection) -> dict[str, str]:
-    """Create the demo organizations if missing; give each a fresh token (old ones revoked)."""
-    secrets: dict[str, str] = {}
+def ensure_orgs(connection: Connection, wanted: dict[str, str]) -> None:
+    """Create the demo organizations if missing; make each one's token the one in ``wanted``
+    (kept in the data directory, see ``hub/demo_credentials.py``), revoking other demo tokens.
+    """
     now = datetime.now(UTC)
     for demo in DEMO_ORGS:
         if orgs.get_org(connection, demo.id) is None:
@@ -60,6 +62,16 @@ def ensure_orgs(connection: Connection) -> dict[str, str]:
                 subject=demo.id,
                 detail={"name": demo.name, "demo": True},
             )
+        wanted_hash = hash_token(wanted[demo.id])
+        live = connection.execute(
+            select(tokens.c.id).where(
+                tokens.c.organization_id == demo.id,
+                tokens.c.token_hash == wanted_hash,
+                tokens.c.revoked_at.is_(None),
+            )
+        ).first()
+        if live is not None:
+            continue  # the same token as at the last start
         connection.execute(
             update(tokens)
             .where(
@@ -69,9 +81,42 @@ def ensure_orgs(connection: Connection) -> dict[str, str]:
             )
             .values(revoked_at=now)
         )
-        issued = orgs.issue_token(connection, demo.id, roles_for_kind(demo.kind), label="demo")
-        secrets[demo.id] = issued.token
-    return secrets
+        orgs.issue_token(
+            connection, demo.id, roles_for_kind(demo.kind), label="demo", secret=wanted[demo.id]
+        )
+
+
+def ensure_admin(connection: Connection, token: str) -> None:
+    """Make ``token`` the demo's admin token (kept in the data directory), revoking any other
+    demo admin token: restarts of one data directory leave one live admin token, not many."""
+    from alertcommons.hub.bootstrap import OPERATOR_ID
+
+    live = connection.execute(
+        select(tokens.c.id).where(
+            tokens.c.organization_id == OPERATOR_ID,
+            tokens.c.token_hash == hash_token(token),
+            tokens.c.revoked_at.is_(None),
+        )
+    ).first()
+    if live is not None:
+        return
+    connection.execute(
+        update(tokens)
+        .where(
+            tokens.c.organization_id == OPERATOR_ID,
+            tokens.c.label == "demo",
+            tokens.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=datetime.now(UTC))
+    )
+    issued = orgs.issue_token(connection, OPERATOR_ID, ("admin",), label="demo", secret=token)
+    audit.append(
+        connection,
+        actor="system",
+        action="token.create",
+        subject=issued.id,
+        detail={"organization_id": OPERATOR_ID, "demo": True},
+    )
 
 
 def has_alerts(connection: Connection) -> bool:
@@ -127,7 +172,8 @@ DEMO_USERS = {
 
 
 def ensure_users(connection: Connection, password_hashes: dict[str, str]) -> None:
-    """Create the demo console accounts, or reset their passwords (new at every start)."""
+    """Create the demo console accounts, or set their passwords to the kept ones (which also
+    lifts a lock-out from earlier tries)."""
     for username, (org_id, display_name, roles) in DEMO_USERS.items():
         row = users.by_username(connection, username)
         if row is None:

@@ -14,6 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from alertcommons.cap.signing import SigningKey
+from alertcommons.errors import AlertCommonsError
+
+
+class SigningKeyError(AlertCommonsError):
+    """A configured signing key or certificate is missing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +35,11 @@ class HubKey:
 def load_or_create(key_path: Path, cert_path: Path, *, create: bool, name: str) -> HubKey:
     if not key_path.exists() or not cert_path.exists():
         if not create:
-            raise FileNotFoundError(f"signing key {key_path} or certificate {cert_path} missing")
+            raise SigningKeyError(
+                f"the signing key {key_path} or its certificate {cert_path} does not exist "
+                "(ALERTCOMMONS_SIGNING_KEY / ALERTCOMMONS_SIGNING_CERT name files to use as "
+                "they are; leave them unset to have the hub make its own)"
+            )
         _create(key_path, cert_path, name)
     cert_pem = cert_path.read_bytes()
     return HubKey(SigningKey(key_path.read_bytes(), cert_pem), cert_pem)

@@ -33,7 +33,7 @@ from typing import Any, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -64,6 +64,27 @@ class StoreError(AlertCommonsError):
 
 def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'alertcommons.db'}"
+
+
+# The databases the store is written and tested for; anything else fails late and obscurely
+# (a missing driver module, SQL it does not speak), so it is refused by name up front.
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def check_url(url: str) -> None:
+    """Refuse a database URL the store cannot use, with a sentence that says what it can."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except Exception:  # SQLAlchemy's ArgumentError, or worse for odd input
+        backend = None
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend not in SUPPORTED_BACKENDS:
+        shown = make_url(url).render_as_string() if backend else repr(url)
+        raise StoreError(
+            f"unsupported database URL {shown}: use postgresql://user@host/db, or no URL "
+            "for the embedded SQLite in the data directory"
+        )
 
 
 def normalize_url(url: str) -> str:
@@ -183,6 +204,14 @@ class Store:
         self._threads: list[threading.Thread] = []
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-read")
         self._open = False
+
+    def is_set_up(self) -> bool:
+        """Whether this database has the hub's schema (``init`` or ``serve`` made it)."""
+        try:
+            with self._read_engine.connect() as connection:
+                return inspect(connection).has_table("alembic_version")
+        except Exception as exc:
+            raise StoreError(f"cannot reach the database at {self.safe_url}: {exc}") from exc
 
     def migrate(self) -> None:
         """Bring the schema up to date (Alembic) and check the key files against the

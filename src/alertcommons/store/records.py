@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from alertcommons.jp.national import requests_activation
 from alertcommons.store import alerts as alert_queries
+from alertcommons.store.times import alert_time
 
 
 def alert_record(
@@ -29,8 +30,8 @@ def alert_record(
         "status": row.status,
         "msgType": row.msg_type,
         "scope": row.scope,
-        "effective": row.effective.isoformat(),
-        "expires": row.expires.isoformat() if row.expires else None,
+        "effective": alert_time(row.effective, row.sent_text),
+        "expires": alert_time(row.expires, row.sent_text),
         "urgency": row.urgency,
         "severity": row.severity,
         "certainty": row.certainty,
@@ -39,7 +40,7 @@ def alert_record(
         "references": references,
         "referenced_by": referenced_by,
         "areas": areas,
-        "received_at": row.received_at.isoformat(),
+        "received_at": alert_time(row.received_at, row.sent_text),
         "activation": requests_activation(document),
         "alert": document,
         "links": {"self": f"/api/v1/alerts/{row.id}", "cap": f"/api/v1/alerts/{row.id}/cap"},

@@ -188,7 +188,7 @@ users = Table(
     Column("organization_id", String(32), ForeignKey("organizations.id"), nullable=False),
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", Text, nullable=False),
-    Column("password_hash", Text, nullable=False),  # scrypt, see web/passwords.py
+    Column("password_hash", Text, nullable=False),  # scrypt, see auth/passwords.py
     Column("roles", Text, nullable=False),  # comma-separated: drafter, approver, admin
     Column("active", Boolean, nullable=False, default=True),
     Column("failed_logins", Integer, nullable=False, default=0),

@@ -35,7 +35,18 @@ from alertcommons.store.engine import Store
 from alertcommons.web import console, public
 from alertcommons.web.render import STATIC
 
-from . import alerts, deliveries, endpoints, errors, feeds, jp, keys, organizations, stream
+from . import (
+    alerts,
+    deliveries,
+    endpoints,
+    errors,
+    feeds,
+    jp,
+    keys,
+    organizations,
+    perceivable,
+    stream,
+)
 from .bodylimit import BodyLimit
 
 
@@ -143,6 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     app.include_router(alerts.router)
+    app.include_router(perceivable.router)
     app.include_router(organizations.router)
     app.include_router(organizations.me_router)
     app.include_router(keys.router)

@@ -12,6 +12,7 @@ import pytest
 from alertcommons.cap import to_json
 from alertcommons.delivery import cellbroadcast as cb
 from alertcommons.jp.jma import convert
+from alertcommons.jp.phrases import LANGUAGES
 from tests.support.hub import Hub
 
 
@@ -104,7 +105,11 @@ async def test_endpoint_answers_each_language_of_a_level_4_order(hub: Hub) -> No
     response = await hub.client.get(f"/api/v1/alerts/{alert_id}/cell-broadcast")
     assert response.status_code == 200
     forms = response.json()
-    assert forms["ja-JP"]["encoding"] == "UCS-2"
+    assert forms["ja-JP"]["encoding"] == "UCS-2" and forms["en-US"]["encoding"] == "GSM-7"
+    assert forms["en-US"]["text"].startswith(
+        "[Alert level 4] Evacuation order (flood): all of Chiyoda-ku"
+    )
+    assert set(forms) == set(LANGUAGES)
     assert forms["ja-JP"]["text"].startswith("【警戒レベル4】避難指示（洪水）")
     for form in forms.values():
         assert set(form) >= {"text", "encoding", "pages", "shortened"}

@@ -1,0 +1,128 @@
+"""Every standard message type renders in every language of the phrase table, place names in
+the reader's script; a missing template fails here, not in a resident's message."""
+
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+
+import pytest
+
+from alertcommons.cap import read_alert, to_xml, validate
+from alertcommons.cap.model import Alert
+from alertcommons.jp import evacuation, national, phrases, shelters
+from alertcommons.jp.romaji import place
+
+CHIYODA = "13101"
+LATIN = ("en-US", "pt-BR", "vi-VN")
+PREVIOUS = ("previous", "2026-11-29T09:00:00+09:00")  # liftings and closings cancel it
+
+
+def _messages() -> list[tuple[str, Alert]]:
+    found: list[tuple[str, Alert]] = []
+    for level in (3, 4, 5):
+        for hazard in evacuation.HAZARDS:
+            for lift in (False, True):
+                for districts in (
+                    (),
+                    (evacuation.District("神田地区"), evacuation.District("ばんちょう")),
+                ):
+                    order = evacuation.Order(CHIYODA, level, hazard, districts)
+                    found.append(
+                        (
+                            f"evacuation {level} {hazard} {lift}",
+                            evacuation.build(order, "x", lift=lift, replaces=PREVIOUS),
+                        )
+                    )
+    for state in shelters.SHELTER_STATES:
+        shelter = shelters.Shelter(
+            CHIYODA,
+            "s1",
+            "神田小学校",
+            "千代田区神田1-1",
+            35.69,
+            139.75,
+            state,
+            hazards=("flood", "landslide"),
+        )
+        found.append((f"shelter {state}", shelters.build_shelter(shelter, "x", replaces=PREVIOUS)))
+    for kind in shelters.HQ_KINDS:
+        for established in (True, False):
+            found.append(
+                (
+                    f"hq {kind} {established}",
+                    shelters.build_headquarters(CHIYODA, kind, established, "x", replaces=PREVIOUS),
+                )
+            )
+    for kind in national.KINDS:
+        found.append((f"national {kind}", national.build("x", kind, ["03", "04100"])))
+    return found
+
+
+def test_the_table_is_whole() -> None:
+    assert phrases.missing() == []
+    assert set(phrases.LANGUAGES) == {
+        "ja-JP",
+        "en-US",
+        "zh-CN",
+        "zh-TW",
+        "ko-KR",
+        "pt-BR",
+        "vi-VN",
+        "ja-JP-x-easy",
+    }
+
+
+def test_a_missing_template_is_reported() -> None:
+    table = copy.deepcopy(phrases.PHRASES)
+    del table["shelter"]["go_elsewhere"]["vi-VN"]
+    table["national"]["text.eew"]["ko-KR"] = ""
+    assert phrases.missing(table) == ["shelter/go_elsewhere/vi-VN", "national/text.eew/ko-KR"]
+
+
+@pytest.mark.parametrize(
+    ("name", "alert"), _messages(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_message_type_in_every_language(name: str, alert: Alert) -> None:
+    assert [info.language for info in alert.infos] == list(phrases.LANGUAGES)
+    report = validate(read_alert(to_xml(alert)))
+    assert report.valid, report.errors
+    for info in alert.infos:
+        for text in (info.event, info.headline, info.description, info.instruction):
+            assert text is None or (text.strip() and "{" not in text and "}" not in text), (
+                info.language,
+                text,
+            )
+        assert info.event and info.headline and info.description
+        if info.language in LATIN and "national" not in name:
+            # Place names in romaji: nothing in Japanese script but what the issuer wrote
+            # without a reading (神田地区, the shelter's name and address).
+            rest = (info.description or "").replace("神田地区", "").replace("神田小学校", "")
+            rest = rest.replace("千代田区神田1-1", "")
+            assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", rest), (info.language, rest)
+
+
+def test_place_names_in_the_readers_script() -> None:
+    order = evacuation.Order(CHIYODA, 4, "flood", (evacuation.District("ばんちょう"),))
+    infos = {info.language: info for info in evacuation.build(order, "x").infos}
+    assert infos["en-US"].headline == "[Alert level 4] Evacuation order (flood): Bancho"
+    assert infos["en-US"].description.startswith("Chiyoda-ku, Tokyo has issued an evacuation order")
+    assert infos["zh-TW"].description.startswith("由於有洪水的危險，東京都千代田区")
+    assert "東京都千代田区（とうきょうとちよだく）" in (infos["ja-JP-x-easy"].description or "")
+    assert place("27127") == "Kita-ku, Osaka-shi, Osaka"
+    assert place("07203") == "Koriyama-shi, Fukushima"  # こおりやま, from the registry's kana
+    assert place("14382") == "Hakone-machi, Kanagawa" and place("01") == "Hokkaido"
+    # Long vowels unmarked and no stray characters, for every municipality in the registry.
+    from alertcommons.jp.codes import registry
+
+    for code in registry().municipalities:
+        name = place(code)
+        assert unicodedata.normalize("NFKC", name).isascii() and name[0].isupper(), (code, name)
+
+
+def test_an_organization_may_narrow_the_languages() -> None:
+    order = evacuation.Order(CHIYODA, 4, "flood")
+    alert = evacuation.build(order, "x", languages=("en-US", "vi-VN"))
+    # Japanese is always written: the standard wording is Japanese.
+    assert [info.language for info in alert.infos] == ["ja-JP", "en-US", "vi-VN"]

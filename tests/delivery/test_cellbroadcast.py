@@ -37,11 +37,11 @@ def test_every_real_jma_report_fits(shared_data: Path) -> None:
         converted = convert(path.read_bytes())
         if converted.alert is None:
             continue
-        for form in cb.for_alert(to_json(converted.alert)).values():
+        for language, form in cb.for_alert(to_json(converted.alert)).items():
             _within_limits(form)
-            assert form["encoding"] == "UCS-2"
+            assert form["encoding"] == "UCS-2" or language not in ("ja-JP", "zh-CN", "ko-KR")
             fitted += 1
-    assert fitted > 250
+    assert fitted > 250 * 8
 
 
 def test_landslide_report_at_the_page_limit_drops_whole_sentences(shared_data: Path) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 
 from alertcommons.cap import read_alert, to_xml, validate
 from alertcommons.cap.model import Alert
-from alertcommons.jp import evacuation, national, phrases, shelters
+from alertcommons.jp import evacuation, jma, national, phrases, shelters
 from alertcommons.jp.romaji import place
 
 CHIYODA = "13101"
@@ -126,3 +127,30 @@ def test_an_organization_may_narrow_the_languages() -> None:
     alert = evacuation.build(order, "x", languages=("en-US", "vi-VN"))
     # Japanese is always written: the standard wording is Japanese.
     assert [info.language for info in alert.infos] == ["ja-JP", "en-US", "vi-VN"]
+
+
+def test_every_jma_report_is_named_in_every_language(shared_data: Path) -> None:
+    kinds = set()
+    for path in sorted((shared_data / "jma-samples").glob("*.xml")):
+        converted = jma.convert(path.read_bytes())
+        if converted.alert is None:
+            continue
+        languages = [info.language for info in converted.alert.infos]
+        assert languages[0] == "ja-JP" and "en-US" in languages, path.name
+        kinds.add(converted.event_base.split(".")[1])
+        if len(set(languages)) < len(phrases.LANGUAGES):
+            # Only a report too large with all of them loses the last languages, and says so.
+            assert converted.notes and "left out" in converted.notes[0], path.name
+            assert len(jma.to_xml(converted.alert)) <= jma.TRANSLATION_BUDGET
+    assert len(kinds) >= 10
+
+
+def test_a_huge_report_keeps_its_japanese_and_english(shared_data: Path) -> None:
+    # 2024-06-13 震源・震度に関する情報 naming municipalities all over Japan: 0.75 MB with
+    # every language, more than a hub with a 256 KiB body limit accepts.
+    path = shared_data / "jma-samples" / "32-39_11_05_240613_VXSE53.xml"
+    converted = jma.convert(path.read_bytes())
+    assert converted.alert is not None
+    languages = {info.language for info in converted.alert.infos}
+    assert {"ja-JP", "en-US"} <= languages < set(phrases.LANGUAGES)
+    assert len(jma.to_xml(converted.alert)) <= jma.TRANSLATION_BUDGET

@@ -193,7 +193,9 @@ def build(
     def area_desc(language: str) -> str:
         names = [phrases.place_name(c, language) for c in canonical[:20]]
         more = {"ja-JP": "ほか", "ja-JP-x-easy": "など"}.get(language, " …")
-        return phrases.separator(language).join(names) + (more if len(canonical) > 20 else "")
+        return phrases.places_separator(language).join(names) + (
+            more if len(canonical) > 20 else ""
+        )
 
     def info(language: str) -> Info:
         event = phrases.phrase("national", f"event.{kind}", language)

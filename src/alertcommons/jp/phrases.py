@@ -488,6 +488,16 @@ PHRASES: Table = {
 }
 
 
+def _jma() -> dict[str, dict[str, str]]:
+    from alertcommons.jp.phrases_jma import ROWS
+
+    # zip, not zip(strict=True): a row short of a language shows up in missing(), by name.
+    return {key: dict(zip(LANGUAGES, row, strict=False)) for key, row in ROWS.items()}
+
+
+PHRASES["jma"] = _jma()
+
+
 def missing(table: Table | None = None) -> list[str]:
     """Every ``type/key/language`` without a template (empty when the table is whole)."""
     found = []
@@ -507,6 +517,11 @@ def kanji_script(language: str) -> bool:
 
 def separator(language: str) -> str:
     return _SEPARATOR.get(language, ", ")
+
+
+def places_separator(language: str) -> str:
+    """Between place names, which in romaji hold a comma themselves (Chiyoda-ku, Tokyo)."""
+    return _SEPARATOR.get(language, "; ")
 
 
 def place_name(code: str, language: str) -> str:

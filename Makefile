@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,speech]'
 	touch $@
 
 # Front-end assets from the npm registry (package-lock.json pins them), copied into the
@@ -45,6 +45,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.jma_feed --poll 1.0
 	$(BIN)/python -m bench.public_pages
+	$(BIN)/python -m bench.speech
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

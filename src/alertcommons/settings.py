@@ -61,6 +61,7 @@ class Settings:
     audit_checkpoint_seconds: float = 60.0
     login_max_failures: int = 5  # console passwords checked per account per lock window
     login_lock_seconds: float = 900.0  # the window, fixed from its first failed sign-in
+    speech_repeat: int = 2  # times a loudspeaker announcement says the message
     # Networks receivers' webhooks, SMTP servers and brokers may be in, beyond public ones.
     outbound_allow: str = ""  # e.g. 127.0.0.0/8,::1/128
 

@@ -3,12 +3,19 @@ emergency alert mail (and, with the speech extra, audio for loudspeakers)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+import os
+import threading
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
+from alertcommons import speech
 from alertcommons.delivery import cellbroadcast
-from alertcommons.problems import NotFound
+from alertcommons.problems import NotFound, ServiceUnavailable
 from alertcommons.store import alerts as alert_queries
 
 from .alerts import OptionalPrincipal, _visible_row
@@ -34,3 +41,71 @@ async def get_cell_broadcast(
     if lang and not found:
         raise NotFound(f"alert '{alert_id}' has no text in {', '.join(lang)}")
     return found
+
+
+# Synthesis is CPU work of a second or more; one at a time, off the event loop, so a burst of
+# loudspeaker controllers fetching the same alert waits for the first result (then the cache).
+_synthesis = threading.Lock()
+
+
+def pick_info(document: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """The ``info`` in language ``lang``: exactly (``ja-JP-x-easy``), else the first whose
+    language starts with it (``ja`` → ``ja-JP``, ``en`` → ``en-US``)."""
+    infos = document.get("info") or []
+    wanted = lang.lower()
+    for exact in (True, False):
+        for info in infos:
+            language = str(info.get("language") or "en-US").lower()
+            if language == wanted if exact else language.startswith(wanted + "-"):
+                return dict(info)
+    return None
+
+
+def _cached(path: Path, info: dict[str, Any], repeat: int) -> bytes:
+    with _synthesis:
+        if path.exists():
+            return path.read_bytes()
+        data = speech.announcement(info, repeat).wav()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(data)
+        partial.replace(path)  # whole files only: a reader never sees half of one
+        return data
+
+
+@router.get(
+    "/{alert_id}/audio",
+    summary="The alert spoken for loudspeakers: chime, message repeated, chime (audio/wav)",
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}}},
+)
+async def get_audio(
+    alert_id: str,
+    hub: ServicesDep,
+    caller: OptionalPrincipal,
+    lang: Annotated[str, Query(description="ja, en, ja-JP-x-easy, zh-TW, …")] = "ja",
+    repeat: Annotated[int | None, Query(ge=1, le=5)] = None,
+) -> Response:
+    row = await _visible_row(hub, caller, alert_id)
+    info = pick_info(alert_queries.decode_json(row), lang)
+    if info is None:
+        raise NotFound(f"alert '{alert_id}' has no text in '{lang}'")
+    language = str(info.get("language") or "en-US")
+    reason = speech.available(language)
+    if reason:
+        raise ServiceUnavailable(reason)
+    times = repeat or hub.settings.speech_repeat
+    # Keyed by the alert's content hash: the same alert always has the same audio.
+    path = hub.settings.data_dir / "audio" / f"{row.content_hash}.{language}.{times}.wav"
+    data = await asyncio.to_thread(_cached, path, info, times)
+    digest = hashlib.sha256(data).digest()
+    return Response(
+        content=data,
+        media_type="audio/wav",
+        headers={
+            "ETag": f'"{digest.hex()}"',
+            "Repr-Digest": f"sha-256=:{base64.b64encode(digest).decode()}:",
+            "Content-Language": language,
+            "Cache-Control": "public, max-age=300",
+        },
+    )

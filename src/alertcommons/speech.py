@@ -86,6 +86,19 @@ def available(language: str) -> str | None:
     return None
 
 
+def pick_info(document: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """The ``info`` in language ``lang``: exactly (``ja-JP-x-easy``), else the first whose
+    language starts with it (``ja`` → ``ja-JP``, ``en`` → ``en-US``)."""
+    infos = document.get("info") or []
+    wanted = lang.lower()
+    for exact in (True, False):
+        for info in infos:
+            language = str(info.get("language") or "en-US").lower()
+            if language == wanted if exact else language.startswith(wanted + "-"):
+                return dict(info)
+    return None
+
+
 def script(info: dict[str, Any]) -> str:
     """What the loudspeaker says for one ``info``: the headline, then the description and
     the instruction (each once, without repeating the headline)."""

@@ -48,19 +48,6 @@ async def get_cell_broadcast(
 _synthesis = threading.Lock()
 
 
-def pick_info(document: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """The ``info`` in language ``lang``: exactly (``ja-JP-x-easy``), else the first whose
-    language starts with it (``ja`` → ``ja-JP``, ``en`` → ``en-US``)."""
-    infos = document.get("info") or []
-    wanted = lang.lower()
-    for exact in (True, False):
-        for info in infos:
-            language = str(info.get("language") or "en-US").lower()
-            if language == wanted if exact else language.startswith(wanted + "-"):
-                return dict(info)
-    return None
-
-
 def _cached(path: Path, info: dict[str, Any], repeat: int) -> bytes:
     with _synthesis:
         if path.exists():
@@ -87,7 +74,7 @@ async def get_audio(
     repeat: Annotated[int | None, Query(ge=1, le=5)] = None,
 ) -> Response:
     row = await _visible_row(hub, caller, alert_id)
-    info = pick_info(alert_queries.decode_json(row), lang)
+    info = speech.pick_info(alert_queries.decode_json(row), lang)
     if info is None:
         raise NotFound(f"alert '{alert_id}' has no text in '{lang}'")
     language = str(info.get("language") or "en-US")

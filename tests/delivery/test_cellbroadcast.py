@@ -3,6 +3,8 @@ limits, shortened by whole pieces, never inside a word, a number or a place name
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,9 +13,14 @@ import pytest
 
 from alertcommons.cap import to_json
 from alertcommons.delivery import cellbroadcast as cb
+from alertcommons.delivery.channels.webhook import verify_signature
+from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.jp.jma import convert
 from alertcommons.jp.phrases import LANGUAGES
 from tests.support.hub import Hub
+from tests.support.receivers import Receiver
+
+SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
 
 
 def _jma(shared_data: Path, name: str) -> dict[str, Any]:
@@ -122,3 +129,41 @@ async def test_endpoint_answers_each_language_of_a_level_4_order(hub: Hub) -> No
     assert missing.status_code == 404 and missing.json()["status"] == 404
     unknown = await hub.client.get("/api/v1/alerts/nope/cell-broadcast")
     assert unknown.status_code == 404
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_carriers_gateway_takes_it_as_a_webhook(hub: Hub) -> None:
+    hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
+    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    carrier = await hub.org("携帯電話事業者", None, [], kind="receiver")
+    with Receiver() as gateway:
+        endpoint = {
+            "channel": "webhook",
+            "url": gateway.url("/ok/etws"),
+            "format": "cell-broadcast",
+            "secret": SECRET,
+            "filter": {"areas": ["13101"]},
+        }
+        created = await hub.client.post(
+            "/api/v1/endpoints", json=endpoint, headers=carrier["headers"]
+        )
+        assert created.status_code == 201, created.text
+        issued = await hub.client.post(
+            "/api/v1/jp/evacuation",
+            headers=city["headers"],
+            json={"municipality": "131016", "level": 5, "hazard": "landslide"},
+        )
+        alert_id = issued.json()["id"]
+        assert await asyncio.to_thread(gateway.wait_for, 1)
+        (got,) = gateway.for_path("/ok/etws")
+        assert got.headers["content-type"] == "application/json"
+        assert verify_signature(SECRET, got.headers, got.body)  # the gateway can trust it
+        body = json.loads(got.body)
+        assert body["alert_id"] == alert_id and body["severity"] == "Extreme"
+        served = (await hub.client.get(f"/api/v1/alerts/{alert_id}/cell-broadcast")).json()
+        assert body["cell_broadcast"] == served
+        assert body["cell_broadcast"]["ja-JP"]["text"].startswith("【警戒レベル5】緊急安全確保")
+    bad = {"channel": "webhook", "url": "http://127.0.0.1:9/x", "format": "sms"}
+    refused = await hub.client.post("/api/v1/endpoints", json=bad, headers=carrier["headers"])
+    assert refused.status_code == 422 and "cell-broadcast" in refused.text

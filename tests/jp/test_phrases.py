@@ -7,6 +7,7 @@ import copy
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from alertcommons.cap import read_alert, to_xml, validate
 from alertcommons.cap.model import Alert
 from alertcommons.jp import evacuation, jma, national, phrases, shelters
 from alertcommons.jp.romaji import place
+from tests.support.hub import Hub
 
 CHIYODA = "13101"
 LATIN = ("en-US", "pt-BR", "vi-VN")
@@ -154,3 +156,45 @@ def test_a_huge_report_keeps_its_japanese_and_english(shared_data: Path) -> None
     languages = {info.language for info in converted.alert.infos}
     assert {"ja-JP", "en-US"} <= languages < set(phrases.LANGUAGES)
     assert len(jma.to_xml(converted.alert)) <= jma.TRANSLATION_BUDGET
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_an_organization_narrows_its_languages(hub: Hub) -> None:
+    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    path = f"/api/v1/organizations/{city['id']}"
+
+    async def languages_of(endpoint: str, body: dict[str, Any]) -> list[str]:
+        issued = await hub.client.post(endpoint, headers=city["headers"], json=body)
+        assert issued.status_code == 201, issued.text
+        record = (await hub.client.get(f"/api/v1/alerts/{issued.json()['id']}")).json()
+        return [info["language"] for info in record["alert"]["info"]]
+
+    evacuation_order = {"municipality": "131016", "level": 3, "hazard": "flood"}
+    # Every language by default.
+    assert await languages_of("/api/v1/jp/evacuation", evacuation_order) == list(phrases.LANGUAGES)
+    narrowed = await hub.client.patch(
+        path, json={"languages": ["vi-VN", "en-US"]}, headers=hub.admin
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    assert narrowed.json()["languages"] == ["ja-JP", "en-US", "vi-VN"]  # Japanese always
+    raised = {**evacuation_order, "level": 4}
+    assert await languages_of("/api/v1/jp/evacuation", raised) == ["ja-JP", "en-US", "vi-VN"]
+    shelter = {
+        "municipality": "131016",
+        "id": "s1",
+        "name": "神田小学校",
+        "address": "神田1-1",
+        "lat": 35.69,
+        "lon": 139.75,
+        "state": "open",
+    }
+    assert await languages_of("/api/v1/jp/shelters", shelter) == ["ja-JP", "en-US", "vi-VN"]
+    # An unknown language is refused, saying which; null brings every language back.
+    bad = await hub.client.patch(path, json={"languages": ["en-US", "fr-FR"]}, headers=hub.admin)
+    assert bad.status_code == 422 and bad.json()["path"] == "languages/1"
+    assert "fr-FR" in bad.json()["detail"]
+    reset = await hub.client.patch(path, json={"languages": None}, headers=hub.admin)
+    assert reset.status_code == 200 and reset.json()["languages"] is None
+    lifted = {**evacuation_order, "action": "lift"}
+    assert await languages_of("/api/v1/jp/evacuation", lifted) == list(phrases.LANGUAGES)

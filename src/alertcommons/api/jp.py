@@ -153,6 +153,7 @@ async def post_national_warning(
         status=body.status,
         description_ja=body.description,
         minutes=body.minutes,
+        languages=await japan.languages_of(hub.store, caller.organization_id),
     )
     return {**await _published(hub, caller, alert, response), "activation": True}
 

@@ -14,6 +14,7 @@ from alertcommons import pools
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal, roles_for_kind
 from alertcommons.jp.codes import CodeError
+from alertcommons.jp.phrases import LANGUAGES, wanted
 from alertcommons.problems import Conflict, Forbidden, NotFound, Unprocessable
 from alertcommons.store import audit, orgs, users
 from alertcommons.web.passwords import WeakPassword, check_strength, hash_password
@@ -42,6 +43,11 @@ class OrganizationPatch(BaseModel):
     two_person_approval: bool | None = Field(
         default=None, description="console drafts need a second person's approval"
     )
+    languages: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="languages of its standard messages (ja-JP always); null: every one",
+    )
 
 
 class TokenIn(BaseModel):
@@ -53,6 +59,16 @@ def _checked_jurisdiction(codes: list[str]) -> list[str]:
         return Jurisdiction.parse(codes).as_list()
     except CodeError as exc:
         raise Unprocessable(str(exc), path="jurisdiction") from None
+
+
+def _checked_languages(languages: list[str]) -> list[str]:
+    for number, language in enumerate(languages):
+        if language not in LANGUAGES:
+            raise Unprocessable(
+                f"'{language}' is not a language the hub writes: {', '.join(LANGUAGES)}",
+                path=f"languages/{number}",
+            )
+    return list(wanted(tuple(languages)))
 
 
 def _checked_sender(sender: str | None) -> str | None:
@@ -124,7 +140,8 @@ async def get_organization(org_id: str, hub: ServicesDep, caller: PrincipalDep) 
 
 
 @router.patch(
-    "/{org_id}", summary="Change name, sender, jurisdiction, active or two-person approval"
+    "/{org_id}",
+    summary="Change name, sender, jurisdiction, active, two-person approval or languages",
 )
 async def update_organization(
     org_id: str, body: OrganizationPatch, hub: ServicesDep, caller: AdminDep
@@ -135,9 +152,12 @@ async def update_organization(
         changes["jurisdiction"] = _checked_jurisdiction(changes["jurisdiction"] or [])
     if "sender" in changes:
         changes["sender"] = _checked_sender(changes["sender"])
+    if changes.get("languages") is not None:
+        changes["languages"] = _checked_languages(changes["languages"])
     if not changes:
         raise Unprocessable(
-            "nothing to change: give name, sender, jurisdiction, active or two_person_approval"
+            "nothing to change: give name, sender, jurisdiction, active, two_person_approval"
+            " or languages"
         )
 
     def apply(connection: Connection) -> dict[str, Any]:

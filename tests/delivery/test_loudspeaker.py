@@ -5,6 +5,7 @@ first is delivered, the second retried and reported, never taken for delivered."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import threading
@@ -170,3 +171,23 @@ async def test_through_the_hub_delivered_and_reported(hub: Hub, prefix: str) -> 
     finally:
         speaking.stop()
         silent.stop()
+
+
+async def test_a_national_warning_is_not_held_for_synthesis(prefix: str) -> None:
+    channel = LoudspeakerChannel(OutboundPolicy.from_setting(LOOPBACK))
+    speaking = Controller(prefix, "kanda", acknowledges=True)
+    try:
+        config = channel.check_config({"port": 1883, "topic_prefix": prefix, "controller": "kanda"})
+        missile = dataclasses.replace(
+            _message("D3"), severity="Extreme", record={**_message("D3").record, "activation": True}
+        )
+        assert await channel.send(missile, config) == Delivered("broadcast started")
+        (command,) = speaking.commands
+        assert command["priority"] == "emergency" and "sha256" not in command["audio"]
+        assert command["audio"]["path"].endswith("&repeat=2")
+        cancel = dataclasses.replace(_message("D4"), msg_type="Cancel")
+        assert await channel.send(cancel, config) == Delivered("broadcast started")
+        assert speaking.commands[1]["command"] == "stop"
+    finally:
+        speaking.stop()
+        await channel.close()

@@ -130,7 +130,10 @@ class LoudspeakerChannel:
         audio: dict[str, Any] = {"path": path, "mime_type": "audio/wav"}
         if "audio_base_url" in config:
             audio["url"] = config["audio_base_url"] + path
-        digest = self._digest(message.alert_id, info, repeat)
+        # A national warning starts the loudspeakers at once: its command never waits a
+        # second of synthesis for a digest it can do without (the audio's Repr-Digest says it).
+        urgent = _priority(message) == "emergency"
+        digest = self._digest(message.alert_id, info, repeat, synthesize=not urgent)
         if digest:
             audio["sha256"] = digest
         stop = message.msg_type == "Cancel"
@@ -151,13 +154,15 @@ class LoudspeakerChannel:
             "reply_to": f"{config['topic_prefix']}/ack/{message.delivery_id}",
         }
 
-    def _digest(self, alert_id: str, info: dict[str, Any], repeat: int) -> str | None:
+    def _digest(
+        self, alert_id: str, info: dict[str, Any], repeat: int, *, synthesize: bool
+    ) -> str | None:
         """The SHA-256 of the audio the hub serves, when a speech engine is here; None else
         (the controller then checks the ``Repr-Digest`` of the audio it fetches)."""
         key = (alert_id, str(info.get("language")), repeat)
         with self._lock:
-            if key in self._digests:
-                return self._digests[key]
+            if key in self._digests or not synthesize:
+                return self._digests.get(key)
         try:
             wav = speech.announcement(info, repeat).wav()
             digest: str | None = hashlib.sha256(wav).hexdigest()

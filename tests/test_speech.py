@@ -4,6 +4,7 @@ the wheel) and English (eSpeak NG), checked as WAV; served, cached and digested 
 from __future__ import annotations
 
 import array
+import dataclasses
 import hashlib
 import io
 import math
@@ -12,7 +13,7 @@ import wave
 import pytest
 
 from alertcommons import speech
-from alertcommons.cap import to_json
+from alertcommons.cap import read_alert, to_json
 from alertcommons.jp import evacuation
 from tests.support.hub import Hub
 from tests.support.services import need_speech
@@ -94,3 +95,44 @@ async def test_hub_serves_the_audio_cached_with_its_digest(hub: Hub) -> None:
     assert bad.status_code == 422 and bad.json()["status"] == 422
     none = await hub.client.get(f"/api/v1/alerts/{alert_id}/audio?lang=fr")
     assert none.status_code == 404 and none.json()["status"] == 404
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_cap_references_the_announcement_it_was_signed_with(hub: Hub) -> None:
+    need_speech("ja-JP")
+    need_speech("en-US")
+    hub.services.settings = dataclasses.replace(hub.services.settings, speech_in_cap=1)
+    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    issued = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={"municipality": "131016", "level": 4, "hazard": "flood"},
+    )
+    alert_id = issued.json()["id"]
+    signed = (await hub.client.get(f"/api/v1/alerts/{alert_id}/cap")).content
+    alert = read_alert(signed).alert
+    spoken = {i.language: i.resources for i in alert.infos if i.resources}
+    assert set(spoken) == {"ja-JP", "en-US"}
+    for language, (resource,) in spoken.items():
+        assert resource.mime_type == "audio/wav" and resource.uri
+        path = resource.uri.removeprefix(hub.services.settings.public_base)
+        assert path.startswith("/api/v1/audio/")
+        served = await hub.client.get(path)
+        assert served.status_code == 200 and served.headers["content-type"] == "audio/wav"
+        # The resource's size and SHA-1 (CAP 1.2) are the audio's: the signature covers it.
+        assert resource.size == str(len(served.content))
+        assert resource.digest == hashlib.sha1(served.content).hexdigest()
+        assert _read(served.content)[0] == (48000 if language == "ja-JP" else 22050)
+    # A name that is not a digest, or none the hub has, is a 404 problem.
+    for name in ("0" * 64, "..%2Fhub-key", "x" * 64):
+        missing = await hub.client.get(f"/api/v1/audio/{name}.wav")
+        assert missing.status_code == 404 and missing.json()["status"] == 404
+    # A Cancel carries no announcement: it is not spoken from the CAP.
+    lifted = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={"municipality": "131016", "action": "lift"},
+    )
+    cap = (await hub.client.get(f"/api/v1/alerts/{lifted.json()['id']}/cap")).content
+    assert all(not i.resources for i in read_alert(cap).alert.infos)

@@ -155,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(alerts.router)
     app.include_router(perceivable.router)
+    app.include_router(perceivable.audio_router)
     app.include_router(organizations.router)
     app.include_router(organizations.me_router)
     app.include_router(keys.router)

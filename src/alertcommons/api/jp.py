@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
-from alertcommons.hub import japan
+from alertcommons.hub import audio, japan
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import evacuation, national, national_test, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
@@ -298,6 +298,7 @@ async def post_headquarters(
 async def _published(
     hub: Any, caller: Principal, alert: Alert, response: Response
 ) -> dict[str, Any]:
+    alert = await audio.attach(alert, hub.settings)  # signed with its announcement
     outcome = await hub.publisher.publish(caller, alert)
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
     return {

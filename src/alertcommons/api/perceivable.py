@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 
 from alertcommons import speech
 from alertcommons.delivery import cellbroadcast
+from alertcommons.hub import audio as hub_audio
 from alertcommons.problems import NotFound, ServiceUnavailable
 from alertcommons.store import alerts as alert_queries
 
@@ -22,6 +23,7 @@ from .alerts import OptionalPrincipal, _visible_row
 from .deps import ServicesDep
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+audio_router = APIRouter(prefix="/api/v1/audio", tags=["alerts"])
 
 
 @router.get(
@@ -95,4 +97,23 @@ async def get_audio(
             "Content-Language": language,
             "Cache-Control": "public, max-age=300",
         },
+    )
+
+
+@audio_router.get(
+    "/{name}.wav",
+    summary="A loudspeaker announcement by its SHA-256, as a CAP resource names it",
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}}},
+)
+async def get_audio_file(name: str, hub: ServicesDep) -> Response:
+    # Content-addressed: the name is the digest, so the answer never changes.
+    path = hub_audio.audio_dir(hub.settings) / f"{name}.wav"
+    if not hub_audio.NAME.match(name) or not path.is_file():
+        raise NotFound(f"no announcement '{name}'")
+    data = await asyncio.to_thread(path.read_bytes)
+    return Response(
+        content=data,
+        media_type="audio/wav",
+        headers={"ETag": f'"{name}"', "Cache-Control": "public, max-age=31536000, immutable"},
     )

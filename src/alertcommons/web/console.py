@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from alertcommons.api.deliveries import for_viewer, organization_names, report
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES
+from alertcommons.hub import audio
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation
 from alertcommons.jp.codes import CodeError, normalize, registry
@@ -285,6 +286,7 @@ async def compose_submit(request: Request) -> Response:
         draft_id = await _new_draft(hub, user, template, form, summary)
         return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
     try:
+        alert = await audio.attach(alert, hub.settings)  # signed with its announcement
         outcome = await hub.publisher.publish(user.principal(), alert)
     except ProblemError as exc:
         return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
@@ -378,6 +380,7 @@ async def approve(draft_id: str, request: Request) -> Response:
         # rebuilt and re-checked now: a cancel of an alert no longer in force is refused
         alert = await compose.draft_alert(hub, user, row.template, form)
         # a second person approved it just now: the hub's approval rule is met
+        alert = await audio.attach(alert, hub.settings)
         outcome = await hub.publisher.publish(user.principal(), alert, approved=True)
     except ProblemError as exc:
         await hub.store.write(lambda c: users.reopen_draft(c, draft_id))

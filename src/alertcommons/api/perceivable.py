@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from alertcommons import speech
+from alertcommons import pools, speech
 from alertcommons.delivery import cellbroadcast
 from alertcommons.hub import audio as hub_audio
 from alertcommons.problems import NotFound, ServiceUnavailable
@@ -86,7 +86,7 @@ async def get_audio(
     times = repeat or hub.settings.speech_repeat
     # Keyed by the alert's content hash: the same alert always has the same audio.
     path = hub.settings.data_dir / "audio" / f"{row.content_hash}.{language}.{times}.wav"
-    data = await asyncio.to_thread(_cached, path, info, times)
+    data = await pools.run("speech", _cached, path, info, times)
     digest = hashlib.sha256(data).digest()
     return Response(
         content=data,

@@ -15,14 +15,13 @@ for it (J-Alert's loudspeakers start within seconds; their controllers fetch the
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import re
 from dataclasses import replace
 from pathlib import Path
 
-from alertcommons import speech
+from alertcommons import pools, speech
 from alertcommons.cap import to_json
 from alertcommons.cap.model import Alert, Resource
 from alertcommons.jp.national import requests_activation
@@ -43,7 +42,7 @@ async def attach(alert: Alert, settings: Settings) -> Alert:
     spoken = tuple(language for language in SPOKEN if speech.available(language) is None)
     if not spoken:
         return alert
-    return await asyncio.to_thread(_attach, alert, settings, spoken)
+    return await pools.run("speech", _attach, alert, settings, spoken)
 
 
 def _attach(alert: Alert, settings: Settings, spoken: tuple[str, ...]) -> Alert:

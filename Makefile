@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	@echo "==> [2/3] upgrading pip"
 	$(BIN)/python -m pip install --upgrade pip
 	@echo "==> [3/3] installing alertcommons and its dependencies (first run: about a minute)"
-	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev,speech]'
 	touch $@
 
 # Front-end assets from the npm registry (package-lock.json pins them), copied into the
@@ -52,6 +52,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.jma_feed --poll 1.0
 	$(BIN)/python -m bench.public_pages
+	$(BIN)/python -m bench.speech
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

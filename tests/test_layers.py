@@ -25,6 +25,7 @@ RANKS: dict[str, float] = {
     "errors": 0,
     "problems": 0.5,
     "pools": 0.5,
+    "speech": 1,  # text to WAV (Open JTalk, eSpeak NG): a leaf
     "cap": 1,
     "jp": 2,
     "geo": 2.5,  # areas as geometry: the outlines of what jp names

@@ -66,6 +66,8 @@ class Settings:
     audit_checkpoint_seconds: float = 10.0
     login_max_failures: int = 5  # console passwords checked per account per lock window
     login_lock_seconds: float = 900.0  # the window, fixed from its first failed sign-in
+    speech_repeat: int = 2  # times a loudspeaker announcement says the message
+    speech_in_cap: int = 1  # 1: hub-built messages are signed with their announcement's resource
     # Networks receivers' webhooks, SMTP servers and brokers may be in, beyond public ones.
     outbound_allow: str = ""  # e.g. 127.0.0.0/8,::1/128
 

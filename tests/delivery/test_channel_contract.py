@@ -27,6 +27,13 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
         "username": "u",
     },
     "mqtt": {"host": "127.0.0.1", "port": CLOSED, "password": "s3cret", "username": "u"},
+    "loudspeaker": {
+        "host": "127.0.0.1",
+        "port": CLOSED,
+        "controller": "kanda-1",
+        "password": "s3cret",
+        "username": "u",
+    },
 }
 MESSAGE = Message(
     alert_id="A1",

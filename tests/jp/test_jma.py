@@ -61,7 +61,19 @@ def test_tsunami_warning_graded_by_level(samples: list[Path]) -> None:
     # 2011-03-11 14:49: 大津波警報 for Iwate, Miyagi, Fukushima; lesser levels elsewhere.
     alert = _one(samples, "VTSE41")
     assert alert.status == "Actual" and alert.sender == "jma.go.jp"
-    graded = [(i.severity, i.event, i.urgency) for i in alert.infos]
+    # The Japanese infos are the report's own; the other languages follow them.
+    japanese = [i for i in alert.infos if i.language == "ja-JP"]
+    graded = [(i.severity, i.event, i.urgency) for i in japanese]
+    english = [
+        (i.severity, i.event, i.areas[0].area_desc) for i in alert.infos if i.language == "en-US"
+    ]
+    # The coasts' prefectures, in romaji: 岩手県、宮城県、福島県.
+    assert english[0] == ("Extreme", "Major tsunami warning", "Iwate; Miyagi; Fukushima")
+    assert [e[1] for e in english[1:]] == [
+        "Tsunami warning",
+        "Tsunami advisory",
+        "Tsunami forecast",
+    ]
     assert graded == [
         ("Extreme", "大津波警報", "Immediate"),
         ("Severe", "津波警報", "Immediate"),
@@ -75,7 +87,7 @@ def test_tsunami_warning_graded_by_level(samples: list[Path]) -> None:
     assert alert.infos[0].response_types == ["Evacuate"]
     assert alert.infos[3].response_types == []
     # 大津波警報 and 津波警報 start loudspeakers, as J-Alert relays them; lesser levels do not.
-    assert [requests_activation(replace(alert, infos=[i])) for i in alert.infos] == [
+    assert [requests_activation(replace(alert, infos=[i])) for i in japanese] == [
         True,
         True,
         False,
@@ -88,7 +100,11 @@ def test_weather_warning_graded_by_level(samples: list[Path]) -> None:
     path = next(p for p in samples if p.name == "15_08_01_130412_VPWW53.xml")
     alert = convert(path.read_bytes()).alert
     assert alert is not None
-    assert [i.severity for i in alert.infos] == ["Extreme", "Moderate"]
+    assert [i.severity for i in alert.infos if i.language == "ja-JP"] == ["Extreme", "Moderate"]
+    assert [i.event for i in alert.infos if i.language == "pt-BR"] == [
+        "Alerta meteorológico de emergência",
+        "Aviso meteorológico",
+    ]
     assert alert.infos[0].event == "大雨特別警報"
     assert "注意報" in alert.infos[1].event and "警報" not in alert.infos[1].event.replace(
         "注意報", ""

@@ -54,6 +54,7 @@ async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
         admin_token=Secret(ADMIN_TOKEN),
         max_body_bytes=256 * 1024,
         outbound_allow=LOOPBACK,  # the tests' receivers, SMTP servers and broker are local
+        speech_in_cap=0,  # a second of synthesis per message; tests/test_speech.py turns it on
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

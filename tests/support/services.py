@@ -34,3 +34,16 @@ def need(name: str, host: str, port: int) -> None:
     if required():
         pytest.fail(f"{message} (ALERTCOMMONS_REQUIRE_SERVICES=1)")
     pytest.skip(message)
+
+
+def need_speech(language: str) -> None:
+    """Skip (fail in CI) unless ``language`` can be spoken: the ``speech`` extra for Japanese,
+    eSpeak NG for the others. ``.ci/run`` installs both."""
+    from alertcommons.speech import available
+
+    reason = available(language)
+    if reason is None:
+        return
+    if required():
+        pytest.fail(f"{reason} (ALERTCOMMONS_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)

@@ -6,7 +6,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.routing import Route
 
-from . import alerts, deliveries, endpoints, errors, feeds, jp, keys, organizations, stream
+from . import (
+    alerts,
+    deliveries,
+    endpoints,
+    errors,
+    feeds,
+    jp,
+    keys,
+    organizations,
+    perceivable,
+    stream,
+)
 from .bodylimit import BodyLimit
 
 
@@ -14,6 +25,8 @@ def install(app: FastAPI) -> None:
     """The API's error handlers and routes."""
     errors.install(app)
     app.include_router(alerts.router)
+    app.include_router(perceivable.router)
+    app.include_router(perceivable.audio_router)
     app.include_router(organizations.router)
     app.include_router(organizations.me_router)
     app.include_router(keys.router)

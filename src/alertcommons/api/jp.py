@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
-from alertcommons.hub import japan, national_tests
+from alertcommons.hub import audio, japan, national_tests
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
@@ -150,6 +150,7 @@ async def post_national_warning(
         status=body.status,
         description_ja=body.description,
         minutes=body.minutes,
+        languages=await japan.languages_of(hub.store, caller.organization_id),
     )
     return {**await _published(hub, caller, alert, response), "activation": True}
 
@@ -284,6 +285,7 @@ async def post_headquarters(
 async def _published(
     hub: Services, caller: Principal, alert: Alert, response: Response
 ) -> dict[str, Any]:
+    alert = await audio.attach(alert, hub.settings)  # signed with its announcement
     outcome = await hub.publisher.publish(caller, alert)
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
     return {

@@ -12,6 +12,7 @@ from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal
 from alertcommons.hub import accounts, organizations
 from alertcommons.jp.codes import CodeError
+from alertcommons.jp.phrases import LANGUAGES, wanted
 from alertcommons.problems import Forbidden, Unprocessable
 from alertcommons.store import orgs, users
 
@@ -39,6 +40,11 @@ class OrganizationPatch(BaseModel):
     two_person_approval: bool | None = Field(
         default=None, description="console drafts need a second person's approval"
     )
+    languages: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="languages of its standard messages (ja-JP always); null: every one",
+    )
 
 
 class TokenIn(BaseModel):
@@ -50,6 +56,16 @@ def _checked_jurisdiction(codes: list[str]) -> list[str]:
         return Jurisdiction.parse(codes).as_list()
     except CodeError as exc:
         raise Unprocessable(str(exc), path="jurisdiction") from None
+
+
+def _checked_languages(languages: list[str]) -> list[str]:
+    for number, language in enumerate(languages):
+        if language not in LANGUAGES:
+            raise Unprocessable(
+                f"'{language}' is not a language the hub writes: {', '.join(LANGUAGES)}",
+                path=f"languages/{number}",
+            )
+    return list(wanted(tuple(languages)))
 
 
 def _checked_sender(sender: str | None) -> str | None:
@@ -96,7 +112,8 @@ async def get_organization(org_id: str, hub: ServicesDep, caller: PrincipalDep) 
 
 
 @router.patch(
-    "/{org_id}", summary="Change name, sender, jurisdiction, active or two-person approval"
+    "/{org_id}",
+    summary="Change name, sender, jurisdiction, active, two-person approval or languages",
 )
 async def update_organization(
     org_id: str, body: OrganizationPatch, hub: ServicesDep, caller: AdminDep
@@ -107,9 +124,12 @@ async def update_organization(
         changes["jurisdiction"] = _checked_jurisdiction(changes["jurisdiction"] or [])
     if "sender" in changes:
         changes["sender"] = _checked_sender(changes["sender"])
+    if changes.get("languages") is not None:
+        changes["languages"] = _checked_languages(changes["languages"])
     if not changes:
         raise Unprocessable(
-            "nothing to change: give name, sender, jurisdiction, active or two_person_approval"
+            "nothing to change: give name, sender, jurisdiction, active, two_person_approval"
+            " or languages"
         )
 
     return await organizations.update(hub, caller.actor, org_id, changes)

@@ -6,6 +6,7 @@ Shared by the HTTP API and the console, so both say the same thing the same way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from alertcommons.cap.values import CapValueError, parse_polygon
 from alertcommons.jp import evacuation, shelters
 from alertcommons.problems import Conflict, Unprocessable
 from alertcommons.store import alerts as alert_queries
+from alertcommons.store import orgs
 from alertcommons.store.engine import Store
 
 InForce = list[tuple[Any, dict[str, Any]]]
@@ -42,6 +44,16 @@ async def all_in_force(
             if row.msg_type != "Cancel" and wanted(document):
                 found.append((row, document))
         return found
+
+    return await store.read(find)
+
+
+async def languages_of(store: Store, organization_id: str) -> tuple[str, ...] | None:
+    """The languages ``organization_id`` writes its standard messages in (None: every one)."""
+
+    def find(connection: Any) -> tuple[str, ...] | None:
+        row = orgs.get_org(connection, organization_id)
+        return tuple(json.loads(row.languages)) if row is not None and row.languages else None
 
     return await store.read(find)
 
@@ -111,7 +123,10 @@ async def evacuation_alert(
         hours=hours,
         status=status,
     )
-    return evacuation.build(order, issuer.sender or "", replaces=replaces, lift=lift)
+    languages = await languages_of(store, issuer.organization_id)
+    return evacuation.build(
+        order, issuer.sender or "", replaces=replaces, lift=lift, languages=languages
+    )
 
 
 def latest_shelters(in_force: InForce) -> list[dict[str, Any]]:
@@ -151,7 +166,10 @@ async def shelter_alert(store: Store, issuer: Principal, shelter: shelters.Shelt
     if shelter.state == "closed" and not found:
         raise Conflict(f"shelter '{shelter.key}' of {shelter.municipality} is not open")
     replaces = (found[0][0].identifier, found[0][0].sent_text) if found else None
-    return shelters.build_shelter(shelter, issuer.sender or "", replaces=replaces)
+    languages = await languages_of(store, issuer.organization_id)
+    return shelters.build_shelter(
+        shelter, issuer.sender or "", replaces=replaces, languages=languages
+    )
 
 
 async def headquarters_alert(
@@ -176,4 +194,5 @@ async def headquarters_alert(
         issuer.sender or "",
         replaces=(current["identifier"], current["sent"]) if current else None,
         status=status,
+        languages=await languages_of(store, issuer.organization_id),
     )

@@ -6,10 +6,11 @@
 | 4 | 避難指示 | Evacuation order | Immediate | Severe |
 | 5 | 緊急安全確保 | Emergency safety measures | Immediate | Extreme |
 
-Each message has a Japanese ``info`` and an English one, one ``area`` per district (or the
-whole municipality), the level as ``eventCode`` ``JP:evacuation-level`` and the hazard as
-``parameter`` ``JP:hazard``. Raising or lowering the level is an Update of the message in
-force; lifting (解除) is a Cancel of it.
+Each message has an ``info`` per language of the phrase table (``jp/phrases.py``:
+Japanese, English, Chinese, Korean, Portuguese, Vietnamese and Easy Japanese), one ``area``
+per district (or the whole municipality), the level as ``eventCode``
+``JP:evacuation-level`` and the hazard as ``parameter`` ``JP:hazard``. Raising or lowering
+the level is an Update of the message in force; lifting (解除) is a Cancel of it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from alertcommons.cap.model import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
+from alertcommons.jp import phrases
 from alertcommons.jp.codes import name_of, normalize, with_check_digit
 
 JST = timezone(timedelta(hours=9))
@@ -103,42 +105,46 @@ def build(
     replaces: tuple[str, str] | None = None,  # (identifier, sent) of the message in force
     lift: bool = False,
     now: datetime | None = None,
+    languages: tuple[str, ...] | None = None,  # default: every language of the phrase table
 ) -> Alert:
     moment = (now or datetime.now(UTC)).astimezone(JST).replace(microsecond=0)
     sent = format_datetime(moment)
     expires = format_datetime(moment + timedelta(hours=order.hours))
     place = name_of(order.municipality)
     level = LEVELS[order.level]
-    hazard_ja, hazard_en = HAZARDS[order.hazard]
-    where_ja = "、".join(d.name for d in order.districts) or f"{place}全域"
-    where_en = ", ".join(d.name for d in order.districts) or f"all of {place}"
-    areas = _areas(order, place)
-    if lift:
-        headline_ja = f"【解除】{level.ja}（{hazard_ja}） {place} {where_ja}"
-        headline_en = f"[Lifted] {level.en} ({hazard_en}): {where_en}"
-        text_ja = f"{place}は、{where_ja}に発令していた{level.ja}を解除しました。"
-        text_en = f"{place} has lifted the {level.en.lower()} for {where_en}."
-        instruction_ja, instruction_en, responses = None, None, ["AllClear"]
-    else:
-        where_head = f"{place} {where_ja}" if order.districts else where_ja
-        headline_ja = f"【警戒レベル{order.level}】{level.ja}（{hazard_ja}） {where_head}"
-        headline_en = f"[Alert level {order.level}] {level.en} ({hazard_en}): {where_en}"
-        text_ja = f"{place}は、{hazard_ja}の危険があるため、{where_ja}に{level.ja}を発令しました。"
-        text_en = (
-            f"{place} has issued an {level.en.lower()} for {where_en} "
-            f"because of the danger of {hazard_en}."
-        )
-        instruction_ja, instruction_en = level.instruction_ja, level.instruction_en
-        responses = [level.response]
+    responses = ["AllClear"] if lift else [level.response]
 
-    def info(
-        language: str,
-        event: str,
-        headline: str,
-        text: str,
-        instruction: str | None,
-        sender_name: str,
-    ) -> Info:
+    def texts(language: str) -> tuple[str, str, str, str | None]:
+        """(event, headline, description, instruction) from the phrase table."""
+        event = phrases.phrase("evacuation", f"level.{order.level}", language)
+        hazard = phrases.phrase("evacuation", f"hazard.{order.hazard}", language)
+        town = phrases.place_name(order.municipality, language)
+        named = [phrases.local_name(d.name, language) for d in order.districts]
+        where = phrases.separator(language).join(named) or phrases.phrase(
+            "evacuation", "where.all", language, place=town
+        )
+        # Japanese headlines name the municipality before its districts, as they always have.
+        where_head = f"{town} {where}" if named and language == phrases.JA else where
+        values: dict[str, str | int] = {
+            "level": order.level,
+            "event": event,
+            "hazard": hazard,
+            "place": town,
+        }
+        values["event_lower"] = event.lower()
+        if lift:
+            headline = phrases.phrase(
+                "evacuation", "headline.lift", language, **values, where=where_head
+            )
+            text = phrases.phrase("evacuation", "text.lift", language, **values, where=where)
+            return event, headline, text, None
+        headline = phrases.phrase("evacuation", "headline", language, **values, where=where_head)
+        text = phrases.phrase("evacuation", "text", language, **values, where=where)
+        instruction = phrases.phrase("evacuation", f"instruction.{order.level}", language)
+        return event, headline, text, instruction
+
+    def info(language: str) -> Info:
+        event, headline, text, instruction = texts(language)
         return Info(
             language=language,
             categories=["Safety"],
@@ -150,12 +156,12 @@ def build(
             event_codes=[ValuePair(LEVEL_CODE, str(order.level))],
             effective=sent,
             expires=expires,
-            sender_name=sender_name,
+            sender_name=place,
             headline=headline,
             description=text,
             instruction=instruction,
             parameters=[ValuePair(HAZARD_CODE, order.hazard)],
-            areas=list(areas),
+            areas=_areas(order, language),
         )
 
     identifier = f"evac-{order.municipality}-{moment:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
@@ -167,21 +173,20 @@ def build(
         msg_type="Cancel" if lift else ("Update" if replaces else "Alert"),
         scope="Public",
         references=f"{sender},{replaces[0]},{replaces[1]}" if replaces else None,
-        infos=[
-            info("ja-JP", level.ja, headline_ja, text_ja, instruction_ja, place),
-            info("en-US", level.en, headline_en, text_en, instruction_en, place),
-        ],
+        infos=[info(language) for language in phrases.wanted(languages)],
     )
 
 
-def _areas(order: Order, place: str) -> list[Area]:
+def _areas(order: Order, language: str) -> list[Area]:
+    """The areas, described in the reader's script (the geocodes are the same for all)."""
+    place = phrases.place_name(order.municipality, language)
     code = with_check_digit(normalize(order.municipality))
     geocode = [ValuePair("JIS X 0402", code)]
     if not order.districts:
         return [Area(area_desc=place, geocodes=geocode)]
     return [
         Area(
-            area_desc=f"{place} {d.name}",
+            area_desc=f"{place} {phrases.local_name(d.name, language)}",
             polygons=[d.polygon] if d.polygon else [],
             geocodes=list(geocode),
         )

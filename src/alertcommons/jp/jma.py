@@ -33,9 +33,10 @@ from lxml import etree
 
 from alertcommons.cap.model import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
+from alertcommons.cap.writer import to_xml
 from alertcommons.cap.xmlsafe import ReadLimits, UnsafeXMLError, parse_xml
 from alertcommons.errors import AlertCommonsError
-from alertcommons.jp import national
+from alertcommons.jp import national, phrases
 from alertcommons.jp.codes import CodeError, normalize, with_check_digit
 from alertcommons.jp.tsunami_regions import prefectures_of
 
@@ -204,6 +205,8 @@ def convert(data: bytes) -> Converted:
         infos = [info(kind.severity, event, _areas(root.iter(), single=False))]
     if msg_type != "Cancel":
         infos = [_with_activation(kind.key, each) for each in infos]
+    japanese = len(infos)
+    infos += translations(infos, kind, cancel=msg_type == "Cancel")
     alert = Alert(
         identifier=identifier,
         sender=SENDER,
@@ -215,7 +218,62 @@ def convert(data: bytes) -> Converted:
         incidents=_token(event_id) if event_id else None,
         infos=infos,
     )
-    return Converted(title, alert=alert, event_base=base + ".")
+    alert, notes = _within_budget(alert, japanese)
+    return Converted(title, alert=alert, notes=notes, event_base=base + ".")
+
+
+def translations(infos: list[Info], kind: Kind, *, cancel: bool) -> list[Info]:
+    """The report's ``info`` blocks in the phrase table's other languages: the event named
+    per kind (and grade), where the full Japanese text is, and the areas by municipality
+    in the reader's script where the report names municipalities."""
+    found = []
+    for language in phrases.LANGUAGES:
+        if language == phrases.JA:
+            continue
+        for info in infos:
+            key = f"event.{kind.key}.{info.severity}" if kind.graded else f"event.{kind.key}"
+            event = phrases.phrase("jma", key, language)
+            details = phrases.phrase("jma", "details.cancel" if cancel else "details", language)
+            found.append(
+                replace(
+                    info,
+                    language=language,
+                    event=event,
+                    headline=event,
+                    description=details,
+                    areas=[_area_in(area, language) for area in info.areas],
+                )
+            )
+    return found
+
+
+# Translations repeat every area of the report; a report naming every municipality of Japan
+# would grow eightfold. They never make a report too large to publish: past this size the
+# last languages are left out (English stays longest), the Japanese never.
+TRANSLATION_BUDGET = 200_000
+
+
+def _within_budget(alert: Alert, japanese: int) -> tuple[Alert, list[str]]:
+    if len(to_xml(alert)) <= TRANSLATION_BUDGET:
+        return alert, []
+    kept = [lang for lang in phrases.LANGUAGES if lang != phrases.JA]
+    left_out: list[str] = []
+    while kept:
+        left_out.insert(0, kept.pop())
+        infos = alert.infos[:japanese] + [i for i in alert.infos[japanese:] if i.language in kept]
+        alert = replace(alert, infos=infos)
+        if len(to_xml(alert)) <= TRANSLATION_BUDGET:
+            break
+    return alert, [f"left out {', '.join(left_out)}: over {TRANSLATION_BUDGET:,} bytes with them"]
+
+
+def _area_in(area: Area, language: str) -> Area:
+    codes = [g.value for g in area.geocodes if g.value_name == "JIS X 0402" and g.value]
+    if phrases.kanji_script(language) or not codes:
+        return area
+    names = [phrases.place_name(code, language) for code in codes[:20]]
+    more = " …" if len(codes) > 20 else ""
+    return replace(area, area_desc=phrases.places_separator(language).join(names) + more)
 
 
 # The JMA warnings J-Alert relays to start loudspeakers automatically; the JMA is a national

@@ -19,7 +19,8 @@ from typing import Any
 
 from alertcommons.cap.model import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
-from alertcommons.jp.codes import name_of, normalize, with_check_digit
+from alertcommons.jp import phrases
+from alertcommons.jp.codes import normalize, with_check_digit
 from alertcommons.jp.evacuation import JST
 
 KIND_CODE = "JP:national-warning"
@@ -153,7 +154,12 @@ def imitation(alert: Alert) -> str | None:
             folded = fold(name)
             if any(reserved in folded for reserved in _RESERVED_NAMES):
                 return f"{where} '{name}' is reserved for national warnings"
-    events = {fold(k.event_ja) for k in KINDS.values()} | {fold(k.event_en) for k in KINDS.values()}
+    # In every language the hub writes them in, not only Japanese and English.
+    events = {
+        fold(event)
+        for key in KINDS
+        for event in phrases.PHRASES["national"][f"event.{key}"].values()
+    }
     for info in alert.infos:
         if fold(info.event) in events:
             return f"event '{info.event}' is a national warning's"
@@ -171,6 +177,7 @@ def build(
     description_ja: str | None = None,
     minutes: int = 60,
     now: datetime | None = None,
+    languages: tuple[str, ...] | None = None,  # default: every language of the phrase table
 ) -> Alert:
     """A national warning for local-government ``areas`` (2/5/6-digit codes)."""
     spec = KINDS[kind]
@@ -182,11 +189,18 @@ def build(
         ValuePair("JIS X 0402", with_check_digit(c if len(c) == 5 else c + "000"))
         for c in canonical
     ]
-    area_desc = "、".join(name_of(c) or c for c in canonical[:20]) + (
-        "ほか" if len(canonical) > 20 else ""
-    )
 
-    def info(language: str, event: str, text: str, description: str | None) -> Info:
+    def area_desc(language: str) -> str:
+        names = [phrases.place_name(c, language) for c in canonical[:20]]
+        more = {"ja-JP": "ほか", "ja-JP-x-easy": "など"}.get(language, " …")
+        return phrases.places_separator(language).join(names) + (
+            more if len(canonical) > 20 else ""
+        )
+
+    def info(language: str) -> Info:
+        event = phrases.phrase("national", f"event.{kind}", language)
+        text = phrases.phrase("national", f"text.{kind}", language)
+        description = description_ja if language == phrases.JA else None
         return Info(
             language=language,
             categories=[spec.category],
@@ -203,7 +217,7 @@ def build(
             description=description or text,
             instruction=text,
             parameters=[ValuePair(LOUDSPEAKER, ACTIVATE)],
-            areas=[Area(area_desc=area_desc, geocodes=list(geocodes))],
+            areas=[Area(area_desc=area_desc(language), geocodes=list(geocodes))],
         )
 
     return Alert(
@@ -213,8 +227,5 @@ def build(
         status=status,
         msg_type="Alert",
         scope="Public",
-        infos=[
-            info("ja-JP", spec.event_ja, spec.text_ja, description_ja),
-            info("en-US", spec.event_en, spec.text_en, None),
-        ],
+        infos=[info(language) for language in phrases.wanted(languages)],
     )

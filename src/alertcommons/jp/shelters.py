@@ -17,8 +17,9 @@ from typing import Any
 
 from alertcommons.cap.model import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
+from alertcommons.jp import phrases
 from alertcommons.jp.codes import name_of, normalize, with_check_digit
-from alertcommons.jp.evacuation import HAZARDS, JST
+from alertcommons.jp.evacuation import JST
 
 SHELTER_CODE = "JP:shelter"
 HQ_CODE = "JP:disaster-hq"
@@ -64,25 +65,36 @@ def build_shelter(
     replaces: tuple[str, str] | None = None,
     now: datetime | None = None,
     hours: float = 72.0,
+    languages: tuple[str, ...] | None = None,  # default: every language of the phrase table
 ) -> Alert:
     moment = _moment(now)
     sent = format_datetime(moment)
     place = name_of(shelter.municipality)
-    event_ja, event_en, verb_ja, verb_en = SHELTER_STATES[shelter.state]
     closing = shelter.state == "closed"
-    safe_ja = "・".join(HAZARDS[h][0] for h in shelter.hazards)
-    safe_en = ", ".join(HAZARDS[h][1] for h in shelter.hazards)
-    name_en = shelter.name_en or shelter.name
-    text_ja = f"{place}は、{shelter.name}（{shelter.address}）を{verb_ja}。"
-    if shelter.state == "open" and safe_ja:
-        text_ja += f"対象災害：{safe_ja}。"
-    if shelter.state == "full":
-        text_ja += "他の避難所に避難してください。"
-    text_en = f"{place}: shelter {name_en} ({shelter.address}) {verb_en}."
-    if shelter.state == "open" and safe_en:
-        text_en += f" Safe for: {safe_en}."
-    if shelter.state == "full":
-        text_en += " Please go to another shelter."
+
+    def texts(language: str) -> tuple[str, str, str]:
+        """(event, headline, description) from the phrase table."""
+        event = phrases.phrase("shelter", f"state.{shelter.state}", language)
+        kanji = phrases.kanji_script(language)
+        name = (
+            shelter.name if kanji else shelter.name_en or phrases.local_name(shelter.name, language)
+        )
+        values = {
+            "place": phrases.place_name(shelter.municipality, language),
+            "name": name,
+            "address": shelter.address,
+        }
+        text = phrases.phrase("shelter", f"text.{shelter.state}", language, **values)
+        safe = phrases.separator(language).join(
+            phrases.phrase("evacuation", f"hazard.{h}", language) for h in shelter.hazards
+        )
+        if shelter.state == "open" and safe:
+            text += phrases.phrase("shelter", "safe_for", language, hazards=safe)
+        if shelter.state == "full":
+            text += phrases.phrase("shelter", "go_elsewhere", language)
+        headline = phrases.phrase("shelter", "headline", language, event=event, name=name)
+        return event, headline, text
+
     parameters = [
         ValuePair("JP:shelter-id", shelter.key),
         ValuePair("JP:shelter-name", shelter.name),
@@ -95,13 +107,17 @@ def build_shelter(
         parameters.append(ValuePair("JP:shelter-hazards", ",".join(shelter.hazards)))
     if shelter.name_en:
         parameters.append(ValuePair("JP:shelter-name-en", shelter.name_en))
-    area = Area(
-        area_desc=f"{place} {shelter.name}",
-        circles=[f"{shelter.lat:.6f},{shelter.lon:.6f} 0.1"],
-        geocodes=[ValuePair("JIS X 0402", with_check_digit(shelter.municipality))],
-    )
 
-    def info(language: str, event: str, headline: str, text: str) -> Info:
+    def area(language: str) -> Area:
+        name = shelter.name if phrases.kanji_script(language) else shelter.name_en or shelter.name
+        return Area(
+            area_desc=f"{phrases.place_name(shelter.municipality, language)} {name}",
+            circles=[f"{shelter.lat:.6f},{shelter.lon:.6f} 0.1"],
+            geocodes=[ValuePair("JIS X 0402", with_check_digit(shelter.municipality))],
+        )
+
+    def info(language: str) -> Info:
+        event, headline, text = texts(language)
         return Info(
             language=language,
             categories=["Safety"],
@@ -117,7 +133,7 @@ def build_shelter(
             headline=headline,
             description=text,
             parameters=list(parameters),
-            areas=[area],
+            areas=[area(language)],
         )
 
     return Alert(
@@ -128,10 +144,7 @@ def build_shelter(
         msg_type="Cancel" if closing else ("Update" if replaces else "Alert"),
         scope="Public",
         references=_references(sender, replaces),
-        infos=[
-            info("ja-JP", event_ja, f"{event_ja} {shelter.name}", text_ja),
-            info("en-US", event_en, f"{event_en}: {name_en}", text_en),
-        ],
+        infos=[info(language) for language in phrases.wanted(languages)],
     )
 
 
@@ -145,23 +158,29 @@ def build_headquarters(
     status: str = "Actual",
     now: datetime | None = None,
     hours: float = 24.0 * 14,
+    languages: tuple[str, ...] | None = None,
 ) -> Alert:
     moment = _moment(now)
     sent = format_datetime(moment)
     place = name_of(municipality)
-    name_ja, name_en = HQ_KINDS[kind]
-    if established:
-        events = (f"{name_ja}設置", f"{name_en.capitalize()} established")
-        texts = (f"{place}は{name_ja}を設置しました。", f"{place} has set up its {name_en}.")
-    else:
-        events = (f"{name_ja}廃止", f"{name_en.capitalize()} dissolved")
-        texts = (f"{place}は{name_ja}を廃止しました。", f"{place} has dissolved its {name_en}.")
-    area = Area(
-        area_desc=place,
-        geocodes=[ValuePair("JIS X 0402", with_check_digit(normalize(municipality)))],
-    )
+    state = "established" if established else "dissolved"
 
-    def info(language: str, event: str, text: str) -> Info:
+    def texts(language: str) -> tuple[str, str, str]:
+        name = phrases.phrase("headquarters", f"kind.{kind}", language)
+        values = {"kind": name, "kind_cap": name[:1].upper() + name[1:]}
+        event = phrases.phrase("headquarters", f"event.{state}", language, **values)
+        town = phrases.place_name(municipality, language)
+        text = phrases.phrase("headquarters", f"text.{state}", language, place=town, **values)
+        return event, text, f"{town} {event}"
+
+    def area(language: str) -> Area:
+        return Area(
+            area_desc=phrases.place_name(municipality, language),
+            geocodes=[ValuePair("JIS X 0402", with_check_digit(normalize(municipality)))],
+        )
+
+    def info(language: str) -> Info:
+        event, text, headline = texts(language)
         return Info(
             language=language,
             categories=["Safety"],
@@ -173,9 +192,9 @@ def build_headquarters(
             effective=sent,
             expires=format_datetime(moment + timedelta(hours=hours)),
             sender_name=place,
-            headline=f"{place} {event}",
+            headline=headline,
             description=text,
-            areas=[area],
+            areas=[area(language)],
         )
 
     return Alert(
@@ -186,7 +205,7 @@ def build_headquarters(
         msg_type="Update" if replaces and established else ("Cancel" if replaces else "Alert"),
         scope="Public",
         references=_references(sender, replaces),
-        infos=[info("ja-JP", events[0], texts[0]), info("en-US", events[1], texts[1])],
+        infos=[info(language) for language in phrases.wanted(languages)],
     )
 
 

@@ -29,6 +29,7 @@ def org_to_dict(row: Any) -> dict[str, Any]:
         "jurisdiction": json.loads(row.jurisdiction),
         "active": bool(row.active),
         "two_person_approval": bool(row.two_person_approval),
+        "languages": json.loads(row.languages) if row.languages else None,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
@@ -88,6 +89,8 @@ def update_org(connection: Connection, org_id: str, changes: dict[str, Any]) -> 
     values = dict(changes)
     if "jurisdiction" in values:
         values["jurisdiction"] = json.dumps(values["jurisdiction"])
+    if "languages" in values:
+        values["languages"] = json.dumps(values["languages"]) if values["languages"] else None
     values["updated_at"] = datetime.now(UTC)
     connection.execute(update(organizations).where(organizations.c.id == org_id).values(**values))
 

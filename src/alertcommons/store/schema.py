@@ -38,6 +38,8 @@ organizations = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # Console drafts need a second person's approval before they are published.
     Column("two_person_approval", Boolean, nullable=False, default=False),
+    # JSON list of the languages its standard messages are written in; NULL: every one.
+    Column("languages", Text, nullable=True),
 )
 
 tokens = Table(

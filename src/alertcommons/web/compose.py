@@ -186,6 +186,7 @@ async def build(hub: Services, user: ConsoleUser, template: str, form: dict[str,
             codes,
             status=status,
             description_ja=_field(form, "description_ja", required=False) or None,
+            languages=await japan.languages_of(hub.store, user.organization_id),
         )
     raise Unprocessable(f"no template '{template}'", path="template")
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES, Alert
-from alertcommons.hub import deliveries, drafts
+from alertcommons.hub import audio, deliveries, drafts
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation
 from alertcommons.jp.codes import CodeError, normalize, registry
@@ -284,6 +284,7 @@ async def compose_submit(request: Request) -> Response:
         draft_id = await _new_draft(hub, user, template, form, summary)
         return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
     try:
+        alert = await audio.attach(alert, hub.settings)  # signed with its announcement
         outcome = await hub.publisher.publish(user.principal(), alert)
     except ProblemError as exc:
         return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
@@ -341,7 +342,9 @@ async def approve(draft_id: str, request: Request) -> Response:
     hub = hub_of(request)
 
     async def build(row: Any) -> Alert:
-        return await compose.draft_alert(hub, user, row.template, json.loads(row.form))
+        # rebuilt and re-checked now, then signed with its announcement
+        alert = await compose.draft_alert(hub, user, row.template, json.loads(row.form))
+        return await audio.attach(alert, hub.settings)
 
     try:
         outcome = await drafts.approve(hub, user, draft_id, build)

@@ -21,6 +21,7 @@ from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.hub.keys import trusted_certificates
 from alertcommons.hub.services import Services
 from alertcommons.jp.codes import registry
+from alertcommons.jp.phrases import LANGUAGES as TEXT_LANGUAGES
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import orgs
 from alertcommons.store.records import alert_records
@@ -63,6 +64,26 @@ def _page_info(info: dict[str, Any]) -> dict[str, Any]:
 def _hub(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
+
+
+# Each language of the phrase table, named in itself, for the alert page's language links.
+TEXT_LANGUAGE_NAMES = {
+    "ja-JP": "日本語",
+    "en-US": "English",
+    "zh-CN": "简体中文",
+    "zh-TW": "繁體中文",
+    "ko-KR": "한국어",
+    "pt-BR": "Português",
+    "vi-VN": "Tiếng Việt",
+    "ja-JP-x-easy": "やさしい にほんご",
+}
+
+
+def text_language_of(request: Request) -> str | None:
+    """The alert's language the reader chose (``?text=zh-TW``), if it is one the hub writes;
+    the page around it stays in ``?lang`` (ja or en)."""
+    wanted = request.query_params.get("text")
+    return wanted if wanted in TEXT_LANGUAGES else None
 
 
 def pick_info(document: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -132,7 +153,7 @@ async def _cached(
     """A public page from the hub's short-lived cache (dropped whenever an alert is published,
     at most a second old otherwise), with an ETag so a reload can be a 304."""
     hub = _hub(request)
-    key = f"page:{request.url.path}?lang={language_of(request)}"
+    key = f"page:{request.url.path}?lang={language_of(request)}&text={text_language_of(request)}"
     built = hub.rendered.get(key)
     if built is None:
         response = await build(request)
@@ -249,7 +270,11 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     earlier = [by_id[i] for i in record["references"] if i in by_id]
     replaced_by = by_id.get(record["superseded_by"] or "")
     expired = record["expires"] is not None and datetime.fromisoformat(record["expires"]) < now
-    info = _page_info(pick_info(record["alert"], lang))
+    chosen = text_language_of(request)
+    infos = record["alert"].get("info") or []
+    exact = [dict(i) for i in infos if chosen and i.get("language") == chosen]
+    info = _page_info(exact[0] if exact else pick_info(record["alert"], lang))
+    languages = list(dict.fromkeys(str(i.get("language") or "") for i in infos))
     return page(
         request,
         hub.settings,
@@ -257,7 +282,14 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
         {
             "record": record,
             "info": info,
-            "info_lang": str(info.get("language", "ja"))[:2],
+            # A language tag without its private-use part: ja-JP-x-easy is read as Japanese.
+            "info_lang": str(info.get("language") or "ja").split("-x-")[0],
+            "text_languages": [
+                (code, TEXT_LANGUAGE_NAMES.get(code, code))
+                for code in languages
+                if len(languages) > 1 and code
+            ],
+            "text_language": info.get("language"),
             "places": place_names(record["areas"], lang),
             "authority": organization.name if organization else record["sender"],
             "claimed_name": _claimed(info, organization.name if organization else None),

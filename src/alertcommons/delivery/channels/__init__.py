@@ -54,12 +54,18 @@ def checked_host(policy: OutboundPolicy, channel: str, key: str, host: str) -> s
 def builtin_channels(policy: OutboundPolicy | None = None) -> dict[str, Channel]:
     """The built-in channels, connecting only where ``policy`` allows (default: public only)."""
     from alertcommons.delivery.channels.email import EmailChannel
+    from alertcommons.delivery.channels.loudspeaker import LoudspeakerChannel
     from alertcommons.delivery.channels.mqtt import MQTTChannel
     from alertcommons.delivery.channels.webhook import WebhookChannel
 
     channels: dict[str, Channel] = {}
     allowed = policy or OutboundPolicy()
-    for channel in (WebhookChannel(allowed), EmailChannel(allowed), MQTTChannel(allowed)):
+    for channel in (
+        WebhookChannel(allowed),
+        EmailChannel(allowed),
+        MQTTChannel(allowed),
+        LoudspeakerChannel(allowed),
+    ):
         if channel.name in channels:
             raise ValueError(f"two channels are named {channel.name!r}")
         channels[channel.name] = channel

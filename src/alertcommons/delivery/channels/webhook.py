@@ -1,4 +1,5 @@
-"""Webhook: POST the signed CAP XML (or the JSON record) to the receiver's URL.
+"""Webhook: POST the signed CAP XML (or the JSON record, or cell-broadcast text for a
+carrier's gateway) to the receiver's URL.
 
 Signed per the Standard Webhooks convention: ``webhook-id`` (the alert's id: the same on
 every retry), ``webhook-timestamp`` (Unix seconds) and ``webhook-signature``
@@ -15,11 +16,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import time
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from alertcommons.delivery import cellbroadcast
 from alertcommons.delivery.channels import ChannelConfigError
 from alertcommons.delivery.http import UNSAFE_URL, HTTPError, HTTPPool
 from alertcommons.delivery.message import Message
@@ -27,6 +30,7 @@ from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
 
 SECRET_PREFIX = "whsec_"
+FORMATS = ("cap", "json", "cell-broadcast")
 _RETRYABLE = {408, 425, 429}
 
 
@@ -77,8 +81,10 @@ class WebhookChannel:
         if refusal:
             raise ChannelConfigError(f"webhook 'url': {refusal}")
         body_format = config.get("format", "cap")
-        if body_format not in ("cap", "json"):
-            raise ChannelConfigError("webhook 'format' is 'cap' (signed CAP XML) or 'json'")
+        if body_format not in FORMATS:
+            raise ChannelConfigError(
+                "webhook 'format' is 'cap' (signed CAP XML), 'json' or 'cell-broadcast'"
+            )
         secret = config.get("secret") or new_secret()
         if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
             raise ChannelConfigError("webhook 'secret' must look like whsec_<base64>")
@@ -98,6 +104,8 @@ class WebhookChannel:
     async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult:
         if config.get("format") == "json":
             body, content_type = message.json_body(), "application/json"
+        elif config.get("format") == "cell-broadcast":
+            body, content_type = _cell_broadcast(message), "application/json"
         else:
             body, content_type = message.cap_xml, "application/cap+xml"
         timestamp = int(time.time())
@@ -126,6 +134,25 @@ class WebhookChannel:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+def _cell_broadcast(message: Message) -> bytes:
+    """What a carrier's gateway sends to handsets: each language in cell-broadcast pages,
+    with what identifies the alert (the same text as GET /api/v1/alerts/{id}/cell-broadcast)."""
+    body = {
+        "delivery_id": message.delivery_id,
+        "alert_id": message.alert_id,
+        "sender": message.sender,
+        "identifier": message.identifier,
+        "msgType": message.msg_type,
+        "status": message.status,
+        "urgency": message.urgency,
+        "severity": message.severity,
+        "areas": list(message.areas),
+        "expires": message.record.get("expires"),
+        "cell_broadcast": cellbroadcast.for_alert(message.record.get("alert") or {}),
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -30,6 +30,7 @@ from alertcommons.hub import keys, signer
 from alertcommons.hub.admission import Admission
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.livebus import LiveBus
+from alertcommons.hub.metrics import Metrics
 from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.services import PrincipalCache, Services
@@ -102,7 +103,11 @@ def build_services(settings: Settings) -> Services:
     jma_feed = None
     if settings.jma_feed_url:
         jma_feed = JMAIngest.from_settings(store, publisher, settings)
+    metrics = Metrics()
+    publisher.listeners.append(lambda published: metrics.published(published.created))
+    dispatcher.on_outcome.append(metrics.settled)
     return Services(
+        metrics=metrics,
         settings=settings,
         store=store,
         key=key,
@@ -181,15 +186,11 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz", tags=["operations"], summary="Liveness and the store in use")
     async def health() -> dict[str, Any]:
         services: Services = app.state.services
-        bus = services.livebus
-        live = "local"  # one node: every alert is published through it
-        if services.store.dialect != "sqlite" or settings.nats_url:
-            live = "nats" if bus is not None and bus.connected else "database"
         return {
             "status": "ok",
             "version": __version__,
             "database": services.store.dialect,
-            "live_events": live,
+            "live_events": services.live_events(),
         }
 
     limit_bodies(app, settings.max_body_bytes)

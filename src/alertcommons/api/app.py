@@ -14,6 +14,7 @@ from . import (
     feeds,
     jp,
     keys,
+    operations,
     organizations,
     perceivable,
     stream,
@@ -38,6 +39,7 @@ def install(app: FastAPI) -> None:
     )
     app.include_router(feeds.router)
     app.include_router(jp.router)
+    app.include_router(operations.router)
 
 
 def limit_bodies(app: FastAPI, max_bytes: int) -> None:

@@ -86,6 +86,7 @@ class Dispatcher:
         self._stopping = False
         self._endpoints_version: tuple[Any, ...] | None = None
         self.on_endpoint_disabled: list[Callable[[str], None]] = []
+        self.on_outcome: list[Callable[[str, Outcome], None]] = []  # (channel, outcome)
 
     @property
     def in_flight(self) -> int:
@@ -283,6 +284,9 @@ class Dispatcher:
                 self._disable[claim.endpoint_id] = result.reason
                 self._endpoints.pop(claim.endpoint_id, None)
         self._outcomes.append(outcome)
+        endpoint = self._endpoints.get(claim.endpoint_id)
+        for listener in self.on_outcome:
+            listener(endpoint.channel if endpoint else "unknown", outcome)
         if not self._record_scheduled:
             self._record_scheduled = True
             asyncio.get_running_loop().call_soon(

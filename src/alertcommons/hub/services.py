@@ -11,6 +11,7 @@ from alertcommons.delivery.dispatcher import Dispatcher
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.hub.livebus import LiveBus
+from alertcommons.hub.metrics import Metrics
 from alertcommons.hub.publish import Publisher
 from alertcommons.hub.rendered import RenderedCache
 from alertcommons.hub.signer import HubKey
@@ -63,3 +64,11 @@ class Services:
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     jma: JMAIngest | None = None  # the JMA feed ingest, when a feed URL is set
     livebus: LiveBus | None = None  # live events across nodes (PostgreSQL or NATS)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def live_events(self) -> str:
+        """How live events reach this node: ``local`` (one node: every alert is published
+        through it), ``nats``, or ``database`` (NATS down or not configured)."""
+        if self.store.dialect == "sqlite" and not self.settings.nats_url:
+            return "local"
+        return "nats" if self.livebus is not None and self.livebus.connected else "database"

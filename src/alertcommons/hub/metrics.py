@@ -1,0 +1,107 @@
+"""What an operator watches, in Prometheus' text format: publishes, deliveries by channel and
+result, publish-to-delivery latency, the queue (depth and oldest due), live-stream clients and
+how live events travel between nodes.
+
+Each hub process has its own registry (nothing global): the counters are this process's, the
+queue figures are the database's, read when scraped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, func, select
+
+from alertcommons.store.deliveries import Outcome
+from alertcommons.store.schema import deliveries
+
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.publishes = Counter(
+            "alertcommons_publishes",
+            "Alerts accepted by this process: stored, or a repeat of one stored before",
+            ["result"],
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            "alertcommons_deliveries",
+            "Delivery attempts settled by this process, by channel and result",
+            ["channel", "result"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "alertcommons_publish_to_delivery_seconds",
+            "From the alert's receipt to the receiver's answer",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._gauges: _Gauges | None = None
+
+    def published(self, created: bool) -> None:
+        self.publishes.labels("stored" if created else "repeat").inc()
+
+    def settled(self, channel: str, outcome: Outcome) -> None:
+        result = {"pending": "retry"}.get(outcome.state, outcome.state)
+        self.deliveries.labels(channel, result).inc()
+        if outcome.latency_ms is not None:
+            self.latency.labels(channel).observe(outcome.latency_ms / 1000)
+
+    def watch(self, queue: tuple[int, float | None], streams: int, live: str) -> None:
+        """The figures read at scrape time (the caller reads the database off the loop)."""
+        if self._gauges is None:
+            self._gauges = _Gauges()
+            self.registry.register(self._gauges)
+        self._gauges.values = (queue, streams, live)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def queue_figures(connection: Connection) -> tuple[int, float | None]:
+    """Deliveries not yet settled, and how long the oldest due one has waited (seconds)."""
+    waiting = deliveries.c.state.in_(("pending", "sending"))
+    count, oldest = connection.execute(
+        select(func.count(), func.min(deliveries.c.due_at)).where(waiting)
+    ).one()
+    if oldest is None:
+        return int(count), None
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
+
+
+class _Gauges(Collector):
+    def __init__(self) -> None:
+        self.values: tuple[tuple[int, float | None], int, str] = ((0, None), 0, "local")
+
+    def collect(self) -> Iterator[Any]:
+        (depth, oldest), streams, live = self.values
+        yield GaugeMetricFamily(
+            "alertcommons_queue_depth", "Deliveries pending or being sent", value=depth
+        )
+        yield GaugeMetricFamily(
+            "alertcommons_queue_oldest_seconds",
+            "How long the oldest pending delivery has been due",
+            value=oldest or 0.0,
+        )
+        yield GaugeMetricFamily(
+            "alertcommons_stream_clients", "Live-stream clients of this process", value=streams
+        )
+        family = GaugeMetricFamily(
+            "alertcommons_live_events",
+            "How live events reach this node (1: the current way)",
+            labels=["via"],
+        )
+        for via in ("local", "nats", "database"):
+            family.add_metric([via], 1.0 if via == live else 0.0)
+        yield family

@@ -13,14 +13,13 @@ from typing import Any
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from lxml import etree
 from markupsafe import Markup
 
 from alertcommons.api.keys import trusted_certificates
-from alertcommons.cap.signature import verify
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.hub.records import alert_records
 from alertcommons.hub.services import Services
+from alertcommons.hub.verified import facts_from, read_signed
 from alertcommons.jp.codes import registry
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import orgs
@@ -227,7 +226,7 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
         row = alert_queries.get(connection, alert_id)
         if row is None or row.scope != "Public":
             return None
-        record = alert_records(connection, [row])[0]
+        record = {**alert_records(connection, [row])[0], "cap_xml": bytes(row.cap_xml)}
         organization = orgs.get_org(connection, row.organization_id)
         related = record["references"] + record["referenced_by"]
         others = [alert_queries.get(connection, other) for other in related]
@@ -237,8 +236,11 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     if loaded is None:
         return page(request, hub.settings, "public_missing.html", {}, status=404)
     record, organization, related = loaded
-    row_xml = await hub.store.read(lambda c: alert_queries.get(c, alert_id).cap_xml)
-    check = verify(etree.fromstring(row_xml), await trusted_certificates(hub))
+    # The text shown is read from the signed XML that was verified, never from the stored
+    # JSON copy: nothing but those signed bytes may appear under "signature checks out".
+    shown = read_signed(record["cap_xml"], await trusted_certificates(hub))
+    document = shown.document if shown.document is not None else record["alert"]
+    areas = shown.areas if shown.document is not None else record["areas"]
     permalink = f"{hub.settings.public_base}/alerts/{alert_id}"
     qr = segno.make(permalink, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     now = datetime.now(UTC)
@@ -249,7 +251,10 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     earlier = [by_id[i] for i in record["references"] if i in by_id]
     replaced_by = by_id.get(record["superseded_by"] or "")
     expired = record["expires"] is not None and datetime.fromisoformat(record["expires"]) < now
-    info = _page_info(pick_info(record["alert"], lang))
+    picked = pick_info(document, lang)
+    if shown.document is not None:
+        record = {**record, **facts_from(document, picked)}
+    info = _page_info(picked)
     return page(
         request,
         hub.settings,
@@ -258,11 +263,11 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             "record": record,
             "info": info,
             "info_lang": str(info.get("language", "ja"))[:2],
-            "places": place_names(record["areas"], lang),
+            "places": place_names(areas, lang),
             "authority": organization.name if organization else record["sender"],
             "claimed_name": _claimed(info, organization.name if organization else None),
-            "signature_ok": check.signature == "valid" and check.certificate == "trusted",
-            "signer": check.signer,
+            "signature_ok": shown.verified,
+            "signer": shown.signer,
             "key_id": hub.key.key_id,
             "permalink": permalink,
             "qr": Markup(qr),
@@ -272,10 +277,10 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             or record["msgType"] == "Cancel",
             "superseded": replaced_by is not None and replaced_by.msg_type != "Cancel",
             "expired": expired,
-            "map_data": {"shapes": shapes_of(record["alert"]), "places": record["areas"]},
+            "map_data": {"shapes": shapes_of(document), "places": areas},
             "markers": [
                 {"lat": p["lat"], "lon": p["lon"], "label": p["name"]}
-                for p in place_names(record["areas"], lang)
+                for p in place_names(areas, lang)
                 if p["lat"] is not None
             ],
         },

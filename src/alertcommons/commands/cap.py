@@ -89,12 +89,17 @@ def _problems(report: Report) -> dict[str, Any]:
 @click.option(
     "--max-bytes", default=DEFAULT_MAX_BYTES, show_default=True, help="Largest file accepted."
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (among them the leniencies listed in docs/cap.md) as errors.",
+)
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-def validate_command(files: tuple[Path, ...], as_json: bool, max_bytes: int) -> None:
+def validate_command(files: tuple[Path, ...], as_json: bool, max_bytes: int, strict: bool) -> None:
     """Check each alert against the CAP 1.2 schema and rules; exit 0 iff all are valid."""
     all_valid = True
     for path in files:
-        for line in _validate_file(path, max_bytes):
+        for line in _validate_file(path, max_bytes, strict=strict):
             all_valid &= bool(line["valid"])
             if as_json:
                 click.echo(json.dumps(line, ensure_ascii=False))
@@ -103,7 +108,7 @@ def validate_command(files: tuple[Path, ...], as_json: bool, max_bytes: int) -> 
     sys.exit(0 if all_valid else 1)
 
 
-def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
+def _validate_file(path: Path, max_bytes: int, *, strict: bool) -> Iterator[dict[str, Any]]:
     try:
         alerts = _load(path, max_bytes)
     except CapReadError as exc:
@@ -119,7 +124,7 @@ def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
         }
         return
     for index, parsed in enumerate(alerts):
-        report = validate(parsed, max_bytes=max_bytes)
+        report = validate(parsed, max_bytes=max_bytes, strict=strict)
         yield {
             "file": str(path),
             "index": index,

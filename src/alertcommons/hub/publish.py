@@ -33,6 +33,7 @@ from alertcommons.cap import (
     to_xml,
     validate,
 )
+from alertcommons.cap.lenient import canonicalize
 from alertcommons.cap.model import (
     CERTAINTIES,
     SEVERITIES,
@@ -201,7 +202,12 @@ class Publisher:
         return await loop.run_in_executor(self._worker, functools.partial(function, *args))
 
     def _validated(self, alert: Alert) -> bytes:
-        """The alert's XML, once it is valid CAP and admissible; raise 422 otherwise."""
+        """The alert's XML, once it is valid CAP and admissible; raise 422 otherwise.
+
+        The alert is first put in the one form the hub writes (``cap/lenient.py``): what CAP
+        allows and real services send (an empty optional element) is accepted, and the
+        stored, signed XML carries none of it."""
+        canonicalize(alert)
         limits = self.admission.limits(alert)
         if limits:  # before anything costly is done with an oversized alert
             raise InvalidAlert(

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from alertcommons.auth.principal import Principal
 from alertcommons.delivery.channels import ChannelConfigError
 from alertcommons.delivery.filters import FilterError, parse_filter
+from alertcommons.hub import endpoints_ops
 from alertcommons.problems import Forbidden, NotFound, Unprocessable
 from alertcommons.store import audit
 from alertcommons.store import endpoints as endpoint_queries
@@ -27,7 +28,7 @@ _EXAMPLE = {
     "filter": {"areas": ["13", "271004"], "min_severity": "Severe"},
     "label": "newsroom",
 }
-_RESERVED = {"channel", "filter", "label", "active"}
+_RESERVED = {"channel", "filter", "label", "active", "backfill"}
 
 
 def _receiver(caller: Principal) -> None:
@@ -83,6 +84,9 @@ async def create_endpoint(
     label = body.get("label")
     if label is not None and not isinstance(label, str):
         raise Unprocessable("'label' is a string", path="label")
+    backfill = body.get("backfill", True)
+    if not isinstance(backfill, bool):
+        raise Unprocessable("'backfill' is true (the default) or false", path="backfill")
     channel, config, canonical_filter = _checked(hub, body)
 
     def create(connection: Connection) -> Any:
@@ -101,13 +105,17 @@ async def create_endpoint(
             subject=endpoint_id,
             detail={"channel": channel, "filter": canonical_filter},
         )
-        return endpoint_queries.get(connection, endpoint_id)
+        # The alerts already in force that it matches, unless it asked not to.
+        queued = endpoints_ops.backfill(connection, endpoint_id) if backfill else 0
+        return endpoint_queries.get(connection, endpoint_id), queued
 
-    row = await hub.store.write(create)
+    row, queued = await hub.store.write(create)
     hub.outbox.invalidate()
+    if queued:
+        hub.dispatcher.wake()
     response.headers["Location"] = f"/api/v1/endpoints/{row.id}"
     secret = {"secret": config["secret"]} if "secret" in config else None
-    return _view(hub, row, reveal=secret)
+    return {**_view(hub, row, reveal=secret), "backfilled": queued}
 
 
 @router.get("", summary="Your endpoints (an admin sees all)")
@@ -155,6 +163,28 @@ async def endpoint_health(
     return await hub.store.read(load)
 
 
+@router.post(
+    "/preview",
+    summary="Which alerts in force, and of the last 7 days, a filter would match",
+)
+async def preview_filter(
+    hub: ServicesDep,
+    caller: PrincipalDep,
+    body: Annotated[
+        dict[str, Any],
+        Body(examples=[{"filter": {"areas": ["13"], "min_severity": "Severe"}}]),
+    ],
+) -> dict[str, Any]:
+    _receiver(caller)
+    viewer = None if caller.is_admin else caller.organization_id
+    try:
+        return await hub.store.read(
+            lambda c: endpoints_ops.preview(c, body.get("filter"), organization_id=viewer)
+        )
+    except FilterError as exc:
+        raise Unprocessable(str(exc), path=f"filter/{exc.key}") from None
+
+
 async def _own(hub: Any, caller: Principal, endpoint_id: str) -> Any:
     row = await hub.store.read(lambda c: endpoint_queries.get(c, endpoint_id))
     if row is None or (not caller.is_admin and row.organization_id != caller.organization_id):
@@ -165,6 +195,16 @@ async def _own(hub: Any, caller: Principal, endpoint_id: str) -> Any:
 @router.get("/{endpoint_id}", summary="One endpoint")
 async def get_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     return _view(hub, await _own(hub, caller, endpoint_id))
+
+
+@router.post(
+    "/{endpoint_id}/test",
+    status_code=202,
+    summary="Send the endpoint a test delivery (a signed status=Test message, to it alone)",
+)
+async def test_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    await _own(hub, caller, endpoint_id)
+    return await endpoints_ops.send_test(hub, caller.actor, endpoint_id)
 
 
 @router.patch("/{endpoint_id}", summary="Change an endpoint's settings, filter, label or active")
@@ -194,7 +234,9 @@ async def update_endpoint(
         if body["active"]:
             values["disabled_reason"] = None
 
-    def apply(connection: Connection) -> Any:
+    reactivated = values.get("active") is True and not row.active
+
+    def apply(connection: Connection) -> tuple[Any, int]:
         endpoint_queries.change(connection, endpoint_id, values)
         audit.append(
             connection,
@@ -203,12 +245,16 @@ async def update_endpoint(
             subject=endpoint_id,
             detail={"changed": sorted(body)},
         )
-        return endpoint_queries.get(connection, endpoint_id)
+        # Active again: the alerts in force it missed while it was not.
+        queued = endpoints_ops.backfill(connection, endpoint_id) if reactivated else 0
+        return endpoint_queries.get(connection, endpoint_id), queued
 
-    updated = await hub.store.write(apply)
+    updated, queued = await hub.store.write(apply)
     hub.outbox.invalidate()
     hub.dispatcher.forget_endpoint(endpoint_id)
-    return _view(hub, updated)
+    if queued:
+        hub.dispatcher.wake()
+    return {**_view(hub, updated), "backfilled": queued} if reactivated else _view(hub, updated)
 
 
 @router.delete("/{endpoint_id}", status_code=204, summary="Stop delivering to an endpoint")

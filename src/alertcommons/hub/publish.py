@@ -197,6 +197,12 @@ class Publisher:
                 listener(published)
         return published
 
+    def own_record(self, principal: Principal, alert: Alert) -> alert_queries.NewAlert:
+        """A validated, signed record of an alert the hub makes itself and routes itself (an
+        endpoint's test delivery): no areas to check, no references, no outbox."""
+        unsigned = self._validated(alert)
+        return self._signed_record(principal, alert, unsigned, (), ())
+
     async def _in_worker(self, function: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(function, *args))

@@ -17,7 +17,7 @@ from cryptography import x509
 
 from alertcommons.auth.jurisdiction import area_codes
 from alertcommons.cap.jsonmap import to_json
-from alertcommons.cap.reader import CapReadError, read_alert
+from alertcommons.cap.reader import read_alert
 from alertcommons.cap.signature import verify
 from alertcommons.cap.values import CapValueError, parse_datetime
 from alertcommons.errors import AlertCommonsError
@@ -45,7 +45,7 @@ def read_signed(
     validity checked), the same rule as ``alertcommons cap verify --cert``."""
     try:
         parsed = read_alert(cap_xml)
-    except (CapReadError, AlertCommonsError):
+    except AlertCommonsError:  # CapReadError among them: not CAP, or not XML at all
         return SignedView(None, False, None, [])
     check = verify(parsed.element, trusted, at=at)
     codes: list[str] = []

@@ -98,7 +98,10 @@ def _may_see(caller: Principal | None, row: Any) -> bool:
 async def list_alerts(
     hub: ServicesDep,
     caller: OptionalPrincipal,
-    active: Annotated[bool | None, Query(description="Only alerts in force now")] = None,
+    active: Annotated[
+        bool | None,
+        Query(description="Only alerts in force now (status Actual unless `status` is given)"),
+    ] = None,
     area: Annotated[
         str | None, Query(description="Local-government code: 2, 5 or 6 digits")
     ] = None,
@@ -120,7 +123,9 @@ async def list_alerts(
         active=active,
         area=code,
         sender=sender,
-        status=status,
+        # What is in force means the real world unless asked otherwise: a nationwide test
+        # or an exercise is not an alert in force (as the endpoints' default filter).
+        status=status if status is not None or not active else "Actual",
         since=since_at,
         cursor=cursor,
         limit=limit,

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import Connection
 
 from alertcommons.auth.principal import Principal
-from alertcommons.hub import endpoints
+from alertcommons.delivery.filters import FilterError
+from alertcommons.hub import endpoints, endpoints_ops
 from alertcommons.hub.services import Services
-from alertcommons.problems import Forbidden
+from alertcommons.problems import Forbidden, Unprocessable
 from alertcommons.store import endpoints as endpoint_queries
 
 from .deps import PrincipalDep, ServicesDep
@@ -61,10 +62,10 @@ async def create_endpoint(
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
 ) -> dict[str, Any]:
     _receiver(caller)
-    row, config = await endpoints.create(hub, caller, body)
+    row, config, queued = await endpoints.create(hub, caller, body)
     response.headers["Location"] = f"/api/v1/endpoints/{row.id}"
     secret = {"secret": config["secret"]} if "secret" in config else None
-    return _view(hub, row, reveal=secret)
+    return {**_view(hub, row, reveal=secret), "backfilled": queued}
 
 
 @router.get("", summary="Your endpoints (an admin sees all)")
@@ -117,6 +118,38 @@ async def get_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep)
     return _view(hub, await endpoints.own(hub, caller, endpoint_id))
 
 
+@router.post(
+    "/preview",
+    summary="Which alerts in force, and of the last 7 days, a filter would match",
+)
+async def preview_filter(
+    hub: ServicesDep,
+    caller: PrincipalDep,
+    body: Annotated[
+        dict[str, Any],
+        Body(examples=[{"filter": {"areas": ["13"], "min_severity": "Severe"}}]),
+    ],
+) -> dict[str, Any]:
+    _receiver(caller)
+    viewer = None if caller.is_admin else caller.organization_id
+    try:
+        return await hub.store.read(
+            lambda c: endpoints_ops.preview(c, body.get("filter"), organization_id=viewer)
+        )
+    except FilterError as exc:
+        raise Unprocessable(str(exc), path=f"filter/{exc.key}") from None
+
+
+@router.post(
+    "/{endpoint_id}/test",
+    status_code=202,
+    summary="Send the endpoint a test delivery (a signed status=Test message, to it alone)",
+)
+async def test_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    await endpoints.own(hub, caller, endpoint_id)
+    return await endpoints_ops.send_test(hub, caller.actor, endpoint_id)
+
+
 @router.patch("/{endpoint_id}", summary="Change an endpoint's settings, filter, label or active")
 async def update_endpoint(
     endpoint_id: str,
@@ -124,7 +157,9 @@ async def update_endpoint(
     caller: PrincipalDep,
     body: Annotated[dict[str, Any], Body(examples=[{"filter": {"areas": ["13"]}}])],
 ) -> dict[str, Any]:
-    return _view(hub, await endpoints.update(hub, caller, endpoint_id, body))
+    updated, queued = await endpoints.update(hub, caller, endpoint_id, body)
+    view = _view(hub, updated)
+    return view if queued is None else {**view, "backfilled": queued}
 
 
 @router.delete("/{endpoint_id}", status_code=204, summary="Stop delivering to an endpoint")

@@ -34,8 +34,20 @@ def to_json(alert: Alert) -> dict[str, Any]:
     return _dump(alert)
 
 
+# A top-level member that is not a CAP element: the signed CAP XML the JSON was made from,
+# as text, so that converting a signed alert to JSON keeps its signature (docs/cap-json.md).
+SIGNED_XML = "signedXml"
+
+
 def from_json(document: object) -> Alert:
-    """Build an alert from its JSON form; unknown keys and wrong types are refused by path."""
+    """Build an alert from its JSON form; unknown keys and wrong types are refused by path.
+
+    ``signedXml`` is not part of the alert and is left aside here; whoever needs the
+    signature reads it (``alertcommons cap`` checks that it says what the members say)."""
+    if isinstance(document, dict) and SIGNED_XML in document:
+        if not isinstance(document[SIGNED_XML], str):
+            raise CapJSONError(f"alert/{SIGNED_XML}", "expected the signed CAP XML as a string")
+        document = {k: v for k, v in document.items() if k != SIGNED_XML}
     alert = _load(document, Alert, "alert")
     assert isinstance(alert, Alert)
     return alert

@@ -17,6 +17,7 @@ from shapely import Polygon
 from shapely.validation import explain_validity
 
 from alertcommons.cap.fields import FIELDS, Struct
+from alertcommons.cap.lenient import blank, empty_elements
 from alertcommons.cap.model import (
     CATEGORIES,
     CERTAINTIES,
@@ -75,11 +76,19 @@ def check_alert(alert: Alert) -> Findings:
     if alert.scope == "Private" and not alert.addresses:
         findings.error("alert/addresses", "scope is Private, so <addresses> must list recipients")
     _check_references(alert, findings)
+    _empty_optional(alert, "alert", findings)
     for number, info in enumerate(alert.infos, start=1):
         _check_info(info, f"alert/info[{number}]", sent, findings)
     if not alert.infos and alert.msg_type in ("Alert", "Update") and alert.status == "Actual":
         findings.warn("alert", "an actual Alert or Update with no <info> gives receivers nothing")
     return findings
+
+
+def _empty_optional(struct: Struct, path: str, findings: Findings) -> None:
+    # Lenient (cap/lenient.py): CAP does not forbid these and real services send them.
+    for name, number in empty_elements(struct):
+        where = f"{path}/{name}" if number is None else f"{path}/{name}[{number}]"
+        findings.warn(where, f"<{name}> is empty; read as absent")
 
 
 def _required(struct: Struct, path: str, findings: Findings) -> None:
@@ -136,9 +145,14 @@ def _check_references(alert: Alert, findings: Findings) -> None:
             findings.warn(path, f"an {alert.msg_type} should name the message(s) it answers")
         return
     if not alert.references.strip():
-        findings.error(path, "<references> is empty; give sender,identifier,sent for each message")
-        return
+        if alert.msg_type in ("Update", "Cancel"):
+            findings.error(
+                path, "<references> is empty; give sender,identifier,sent for each message"
+            )
+        return  # otherwise an empty optional element: warned about as such
     if alert.references != alert.references.strip():
+        # Kept an error (unlike other tokens): the hub strips XML layout before it checks
+        # (model.strip_envelope), and a JSON string means what it says.
         findings.error(path, "<references> starts or ends with white space")
     try:
         triples = parse_references(alert.references)
@@ -178,7 +192,8 @@ def _check_info(info: Info, path: str, sent: datetime | None, findings: Findings
         findings.error(
             f"{path}/expires", f"expires {info.expires} is not after {start_name} {start}"
         )
-    if info.web is not None:
+    _empty_optional(info, path, findings)
+    if info.web is not None and not blank(info.web):
         _absolute_uri(f"{path}/web", info.web, findings)
     _pairs(info.parameters, f"{path}/parameter", findings)
     for number, resource in enumerate(info.resources, start=1):
@@ -206,6 +221,7 @@ def _absolute_uri(path: str, value: str, findings: Findings) -> None:
 
 def _check_resource(resource: Resource, path: str, findings: Findings) -> None:
     _required(resource, path, findings)
+    _empty_optional(resource, path, findings)
     if resource.size is not None and not resource.size.strip().isdigit():
         findings.error(f"{path}/size", f"'{resource.size}' is not a whole number of bytes")
     if resource.uri is not None and resource.uri.strip():
@@ -218,15 +234,20 @@ def _check_resource(resource: Resource, path: str, findings: Findings) -> None:
             base64.b64decode("".join(resource.deref_uri.split()), validate=True)
         except (binascii.Error, ValueError):
             findings.error(f"{path}/derefUri", "is not valid base64 data")
-    if resource.digest is not None and not _HEX.match(resource.digest.strip()):
+    digest = resource.digest
+    if digest is not None and not blank(digest) and not _HEX.match(digest.strip()):
         findings.error(f"{path}/digest", f"'{resource.digest}' is not a hexadecimal SHA-1 digest")
 
 
 def _check_area(area: Area, path: str, findings: Findings) -> None:
     _required(area, path, findings)
+    _empty_optional(area, path, findings)
     for number, text in enumerate(area.polygons, start=1):
-        _check_polygon(text, child_path_of(path, "polygon", number, True), findings)
+        if not blank(text):
+            _check_polygon(text, child_path_of(path, "polygon", number, True), findings)
     for number, text in enumerate(area.circles, start=1):
+        if blank(text):
+            continue
         try:
             parse_circle(text.strip())
         except CapValueError as exc:

@@ -52,8 +52,12 @@ def cap12_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(source))
 
 
-def validate(subject: ParsedAlert | Alert, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
-    """Check an alert as read (schema on what was received) or as built (schema on our XML)."""
+def validate(
+    subject: ParsedAlert | Alert, *, max_bytes: int = DEFAULT_MAX_BYTES, strict: bool = False
+) -> Report:
+    """Check an alert as read (schema on what was received) or as built (schema on our XML).
+
+    ``strict``: warnings — among them the leniencies of ``cap/lenient.py`` — are errors."""
     if isinstance(subject, ParsedAlert):
         alert = subject.alert
         element = _schema_subject(subject)
@@ -71,6 +75,9 @@ def validate(subject: ParsedAlert | Alert, *, max_bytes: int = DEFAULT_MAX_BYTES
     report.errors.extend(findings.errors)
     report.warnings.extend(findings.warnings)
     report.errors.extend(_schema_errors(element, report.errors))
+    if strict:
+        report.errors.extend(report.warnings)
+        report.warnings = []
     return report
 
 

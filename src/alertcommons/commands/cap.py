@@ -19,6 +19,7 @@ from alertcommons.cap import (
     ParsedAlert,
     ReadLimits,
     from_json,
+    read_alert,
     read_alerts,
     to_json,
     to_xml,
@@ -26,6 +27,7 @@ from alertcommons.cap import (
     verify,
 )
 from alertcommons.cap.certificates import load_certificates_pem
+from alertcommons.cap.jsonmap import SIGNED_XML
 from alertcommons.cap.signing import SigningKey
 from alertcommons.cap.validate import Report
 from alertcommons.cap.values import CapValueError, parse_datetime
@@ -81,12 +83,21 @@ def _from_json_bytes(data: bytes) -> list[ParsedAlert]:
     documents = document if isinstance(document, list) else [document]
     parsed = []
     for number, item in enumerate(documents):
+        where = f"item {number}: " if isinstance(document, list) else ""
         try:
             alert = from_json(item)
         except CapJSONError as exc:
-            where = f"item {number}: " if isinstance(document, list) else ""
             raise CapReadError(f"{where}{exc}") from None
-        parsed.append(ParsedAlert(alert=alert, version="1.2", element=to_element(alert)))
+        signed_xml = item.get(SIGNED_XML) if isinstance(item, dict) else None
+        if signed_xml is None:
+            parsed.append(ParsedAlert(alert=alert, version="1.2", element=to_element(alert)))
+            continue
+        # The signature is over the XML: the JSON is that alert only if its members say
+        # exactly what the signed XML says.
+        signed = read_alert(signed_xml.encode())
+        if to_json(signed.alert) != to_json(alert):
+            raise CapReadError(f"{where}the JSON members differ from its {SIGNED_XML}")
+        parsed.append(signed)
     return parsed
 
 
@@ -106,15 +117,20 @@ def _problems(report: Report) -> dict[str, Any]:
     show_default=True,
     help="Largest file accepted.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (among them the leniencies listed in docs/cap.md) as errors.",
+)
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-def validate_command(files: tuple[Path, ...], as_json: bool, max_bytes: int) -> None:
+def validate_command(files: tuple[Path, ...], as_json: bool, max_bytes: int, strict: bool) -> None:
     """Check each alert against the CAP 1.2 schema and rules.
 
     Exit 0 iff all are valid; 1 if an alert is invalid; 4 if a file is not a CAP alert or
-    could not be read (it wins over 1)."""
+    could not be read (it wins over 1). With --strict, warnings count as errors."""
     outcomes: list[str] = []
     for path in files:
-        for line in _validate_file(path, max_bytes):
+        for line in _validate_file(path, max_bytes, strict=strict):
             outcomes.append(line["outcome"])
             if as_json:
                 click.echo(json.dumps(line, ensure_ascii=False))
@@ -123,7 +139,7 @@ def validate_command(files: tuple[Path, ...], as_json: bool, max_bytes: int) -> 
     sys.exit(_exit_status(outcomes, "valid"))
 
 
-def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
+def _validate_file(path: Path, max_bytes: int, *, strict: bool) -> Iterator[dict[str, Any]]:
     try:
         alerts = _load(path, max_bytes)
     except CapReadError as exc:
@@ -140,7 +156,7 @@ def _validate_file(path: Path, max_bytes: int) -> Iterator[dict[str, Any]]:
         }
         return
     for index, parsed in enumerate(alerts):
-        report = validate(parsed, max_bytes=max_bytes)
+        report = validate(parsed, max_bytes=max_bytes, strict=strict)
         yield {
             "file": str(path),
             "index": index,
@@ -236,7 +252,9 @@ def _verify_file(
 ) -> Iterator[dict[str, Any]]:
     try:
         data = _read_bytes(path, DEFAULT_MAX_BYTES)
-        alerts = read_alerts(data)
+        # JSON is checked through the signed XML it carries (signedXml), if any.
+        json_input = data.lstrip()[:1] in (b"{", b"[")
+        alerts = _from_json_bytes(data) if json_input else read_alerts(data)
     except CapReadError as exc:
         yield {  # no alert to check: saying "signature invalid" would accuse a forger
             "file": str(path),
@@ -301,13 +319,31 @@ def convert_command(file: Path, target: str) -> None:
         for problem in validate(parsed).errors:
             click.echo(f"warning: not valid CAP: {problem.path}: {problem.message}", err=True)
     if target == "json":
-        documents = [to_json(parsed.alert) for parsed in alerts]
+        documents = []
+        for parsed in alerts:
+            document = to_json(parsed.alert)
+            if parsed.signed:  # the signature travels with the JSON: the signed XML itself
+                document[SIGNED_XML] = etree.tostring(parsed.element, encoding="unicode")
+            documents.append(document)
         output = documents[0] if len(documents) == 1 else documents
         click.echo(json.dumps(output, ensure_ascii=False, indent=2))
         return
     if len(alerts) != 1:
         raise CapReadError(f"{file} holds {len(alerts)} alerts; CAP XML holds one per document")
-    sys.stdout.buffer.write(to_xml(alerts[0].alert))
+    parsed = alerts[0]
+    if parsed.signed and parsed.version == "1.2":
+        # The signed XML as it was signed (re-serialized from the same tree, which leaves its
+        # canonical form, and so the signature, unchanged).
+        signed = etree.tostring(parsed.element, xml_declaration=True, encoding="UTF-8")
+        sys.stdout.buffer.write(signed + b"\n")
+        return
+    if parsed.signed:
+        click.echo(
+            f"WARNING: the XML signature is DROPPED: a CAP {parsed.version} alert is written"
+            " as CAP 1.2, which its signature does not cover; keep the original to verify it",
+            err=True,
+        )
+    sys.stdout.buffer.write(to_xml(parsed.alert))
 
 
 @cap.command("sign")

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -230,9 +231,13 @@ class Dispatcher:
     async def _send(
         self, claim: Claimed, endpoint: _Endpoint | None, template: Message | None
     ) -> None:
+        # Latency is the receiver's part: from the moment this attempt starts sending to
+        # the receiver's response (not from the publish request: a retry's wait, the queue
+        # and an acknowledgement made inside the request are no part of it).
+        started = time.perf_counter()
         try:
             result = await self._attempt(claim, endpoint, template)
-            self._settle(claim, result, template)
+            self._settle(claim, result, template, (time.perf_counter() - started) * 1000)
         except asyncio.CancelledError:
             raise  # the lease brings it back after a restart
         except Exception as exc:  # a channel bug must not lose the delivery
@@ -263,12 +268,18 @@ class Dispatcher:
         message = Message(**{**_fields(template), "delivery_id": claim.id})
         return await channel.send(message, endpoint.config)
 
-    def _settle(self, claim: Claimed, result: DeliveryResult, template: Message | None) -> None:
+    def _settle(
+        self,
+        claim: Claimed,
+        result: DeliveryResult,
+        template: Message | None,
+        elapsed_ms: float | None = None,
+    ) -> None:
         now = datetime.now(UTC)
         if isinstance(result, Delivered):
-            received = template.received_at if template else None
-            latency = (now.timestamp() - received) * 1000 if received else None
-            outcome = Outcome(claim.id, claim.endpoint_id, "delivered", latency_ms=latency, at=now)
+            outcome = Outcome(
+                claim.id, claim.endpoint_id, "delivered", latency_ms=elapsed_ms, at=now
+            )
         elif isinstance(result, RetryAfter):
             due = next_attempt(
                 claim.attempts, result.seconds, now, self.settings.retry_base_seconds

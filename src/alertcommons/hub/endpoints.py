@@ -12,12 +12,13 @@ from sqlalchemy import Connection
 from alertcommons.auth.principal import Principal
 from alertcommons.delivery.channels import ChannelConfigError
 from alertcommons.delivery.filters import FilterError, parse_filter
+from alertcommons.hub import endpoints_ops
 from alertcommons.hub.services import Services
 from alertcommons.problems import NotFound, Unprocessable
 from alertcommons.store import audit
 from alertcommons.store import endpoints as endpoint_queries
 
-_RESERVED = {"channel", "filter", "label", "active"}
+_RESERVED = {"channel", "filter", "label", "active", "backfill"}
 
 
 def checked(hub: Services, body: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -47,11 +48,15 @@ async def own(hub: Services, caller: Principal, endpoint_id: str) -> Any:
 
 async def create(
     hub: Services, caller: Principal, body: dict[str, Any]
-) -> tuple[Any, dict[str, Any]]:
-    """Register an endpoint for the caller's organization; its row and checked config."""
+) -> tuple[Any, dict[str, Any], int]:
+    """Register an endpoint for the caller's organization: its row, checked config, and how
+    many alerts in force it was queued (unless ``"backfill": false``)."""
     label = body.get("label")
     if label is not None and not isinstance(label, str):
         raise Unprocessable("'label' is a string", path="label")
+    backfill = body.get("backfill", True)
+    if not isinstance(backfill, bool):
+        raise Unprocessable("'backfill' is true (the default) or false", path="backfill")
     channel, config, canonical_filter = checked(hub, body)
 
     def apply(connection: Connection) -> Any:
@@ -70,15 +75,22 @@ async def create(
             subject=endpoint_id,
             detail={"channel": channel, "filter": canonical_filter},
         )
-        return endpoint_queries.get(connection, endpoint_id)
+        # The alerts already in force that it matches, unless it asked not to.
+        queued = endpoints_ops.backfill(connection, endpoint_id) if backfill else 0
+        return endpoint_queries.get(connection, endpoint_id), queued
 
-    row = await hub.store.write(apply)
+    row, queued = await hub.store.write(apply)
     hub.outbox.invalidate()
-    return row, config
+    if queued:
+        hub.dispatcher.wake()
+    return row, config, queued
 
 
-async def update(hub: Services, caller: Principal, endpoint_id: str, body: dict[str, Any]) -> Any:
-    """Change settings, filter, label or active; the channel stays. The changed row."""
+async def update(
+    hub: Services, caller: Principal, endpoint_id: str, body: dict[str, Any]
+) -> tuple[Any, int | None]:
+    """Change settings, filter, label or active; the channel stays. The changed row, and when
+    it was made active again, how many alerts in force it missed were queued."""
     row = await own(hub, caller, endpoint_id)
     merged = {
         **json.loads(row.config),
@@ -99,7 +111,9 @@ async def update(hub: Services, caller: Principal, endpoint_id: str, body: dict[
         if body["active"]:
             values["disabled_reason"] = None
 
-    def apply(connection: Connection) -> Any:
+    reactivated = values.get("active") is True and not row.active
+
+    def apply(connection: Connection) -> tuple[Any, int]:
         endpoint_queries.change(connection, endpoint_id, values)
         audit.append(
             connection,
@@ -108,11 +122,15 @@ async def update(hub: Services, caller: Principal, endpoint_id: str, body: dict[
             subject=endpoint_id,
             detail={"changed": sorted(body)},
         )
-        return endpoint_queries.get(connection, endpoint_id)
+        # Active again: the alerts in force it missed while it was not.
+        queued = endpoints_ops.backfill(connection, endpoint_id) if reactivated else 0
+        return endpoint_queries.get(connection, endpoint_id), queued
 
-    updated = await hub.store.write(apply)
+    updated, queued = await hub.store.write(apply)
     _forget(hub, endpoint_id)
-    return updated
+    if queued:
+        hub.dispatcher.wake()
+    return updated, (queued if reactivated else None)
 
 
 async def remove(hub: Services, caller: Principal, endpoint_id: str) -> None:

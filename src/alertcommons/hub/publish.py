@@ -34,6 +34,7 @@ from alertcommons.cap import (
     to_xml,
     validate,
 )
+from alertcommons.cap.lenient import canonicalize
 from alertcommons.cap.model import (
     CERTAINTIES,
     SEVERITIES,
@@ -246,12 +247,23 @@ class Publisher:
         reached = await self.store.read(lambda c: self.targets(c, facts, msg_type, references))
         return Check(problems, sorted(reached))
 
+    def own_record(self, principal: Principal, alert: Alert) -> alert_queries.NewAlert:
+        """A validated, signed record of an alert the hub makes itself and routes itself (an
+        endpoint's test delivery): no areas to check, no references, no outbox."""
+        unsigned = self._validated(alert)
+        return self._signed_record(principal, alert, unsigned, (), ())
+
     async def _in_worker(self, function: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(function, *args))
 
     def _validated(self, alert: Alert) -> bytes:
-        """The alert's XML, once it is valid CAP and admissible; raise 422 otherwise."""
+        """The alert's XML, once it is valid CAP and admissible; raise 422 otherwise.
+
+        The alert is first put in the one form the hub writes (``cap/lenient.py``): what CAP
+        allows and real services send (an empty optional element) is accepted, and the
+        stored, signed XML carries none of it."""
+        canonicalize(alert)
         limits = self.admission.limits(alert)
         if limits:  # before anything costly is done with an oversized alert
             raise InvalidAlert(

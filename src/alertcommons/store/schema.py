@@ -139,7 +139,7 @@ deliveries = Table(
     Column("acknowledged_at", UTCDateTime, nullable=True),
     Column("claimed_until", UTCDateTime, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),  # retries stop when the alert expires
-    Column("latency_ms", Float, nullable=True),  # from the publish request to delivery
+    Column("latency_ms", Float, nullable=True),  # from sending to the receiver's response
     UniqueConstraint("alert_id", "endpoint_id", name="uq_deliveries_alert_endpoint"),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.priority, deliveries.c.due_at)

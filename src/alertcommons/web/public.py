@@ -13,13 +13,12 @@ from typing import Any
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from lxml import etree
 from markupsafe import Markup
 
-from alertcommons.cap.signature import verify
 from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
 from alertcommons.hub.keys import trusted_certificates
 from alertcommons.hub.services import Services
+from alertcommons.hub.verified import facts_from, read_signed
 from alertcommons.jp.codes import registry
 from alertcommons.jp.phrases import LANGUAGES as TEXT_LANGUAGES
 from alertcommons.store import alerts as alert_queries
@@ -248,7 +247,7 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
         row = alert_queries.get(connection, alert_id)
         if row is None or row.scope != "Public":
             return None
-        record = alert_records(connection, [row])[0]
+        record = {**alert_records(connection, [row])[0], "cap_xml": bytes(row.cap_xml)}
         organization = orgs.get_org(connection, row.organization_id)
         related = record["references"] + record["referenced_by"]
         others = [alert_queries.get(connection, other) for other in related]
@@ -258,8 +257,11 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     if loaded is None:
         return page(request, hub.settings, "public_missing.html", {}, status=404)
     record, organization, related = loaded
-    row_xml = await hub.store.read(lambda c: alert_queries.get(c, alert_id).cap_xml)
-    check = verify(etree.fromstring(row_xml), await trusted_certificates(hub))
+    # The text shown is read from the signed XML that was verified, never from the stored
+    # JSON copy: nothing but those signed bytes may appear under "signature checks out".
+    shown = read_signed(record["cap_xml"], await trusted_certificates(hub))
+    document = shown.document if shown.document is not None else record["alert"]
+    areas = shown.areas if shown.document is not None else record["areas"]
     permalink = f"{hub.settings.public_base}/alerts/{alert_id}"
     qr = segno.make(permalink, error="m").svg_inline(scale=4, dark="#000", light="#fff")
     now = datetime.now(UTC)
@@ -271,10 +273,13 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
     replaced_by = by_id.get(record["superseded_by"] or "")
     expired = record["expires"] is not None and datetime.fromisoformat(record["expires"]) < now
     chosen = text_language_of(request)
-    infos = record["alert"].get("info") or []
+    infos = document.get("info") or []
     exact = [dict(i) for i in infos if chosen and i.get("language") == chosen]
-    info = _page_info(exact[0] if exact else pick_info(record["alert"], lang))
+    picked = exact[0] if exact else pick_info(document, lang)
     languages = list(dict.fromkeys(str(i.get("language") or "") for i in infos))
+    if shown.document is not None:
+        record = {**record, **facts_from(document, picked)}
+    info = _page_info(picked)
     return page(
         request,
         hub.settings,
@@ -290,11 +295,11 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
                 if len(languages) > 1 and code
             ],
             "text_language": info.get("language"),
-            "places": place_names(record["areas"], lang),
+            "places": place_names(areas, lang),
             "authority": organization.name if organization else record["sender"],
             "claimed_name": _claimed(info, organization.name if organization else None),
-            "signature_ok": check.signature == "valid" and check.certificate == "trusted",
-            "signer": check.signer,
+            "signature_ok": shown.verified,
+            "signer": shown.signer,
             "key_id": hub.key.key_id,
             "permalink": permalink,
             "qr": Markup(qr),
@@ -304,10 +309,10 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             or record["msgType"] == "Cancel",
             "superseded": replaced_by is not None and replaced_by.msg_type != "Cancel",
             "expired": expired,
-            "map_data": {"shapes": shapes_of(record["alert"]), "places": record["areas"]},
+            "map_data": {"shapes": shapes_of(document), "places": areas},
             "markers": [
                 {"lat": p["lat"], "lon": p["lon"], "label": p["name"]}
-                for p in place_names(record["areas"], lang)
+                for p in place_names(areas, lang)
                 if p["lat"] is not None
             ],
         },

@@ -25,6 +25,7 @@ import httpx
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
+from tests.support.waiting import until_blocking
 
 from bench.fanout import _percentiles
 
@@ -75,8 +76,12 @@ def _rounds(
     for _ in range(rounds):
         before = len(healthy.received)
         start = _warn(hub, cas)
-        if not healthy.wait_for(before + count, 120):
-            raise RuntimeError("the warning did not reach every healthy receiver in 120 s")
+        try:
+            until_blocking(lambda: len(healthy.received) >= before + count, 120)  # noqa: B023
+        except AssertionError:
+            raise RuntimeError(
+                "the warning did not reach every healthy receiver in 120 s"
+            ) from None
         latencies += [(r.at - start) * 1000 for r in healthy.received[before:]]
         time.sleep(0.3)
     return {"deliveries": len(latencies), **_percentiles(latencies)}
@@ -118,7 +123,7 @@ def main() -> None:
             for n in range(args.healthy):
                 _endpoint(hub, rx, healthy.url(f"/ok/{n}"), ["04"])
             _warn(hub, cas)  # opens the kept-alive connections
-            healthy.wait_for(args.healthy, 60)
+            until_blocking(lambda: len(healthy.received) >= args.healthy, 60)
             baseline = _rounds(hub, cas, healthy, args.healthy, args.rounds)
 
             for n in range(args.stuck_endpoints):

@@ -183,7 +183,7 @@ def test_cli_refuses_50_mib_document_in_bounded_memory(cap_dir: Path, tmp_path: 
         handle.write(b"</note></alert>")
     _, _, baseline = _peak_rss_mib("cap", "validate", "--json", str(cap_dir / "canada.cap"))
     code, output, peak = _peak_rss_mib("cap", "validate", "--json", str(huge))
-    assert code == 1
+    assert code == 4  # unreadable: not an invalid alert (docs/cap.md, exit status)
     assert "over the limit" in output
     # Never loaded whole: refusing 50 MiB costs about what validating a 10 KB alert does.
     assert peak - baseline < 10, f"peak {peak:.0f} MiB against baseline {baseline:.0f} MiB"
@@ -198,6 +198,6 @@ def test_cli_hostile_input_clear_error_no_traceback(tmp_path: Path, content: byt
     path = tmp_path / "hostile.cap"
     path.write_bytes(content)
     result = _run_cli("cap", "validate", str(path))
-    assert result.returncode == 1
-    assert "unreadable" in result.stdout
+    assert result.returncode == 4  # unreadable, with one clear line
+    assert "UNREADABLE" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

@@ -3,7 +3,6 @@ limits, shortened by whole pieces, never inside a word, a number or a place name
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
@@ -19,6 +18,7 @@ from alertcommons.jp.jma import convert
 from alertcommons.jp.phrases import LANGUAGES
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
 
@@ -155,7 +155,7 @@ async def test_a_carriers_gateway_takes_it_as_a_webhook(hub: Hub) -> None:
             json={"municipality": "131016", "level": 5, "hazard": "landslide"},
         )
         alert_id = issued.json()["id"]
-        assert await asyncio.to_thread(gateway.wait_for, 1)
+        await until(lambda: len(gateway.received) >= 1)
         (got,) = gateway.for_path("/ok/etws")
         assert got.headers["content-type"] == "application/json"
         assert verify_signature(SECRET, got.headers, got.body)  # the gateway can trust it

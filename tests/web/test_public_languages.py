@@ -4,7 +4,6 @@ Receivers choose theirs with the endpoint filter."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -14,6 +13,7 @@ from alertcommons.delivery.dispatcher import DispatchSettings
 from alertcommons.jp.phrases import LANGUAGES
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -65,7 +65,7 @@ async def test_receivers_choose_their_language(hub: Hub) -> None:
             json={"municipality": "131016", "level": 4, "hazard": "flood"},
         )
         assert issued.json()["deliveries"] == 1  # the hub writes no French
-        assert await asyncio.to_thread(receiver.wait_for, 1)
+        await until(lambda: len(receiver.received) >= 1)
         (got,) = receiver.for_path("/ok/vi")
         infos = json.loads(got.body)["alert"]["info"]
         vietnamese = next(i for i in infos if i["language"] == "vi-VN")

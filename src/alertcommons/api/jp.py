@@ -92,20 +92,29 @@ async def get_evacuation(
         "level": None,
         "hazard": None,
         "districts": [],
+        "orders": [],
     }
     state["headquarters"] = japan.latest_headquarters(in_force)
     state["shelters"] = japan.latest_shelters(in_force)
     if current is None:
         return state
     row, document = current
-    info = document["info"][0]
+    info = document["info"][0]  # the highest level, in the first language
+    language = info.get("language")
+    areas = [
+        str(area.get("areaDesc"))
+        for i in document["info"]
+        if i.get("language") == language
+        for area in i.get("area", [])
+    ]
     state.update(
         {
             "in_force": True,
             "level": evacuation.level_of(document),
             "label": info.get("event"),
             "hazard": japan.hazard_of(document),
-            "districts": [area.get("areaDesc") for area in info.get("area", [])],
+            "districts": list(dict.fromkeys(areas)),
+            "orders": japan.evacuation_orders(row, document),
             "alert_id": row.id,
             "identifier": row.identifier,
             "sender": row.sender,

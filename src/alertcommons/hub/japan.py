@@ -12,7 +12,7 @@ from typing import Any
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
-from alertcommons.cap.values import CapValueError, parse_polygon
+from alertcommons.cap.values import CapValueError, format_datetime, parse_polygon
 from alertcommons.jp import evacuation, shelters
 from alertcommons.problems import Conflict, Unprocessable
 from alertcommons.store import alerts as alert_queries
@@ -97,8 +97,13 @@ async def evacuation_alert(
     hours: float = 24.0,
     status: str = "Actual",
 ) -> Alert:
-    """The CAP message for issuing, changing or lifting evacuation information in ``code``:
-    an Alert, an Update of the message in force, or its Cancel."""
+    """The CAP message for issuing, changing or lifting evacuation information in ``code``.
+
+    The municipality's orders in force are one message: issuing sets the named districts
+    (none named: the whole municipality) and leaves the other orders standing; lifting
+    removes the named districts (none named: every order). The result is an Alert (nothing
+    was in force), an Update holding the complete new state, or, when no order is left, the
+    Cancel of the message in force."""
     for number, (_, polygon) in enumerate(districts):
         if polygon is not None:
             try:
@@ -107,26 +112,78 @@ async def evacuation_alert(
                 raise Unprocessable(str(exc), path=f"districts/{number}/polygon") from None
     current = await evacuation_in_force(store, code, issuer.sender, status)
     replaces = (current[0].identifier, current[0].sent_text) if current else None
-    previous = current[1] if current else None
+    standing = {o.key: o for o in evacuation.orders_of(current[1])} if current else {}
+    now = evacuation.moment_of()
+    languages = await languages_of(store, issuer.organization_id)
     if lift:
         if current is None:
             raise Conflict(f"no evacuation information of yours is in force for {code}")
-        level = level or evacuation.level_of(previous or {}) or 4
-        hazard = hazard or hazard_of(previous) or "other"
-    elif level is None or hazard is None:
-        raise Unprocessable("issuing needs 'level' (3, 4 or 5) and 'hazard'")
-    order = evacuation.Order(
-        municipality=code,
-        level=level,
-        hazard=hazard,
-        districts=tuple(evacuation.District(name, polygon) for name, polygon in districts),
-        hours=hours,
+        names: list[str | None] = [name for name, _ in districts] or list(standing)
+        missing = [name for name in names if name not in standing]
+        if missing:
+            raise Conflict(
+                "no evacuation information of yours is in force for "
+                + ", ".join(name or code for name in missing)
+            )
+        lifted = [standing.pop(name) for name in names]
+        if not standing:  # nothing left: the Cancel (解除) of the message in force
+            return evacuation.build_state(
+                code,
+                lifted,
+                issuer.sender or "",
+                status=status,
+                hours=hours,
+                replaces=replaces,
+                lift=True,
+                now=now,
+                languages=languages,
+            )
+    else:
+        if level is None or hazard is None:
+            raise Unprocessable("issuing needs 'level' (3, 4 or 5) and 'hazard'")
+        since = format_datetime(now)
+        targets: list[tuple[str | None, str | None]] = list(districts) or [(None, None)]
+        for name, polygon in targets:
+            before = standing.get(name)
+            if polygon is None and before is not None and before.district is not None:
+                polygon = before.district.polygon  # a district keeps the outline it was given
+            unchanged = before is not None and (before.level, before.hazard) == (level, hazard)
+            standing[name] = evacuation.Standing(
+                None if name is None else evacuation.District(name, polygon),
+                level,
+                hazard,
+                before.since if unchanged and before is not None else since,
+            )
+    return evacuation.build_state(
+        code,
+        list(standing.values()),
+        issuer.sender or "",
         status=status,
+        hours=hours,
+        replaces=replaces,
+        now=now,
+        languages=languages,
     )
-    languages = await languages_of(store, issuer.organization_id)
-    return evacuation.build(
-        order, issuer.sender or "", replaces=replaces, lift=lift, languages=languages
-    )
+
+
+def evacuation_orders(row: Any, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The orders of an evacuation message in force, as the state query lists them. A
+    district inside a whole-municipality order stands at the higher of the two levels
+    (``effective_level``)."""
+    orders = evacuation.orders_of(document)
+    whole = max((o.level for o in orders if o.key is None), default=0)
+    return [
+        {
+            "district": o.key,
+            "level": o.level,
+            "effective_level": max(o.level, whole),
+            "label": evacuation.LEVELS[o.level].ja,
+            "hazard": o.hazard,
+            "since": o.since,
+            "alert_id": row.id,
+        }
+        for o in orders
+    ]
 
 
 def latest_shelters(in_force: InForce) -> list[dict[str, Any]]:

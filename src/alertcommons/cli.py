@@ -8,6 +8,7 @@ import sys
 import click
 
 from alertcommons import __version__
+from alertcommons.commands.backup import backup_command, restore_command
 from alertcommons.commands.cap import cap
 from alertcommons.commands.hub import audit_group, dispatch_command, init, serve
 from alertcommons.commands.jp import jma_group, jp_group
@@ -33,6 +34,8 @@ cli.add_command(jp_group)
 cli.add_command(jma_group)
 cli.add_command(user_group)
 cli.add_command(keys_group)
+cli.add_command(backup_command)
+cli.add_command(restore_command)
 
 
 def main() -> None:

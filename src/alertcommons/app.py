@@ -26,7 +26,7 @@ from alertcommons.delivery.matching import facts_of
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.geo.boundaries import boundaries
-from alertcommons.hub import keys, signer
+from alertcommons.hub import cluster_key, keys
 from alertcommons.hub.admission import Admission
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.livebus import LiveBus
@@ -58,12 +58,8 @@ def build_services(settings: Settings) -> Services:
     store = store_for(settings)
     store.open()
     try:
-        key = signer.load_or_create(
-            settings.key_path,
-            settings.cert_path,
-            create=settings.generates_key,
-            name=settings.hub_name,
-        )
+        # The cluster's key (serve has refused a node whose key differs before this).
+        key = cluster_key.resolve(store, settings)
         keys.remember(store, key)
     except Exception:
         store.close()

@@ -8,9 +8,11 @@ import sys
 import click
 
 from alertcommons import __version__
+from alertcommons.commands.backup import backup_command, restore_command
 from alertcommons.commands.cap import cap
 from alertcommons.commands.hub import audit_group, dispatch_command, init, serve
 from alertcommons.commands.jp import jma_group, jp_group
+from alertcommons.commands.keys import keys_group
 from alertcommons.commands.status import status
 from alertcommons.commands.users import user_group
 from alertcommons.errors import AlertCommonsError
@@ -31,6 +33,9 @@ cli.add_command(status)
 cli.add_command(jp_group)
 cli.add_command(jma_group)
 cli.add_command(user_group)
+cli.add_command(keys_group)
+cli.add_command(backup_command)
+cli.add_command(restore_command)
 
 
 def main() -> None:

@@ -3,6 +3,8 @@ honest verification panel (a tampered message is shown as not verified)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -138,8 +140,15 @@ def test_alerts_signed_before_a_key_change_still_verify(tmp_path: Path) -> None:
         assert before.status_code == 201
         old_key = httpx.get(f"{hub.url}/api/v1/keys").json()["keys"][0]["id"]
         hub.stop()
-        (data / "hub-key.pem").unlink()  # the operator replaces the signing key
-        (data / "hub-cert.pem").unlink()
+        # The operator replaces the signing key (deleting the key files no longer does:
+        # the database holds the cluster's key, and rotation is a command).
+        rotated = subprocess.run(
+            [sys.executable, "-m", "alertcommons", "keys", "rotate", "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert rotated.returncode == 0, rotated.stderr
         hub.start()
         keys = httpx.get(f"{hub.url}/api/v1/keys").json()["keys"]
         assert [k["current"] for k in keys] == [True, False] and keys[1]["id"] == old_key

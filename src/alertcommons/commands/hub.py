@@ -27,11 +27,12 @@ from alertcommons.commands.setup import (
 )
 from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.errors import AlertCommonsError
-from alertcommons.hub import bootstrap, demo_credentials, signer
+from alertcommons.hub import bootstrap, cluster_key, demo_credentials
 from alertcommons.hub import demo as demo_module
 from alertcommons.hub.storage import store_for
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
+from alertcommons.store.engine import Store
 
 __all__ = ["audit_group", "data_dir_option", "database_url_option", "init", "serve"]
 
@@ -120,6 +121,7 @@ def serve(
     try:
         store.migrate()
         result = store.run_write(set_up)
+        _cluster_key(store, settings)  # a node with another key refuses here, in one line
     finally:
         store.close()
     host_part = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -222,11 +224,9 @@ def init(data_dir: Path | None, database_url: str | None, new_token: bool) -> No
         result = store.run_write(
             lambda c: bootstrap.initialize(c, admin_token=settings.admin_token, new_token=new_token)
         )
+        _cluster_key(store, settings)
     finally:
         store.close()
-    signer.load_or_create(
-        settings.key_path, settings.cert_path, create=settings.generates_key, name=settings.hub_name
-    )
     made = [(path, what) for path, what in things if path not in before and path.exists()]
     if settings.database_url is not None:
         click.echo(f"database {store.safe_url}: schema up to date")
@@ -240,6 +240,13 @@ def init(data_dir: Path | None, database_url: str | None, new_token: bool) -> No
         click.echo("admin token from ALERTCOMMONS_ADMIN_TOKEN is registered")
     else:
         click.echo("admin token: already set up; use --new-token to issue another")
+
+
+def _cluster_key(store: Store, settings: Settings) -> None:
+    try:
+        cluster_key.resolve(store, settings)
+    except AlertCommonsError as exc:
+        raise Refused(str(exc)) from None
 
 
 def _set_up_files(settings: Settings) -> list[tuple[Path, str]]:

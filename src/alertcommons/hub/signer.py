@@ -41,11 +41,24 @@ def load_or_create(key_path: Path, cert_path: Path, *, create: bool, name: str) 
                 "they are; leave them unset to have the hub make its own)"
             )
         _create(key_path, cert_path, name)
-    cert_pem = cert_path.read_bytes()
-    return HubKey(SigningKey(key_path.read_bytes(), cert_pem), cert_pem)
+    return from_pem(key_path.read_bytes(), cert_path.read_bytes())
 
 
 def _create(key_path: Path, cert_path: Path, name: str) -> None:
+    key_bytes, cert_pem = new_key(name)
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key_bytes)
+    cert_path.write_bytes(cert_pem)
+
+
+def from_pem(key_pem: bytes, cert_pem: bytes) -> HubKey:
+    return HubKey(SigningKey(key_pem, cert_pem), cert_pem)
+
+
+def new_key(name: str) -> tuple[bytes, bytes]:
+    """A new P-256 key and its self-signed certificate, both PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
         [
@@ -79,13 +92,9 @@ def _create(key_path: Path, cert_path: Path, name: str) -> None:
         )
         .sign(key, hashes.SHA256())
     )
-    key_path.parent.mkdir(parents=True, exist_ok=True)
     key_bytes = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key_bytes)
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_bytes, certificate.public_bytes(serialization.Encoding.PEM)

@@ -236,3 +236,16 @@ hub_keys = Table(
     Column("algorithm", String(32), nullable=False),
     Column("first_used_at", UTCDateTime, nullable=False),
 )
+
+
+# The cluster's current signing key: one row, the private key sealed under the secrets key
+# (store/sealed.py), so every node sharing the database signs with the same key.
+cluster_signing_key = Table(
+    "cluster_signing_key",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("key_id", String(16), nullable=False),
+    Column("sealed_key", Text, nullable=False),
+    Column("certificate", Text, nullable=False),  # PEM
+    Column("set_at", UTCDateTime, nullable=False),
+)

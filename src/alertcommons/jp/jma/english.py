@@ -85,8 +85,6 @@ PHRASES: dict[str, str] = {
     "警戒・注意事項時系列情報": "Timeline of Warnings and Advisories",
     "気象防災速報（竜巻注意）": "Weather Disaster Bulletin (tornado advisory)",
     "気象防災速報（竜巻目撃）": "Weather Disaster Bulletin (tornado sighted)",
-    "警報": "Warnings",
-    "注意報": "Advisories",
     "氾濫発生情報（氾濫水の予報）": "Flooding Occurred (forecast of flood water)",
     "火口周辺警報": "Volcanic Warning (crater area)",
     "指定河川洪水予報": "Flood Forecast for a Designated River",
@@ -219,8 +217,15 @@ def _joined(text: str) -> str | None:
     whole = phrase(text)
     if whole is not None:
         return whole
-    parts = [phrase(part) for part in text.split("・")]
+    first, *rest = text.split("・")
+    # 大雨警報・注意報: a bare level after a name is that hazard's other level.
+    parts = [phrase(first)] + [BARE_LEVELS.get(part) or phrase(part) for part in rest]
     return ", ".join(p for p in parts if p) if all(parts) else None
+
+
+BARE_LEVELS = {"警報": "Warnings", "注意報": "Advisories"}
+# What a place named before a report's name ends with (奈良県, 宗谷地方, ○○川上流 …).
+PLACE_ENDINGS = ("都", "道", "府", "県", "地方", "市", "町", "村", "区", "川", "上流", "下流")
 
 
 def name(text: str) -> str | None:
@@ -240,9 +245,12 @@ def name(text: str) -> str | None:
         first, second = name(head), name(state)
         return f"{first}: {second}" if first and second else None
     for start in range(1, len(original)):
+        place = original[:start].strip()
+        if not place.endswith(PLACE_ENDINGS):
+            continue
         found = _joined(original[start:])
         if found is not None:
-            return f"{found} ({original[:start].strip()})"
+            return f"{found} ({place})"
     return None
 
 

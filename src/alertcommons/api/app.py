@@ -24,6 +24,7 @@ from alertcommons.delivery.stream import Broadcaster
 from alertcommons.geo.boundaries import boundaries
 from alertcommons.hub import signer
 from alertcommons.hub.admission import Admission
+from alertcommons.hub.cap_ingest import CapIngest
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.publish import Published, Publisher
 from alertcommons.hub.records import alert_records
@@ -38,7 +39,18 @@ from alertcommons.store.engine import Store
 from alertcommons.web import console, public
 from alertcommons.web.render import STATIC
 
-from . import alerts, deliveries, endpoints, errors, feeds, jp, keys, organizations, stream
+from . import (
+    alerts,
+    deliveries,
+    endpoints,
+    errors,
+    feeds,
+    jp,
+    keys,
+    organizations,
+    sources,
+    stream,
+)
 from .bodylimit import BodyLimit
 
 
@@ -92,6 +104,9 @@ def build_services(settings: Settings) -> Services:
     jma_feed = None
     if settings.jma_feed_url:
         jma_feed = JMAIngest.from_settings(store, publisher, settings)
+    cap_sources = None
+    if settings.cap_sources.strip():
+        cap_sources = CapIngest.from_settings(store, publisher, settings)
     return Services(
         settings=settings,
         store=store,
@@ -103,6 +118,7 @@ def build_services(settings: Settings) -> Services:
         rendered=rendered,
         principals=PrincipalCache(),
         jma=jma_feed,
+        cap_sources=cap_sources,
     )
 
 
@@ -139,9 +155,13 @@ def create_app(settings: Settings) -> FastAPI:
         await services.dispatcher.start()
         if services.jma is not None:
             await services.jma.start()
+        if services.cap_sources is not None:
+            await services.cap_sources.start()
         try:
             yield
         finally:
+            if services.cap_sources is not None:
+                await services.cap_sources.stop()
             if services.jma is not None:
                 await services.jma.stop()
             services.broadcaster.close()
@@ -165,6 +185,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.router.routes.append(
         Route("/api/v1/stream", stream.StreamApp(), methods=["GET"], include_in_schema=False)
     )
+    app.include_router(sources.router)  # before feeds: /feeds/sources is not an Atom feed
     app.include_router(feeds.router)
     app.include_router(jp.router)
     app.include_router(public.router)

@@ -58,3 +58,4 @@ class Services:
     rendered: RenderedCache  # Atom feeds and public pages, dropped on every publish
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     jma: Any = None  # the JMA feed ingest, when a feed URL is set
+    cap_sources: Any = None  # other CAP feeds read in (hub/cap_ingest.py), when configured

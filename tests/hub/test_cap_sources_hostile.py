@@ -1,0 +1,91 @@
+"""Hostile CAP feeds — huge, entity-laden, of the wrong type, redirecting to another host,
+slow — are refused with the reason in the feed's health, and never stop the other feeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alertcommons.hub.cap_ingest import CapIngest, CapSource
+from alertcommons.hub.jma_fetch import FetchLimits
+from tests.support.alerts import make_alert, xml
+from tests.support.hub import Hub
+from tests.support.jma_feed import FeedServer
+from tests.support.waiting import until
+
+pytestmark = pytest.mark.anyio
+MIYAGI = "pref.miyagi.jp"
+ATOM = {"Content-Type": "application/atom+xml"}
+ENTITIES = b"""<?xml version="1.0"?>
+<!DOCTYPE feed [<!ENTITY a "aaaaaaaaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>&b;</title></feed>"""
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[FeedServer]:
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    (folder / "alert.xml").write_bytes(xml(make_alert(MIYAGI, ["042021"], identifier="good-1")))
+    with FeedServer(folder) as running:
+        running.add("good", "alert.xml", "good")
+        huge = b'<feed xmlns="http://www.w3.org/2005/Atom">' + b" " * (3 * 1024 * 1024)
+        running.answers["/feed/huge.xml"] = (200, huge + b"</feed>", ATOM)
+        running.answers["/feed/entities.xml"] = (200, ENTITIES, ATOM)
+        running.answers["/feed/html.xml"] = (200, b"<html></html>", {"Content-Type": "text/html"})
+        running.answers["/feed/json.xml"] = (200, b'{"feed": []}', ATOM)
+        elsewhere = {"Location": "http://localhost:9/feed.xml", **ATOM}
+        running.answers["/feed/redirect.xml"] = (302, b"", elsewhere)
+        running.trickle.add("/feed/slow.xml")
+        running.trickle_seconds = 0.1
+        yield running
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_hostile_feeds_are_refused_and_reported(hub: Hub, server: FeedServer) -> None:
+    await hub.org("宮城県", MIYAGI, ["04"])
+    names = ("huge", "entities", "html", "json", "redirect", "slow", "good")
+    sources = [
+        CapSource(name, server.base_url + f"{name}.xml", MIYAGI, allow_unsigned=True)
+        for name in names
+    ]
+    ingest = CapIngest(
+        hub.services.store,
+        hub.services.publisher,
+        sources,
+        interval=0.1,
+        limits=FetchLimits(read_seconds=0.5, total_seconds=1.0),
+    )
+    await ingest.start()
+    try:
+
+        def health() -> dict[str, dict[str, object]]:
+            return {s["name"]: s for s in ingest.status()}
+
+        def settled() -> bool:
+            now = health()
+            return all(now[n]["last_result"] for n in names) and bool(now["good"]["published"])
+
+        await until(settled, seconds=15)
+        status = health()
+    finally:
+        await ingest.stop()
+    reasons = {
+        "huge": "bytes",
+        "entities": "DOCTYPE",
+        "html": "text/html",
+        "json": "not a feed",
+        "redirect": "localhost",
+        "slow": "in time",
+    }
+    for name, reason in reasons.items():
+        assert status[name]["last_result"] == "error", (name, status[name])
+        assert reason in str(status[name]["last_error"]), (name, status[name]["last_error"])
+        assert status[name]["warnings"], name
+    assert status["good"]["published"] == 1 and status["good"]["last_result"] in (
+        "ok",
+        "not-modified",
+    )
+    held = await hub.client.get("/api/v1/alerts", params={"sender": MIYAGI})
+    assert [a["identifier"] for a in held.json()["items"]] == ["good-1"]

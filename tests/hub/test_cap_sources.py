@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from alertcommons.cap.signature import verify
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.jma_feed import FeedServer
 from tests.support.server import HubProcess
+from tests.support.waiting import wait_until
 
 MIYAGI = "pref.miyagi.jp"
 
@@ -123,7 +123,7 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
             # The prefecture's organization exists on the national hub with its own
             # jurisdiction; the sources republish under it.
             national.org("宮城県", "issuer", MIYAGI, ["04"])
-            until_sync(lambda: len(_alerts(national)) == 3)
+            wait_until(lambda: len(_alerts(national)) == 3, seconds=20)
             held = {a["identifier"]: a for a in _alerts(national)}
             assert set(held) == {"miyagi-flood-1", "miyagi-flood-2", "miyagi-flood-3"}
             assert held["miyagi-flood-2"]["msgType"] == "Update"
@@ -152,7 +152,7 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
                 health = {s["name"]: s for s in _sources(national)}
                 return health["tampered"]["refused"] >= 1
 
-            until_sync(tampered_reported)
+            wait_until(tampered_reported, seconds=20)
             health = {s["name"]: s for s in _sources(national)}
             assert health["miyagi"]["published"] == 3 and health["miyagi"]["refused"] == 0
             assert health["miyagi"]["last_result"] in ("ok", "not-modified")
@@ -161,13 +161,3 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
             assert "miyagi-flood-9" not in {a["identifier"] for a in _alerts(national)}
         finally:
             national.stop()
-
-
-def until_sync(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    """Wait for a condition checked against real hub processes (blocking HTTP)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")

@@ -1,8 +1,10 @@
 """Hostile CAP feeds — huge, entity-laden, of the wrong type, redirecting to another host,
-slow — are refused with the reason in the feed's health, and never stop the other feeds."""
+slow — are refused with the reason in the feed's health, and never stop the other feeds; the
+health is kept in the database across restarts."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from alertcommons.hub.cap_ingest import CapIngest, CapSource
 from alertcommons.hub.jma_fetch import FetchLimits
+from alertcommons.store import feed_sources
 from tests.support.alerts import make_alert, xml
 from tests.support.hub import Hub
 from tests.support.jma_feed import FeedServer
@@ -69,8 +72,24 @@ async def test_hostile_feeds_are_refused_and_reported(hub: Hub, server: FeedServ
 
         await until(settled, seconds=15)
         status = health()
+        # The health is kept in the database as it changes ...
+        for _ in range(200):
+            kept = await hub.services.store.read(lambda c: feed_sources.load(c, "cap"))
+            if kept.get("good", {}).get("published") == 1 and all(
+                kept.get(n, {}).get("last_error") for n in names[:-1]
+            ):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"health not kept: {kept}")
     finally:
         await ingest.stop()
+    # ... so a restarted hub shows what each source did before, before its first poll.
+    again = CapIngest(hub.services.store, hub.services.publisher, sources, interval=60)
+    await again.restore()
+    before = {s["name"]: s for s in again.status()}
+    assert before["good"]["published"] == 1
+    assert "DOCTYPE" in str(before["entities"]["last_error"]) and before["entities"]["warnings"]
     reasons = {
         "huge": "bytes",
         "entities": "DOCTYPE",

@@ -48,7 +48,7 @@ from alertcommons.jp.feed import ATOM, Entry
 from alertcommons.problems import ProblemError
 from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import orgs
+from alertcommons.store import feed_sources, orgs
 from alertcommons.store.engine import Store
 
 log = logging.getLogger("alertcommons.cap_sources")
@@ -58,6 +58,7 @@ FEED_LIMITS = ReadLimits(max_bytes=2 * 1024 * 1024, max_depth=16)
 ALERT_LIMITS = ReadLimits(max_bytes=1024 * 1024, max_depth=64)
 MAX_BACKOFF_SECONDS = 600.0
 MAX_WARNINGS = 20
+SAVE_EVERY_SECONDS = 30.0
 
 
 class SourceError(AlertCommonsError):
@@ -140,6 +141,25 @@ class SourceHealth:
     without_areas: int = 0
     warnings: list[str] = field(default_factory=list)
 
+    @classmethod
+    def from_saved(cls, saved: dict[str, Any]) -> SourceHealth:
+        health = cls()
+        for name, default in vars(cls()).items():
+            value = saved.get(name, default)
+            if isinstance(value, type(default)) or (default is None and value is not None):
+                setattr(health, name, value)
+        health.warnings = [str(w) for w in health.warnings][-MAX_WARNINGS:]
+        return health
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """What an operator reads, without what changes on every poll."""
+        quiet = ("last_fetch_at", "last_duration_ms", "fetches")
+        return tuple(
+            v if not isinstance(v, list) else tuple(v)
+            for k, v in vars(self).items()
+            if k not in quiet
+        )
+
     def warn(self, text: str) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         self.warnings.append(f"{stamp} {text[:300]}")
@@ -154,6 +174,8 @@ class _State:
     etag: str | None = None
     entries: list[Entry] = field(default_factory=list)  # as the feed last listed them
     handled: set[str] = field(default_factory=set)
+    saved: tuple[Any, ...] = ()  # the health as last saved
+    saved_at: float = 0.0
 
 
 class CapIngest:
@@ -191,7 +213,35 @@ class CapIngest:
         return cls(store, publisher, sources, settings.cap_source_poll_seconds, limits)
 
     async def start(self) -> None:
+        await self.restore()
         self._tasks = [asyncio.create_task(self._run(state)) for state in self.states.values()]
+
+    async def restore(self) -> None:
+        """Take up each source's health as the database kept it (before a restart)."""
+        try:
+            saved = await self.store.read(lambda c: feed_sources.load(c, "cap"))
+        except Exception as exc:  # never a reason not to read the sources
+            log.warning("CAP sources' saved health unreadable: %s", exc)
+            return
+        for name, state in self.states.items():
+            if name in saved:
+                state.health = SourceHealth.from_saved(saved[name])
+                state.saved = state.health.snapshot()
+
+    async def _save(self, state: _State) -> None:
+        """Keep the health in the database when something an operator reads changed (or
+        every half minute), not on every quiet poll."""
+        snapshot = state.health.snapshot()
+        now = time.monotonic()
+        if snapshot == state.saved and now - state.saved_at < SAVE_EVERY_SECONDS:
+            return
+        health = dict(vars(state.health))
+        try:
+            await self.store.write(lambda c: feed_sources.save(c, state.source.name, "cap", health))
+        except Exception as exc:
+            log.warning("CAP source %s: health not saved: %s", state.source.name, exc)
+            return
+        state.saved, state.saved_at = snapshot, now
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -234,6 +284,7 @@ class CapIngest:
                 delay = min(self.interval * 2**health.failures, MAX_BACKOFF_SECONDS)
                 log.warning("CAP source %s failed (%s)", state.source.name, health.last_error)
             health.last_duration_ms = round((time.monotonic() - started) * 1000, 1)
+            await self._save(state)
             await asyncio.sleep(delay)
 
     async def poll(self, state: _State) -> str:

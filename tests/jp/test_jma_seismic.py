@@ -4,6 +4,8 @@ follows the intensity, and the hub routes the report to the towns that shook onl
 
 from __future__ import annotations
 
+import copy
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -228,3 +230,35 @@ async def test_a_town_that_shook_gets_the_report_one_that_did_not_does_not(
     info = _ja(got)
     assert _levels(info, "JIS X 0402")[OSHU] == "6+"
     assert receiver.for_path("/ok/quiet") == [] and receiver.for_path("/ok/naha") == []
+
+
+def test_reports_shaped_unlike_the_samples_still_convert(reports: list[Path]) -> None:
+    """Reports the team has not seen: every element of each earthquake body removed in turn,
+    and every level replaced by one the tables do not know, still convert to valid CAP."""
+    checked = 0
+    for path in reports[::4]:
+        original = etree.parse(str(path)).getroot()
+        body = original.find(f"{SEISMOLOGY}Body")
+        if body is None:
+            continue
+        positions = [e for e in body.iter() if e is not body and isinstance(e.tag, str)]
+        for index in range(0, len(positions), max(1, len(positions) // 25)):
+            root = copy.deepcopy(original)
+            doomed = [e for e in root.find(f"{SEISMOLOGY}Body").iter()][index + 1]
+            parent = doomed.getparent()
+            assert parent is not None
+            parent.remove(doomed)
+            _converts(etree.tostring(root))
+            checked += 1
+        strange = etree.tostring(original)
+        for tag in (b"MaxInt", b"Int", b"From", b"To", b"Coordinate", b"Magnitude"):
+            strange = re.sub(rb"(<(?:jmx_eb:)?%s[^>]*>)[^<]*" % tag, rb"\1?", strange)
+        _converts(strange)
+    assert checked > 100
+
+
+def _converts(data: bytes) -> None:
+    converted = convert(data)
+    if converted.alert is not None:
+        report = validate(read_alert(to_xml(converted.alert)))
+        assert report.valid, report.errors

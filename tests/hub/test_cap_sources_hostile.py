@@ -13,7 +13,7 @@ import pytest
 from alertcommons.hub.cap_ingest import CapIngest, CapSource
 from alertcommons.hub.jma_fetch import FetchLimits
 from alertcommons.store import feed_sources
-from tests.support.alerts import make_alert, xml
+from tests.support.alerts import make_alert, reference_to, xml
 from tests.support.hub import Hub
 from tests.support.jma_feed import FeedServer
 from tests.support.waiting import until
@@ -108,3 +108,36 @@ async def test_hostile_feeds_are_refused_and_reported(hub: Hub, server: FeedServ
     )
     held = await hub.client.get("/api/v1/alerts", params={"sender": MIYAGI})
     assert [a["identifier"] for a in held.json()["items"]] == ["good-1"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_folder_is_imported_in_batch(hub: Hub, tmp_path: Path) -> None:
+    await hub.org("宮城県", MIYAGI, ["04"])
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    first = make_alert(MIYAGI, ["042021"], identifier="batch-1")
+    (folder / "01.xml").write_bytes(xml(first))
+    (folder / "02.xml").write_bytes(b"<not-cap/>")
+    (folder / "03.xml").write_bytes(b"<alert>" + b" " * (1024 * 1024 + 1) + b"</alert>")
+    source = CapSource("batch", "", MIYAGI, allow_unsigned=True, directory=folder)
+    ingest = CapIngest(hub.services.store, hub.services.publisher, [source], interval=0.05)
+    await ingest.start()
+    try:
+        await until(lambda: ingest.status()[0]["published"] == 1)
+        update = make_alert(
+            MIYAGI,
+            ["042021"],
+            identifier="batch-2",
+            msg_type="Update",
+            references=reference_to(first),
+        )
+        (folder / "04.xml").write_bytes(xml(update))
+        await until(lambda: ingest.status()[0]["published"] == 2)
+        status = ingest.status()[0]
+    finally:
+        await ingest.stop()
+    assert status["refused"] >= 1  # 02.xml is not CAP
+    assert any("more than" in w for w in status["warnings"])  # 03.xml is too big
+    held = await hub.client.get("/api/v1/alerts", params={"sender": MIYAGI})
+    kinds = {a["identifier"]: a["msgType"] for a in held.json()["items"]}
+    assert kinds == {"batch-1": "Alert", "batch-2": "Update"}

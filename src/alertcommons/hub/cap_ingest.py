@@ -73,6 +73,7 @@ class CapSource:
     certificates: tuple[x509.Certificate, ...] = ()
     allow_unsigned: bool = False
     allowed_hosts: tuple[str, ...] = ()
+    directory: Path | None = None  # a folder of CAP files for batch import, instead of a feed
 
 
 def sources_from_settings(settings: Settings) -> list[CapSource]:
@@ -90,12 +91,16 @@ def sources_from_settings(settings: Settings) -> list[CapSource]:
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise SourceError(f"ALERTCOMMONS_CAP_SOURCES[{index}] is not an object")
-        name, url, organization = item.get("name"), item.get("url"), item.get("organization")
-        if not all(isinstance(v, str) and v.strip() for v in (name, url, organization)):
+        name, organization = item.get("name"), item.get("organization")
+        url, directory = item.get("url") or "", item.get("directory") or ""
+        if not all(isinstance(v, str) and v.strip() for v in (name, organization)) or not (
+            isinstance(url, str) and isinstance(directory, str) and bool(url) != bool(directory)
+        ):
             raise SourceError(
-                f"ALERTCOMMONS_CAP_SOURCES[{index}] needs 'name', 'url' and 'organization'"
+                f"ALERTCOMMONS_CAP_SOURCES[{index}] needs 'name', 'organization', and either"
+                " 'url' or 'directory'"
             )
-        assert isinstance(name, str) and isinstance(url, str) and isinstance(organization, str)
+        assert isinstance(name, str) and isinstance(organization, str)
         if any(s.name == name for s in found):
             raise SourceError(f"ALERTCOMMONS_CAP_SOURCES: two sources are named '{name}'")
         certificates: list[x509.Certificate] = []
@@ -117,6 +122,7 @@ def sources_from_settings(settings: Settings) -> list[CapSource]:
                 name=name,
                 url=url,
                 organization=organization,
+                directory=Path(directory) if directory else None,
                 certificates=tuple(certificates),
                 allow_unsigned=allow_unsigned,
                 allowed_hosts=tuple(str(h) for h in hosts) if isinstance(hosts, list) else (),
@@ -288,7 +294,12 @@ class CapIngest:
             await asyncio.sleep(delay)
 
     async def poll(self, state: _State) -> str:
-        """One conditional GET of the feed, then its new entries in order."""
+        """One conditional GET of the feed (or a look at the folder), then its new entries in
+        order."""
+        if state.source.directory is not None:
+            state.entries = await asyncio.to_thread(_folder_entries, state.source.directory)
+            state.handled &= {entry.id for entry in state.entries}
+            return await self._take_entries(state, "ok")
         headers = {"If-None-Match": state.etag} if state.etag else {}
         fetched = await state.fetcher.get(state.source.url, headers, FEED_LIMITS.max_bytes)
         result = "ok"
@@ -304,6 +315,9 @@ class CapIngest:
             listed = {entry.id for entry in state.entries}
             state.handled &= listed  # a feed is a window: remember what it still lists
             state.etag = fetched.headers.get("etag")
+        return await self._take_entries(state, result)
+
+    async def _take_entries(self, state: _State, result: str) -> str:
         for entry in state.entries:
             if entry.id in state.handled:
                 continue
@@ -322,11 +336,15 @@ class CapIngest:
 
     async def _take(self, state: _State, entry: Entry) -> None:
         source, health = state.source, state.health
-        fetched = await state.fetcher.get(entry.url, {}, ALERT_LIMITS.max_bytes)
-        if fetched.status != 200:
-            raise OSError(f"HTTP {fetched.status}")
+        if source.directory is not None:
+            data = await asyncio.to_thread(_read_file, Path(entry.url))
+        else:
+            fetched = await state.fetcher.get(entry.url, {}, ALERT_LIMITS.max_bytes)
+            if fetched.status != 200:
+                raise OSError(f"HTTP {fetched.status}")
+            data = fetched.body
         try:
-            parsed = read_alert(fetched.body, ALERT_LIMITS)
+            parsed = read_alert(data, ALERT_LIMITS)
         except CapReadError as exc:
             health.refused += 1
             health.warn(f"{entry.url}: not CAP: {exc}")
@@ -386,6 +404,23 @@ def _marked(alert: Alert, name: str) -> Alert:
         for info in alert.infos
     ]
     return replace(alert, source=source[:1000], infos=infos)
+
+
+def _folder_entries(folder: Path) -> list[Entry]:
+    """The CAP files of a folder by name; a file changed since is a new entry."""
+    if not folder.is_dir():
+        raise OSError(f"{folder} is not a directory")
+    found = []
+    for path in sorted(folder.glob("*.xml")):
+        if path.is_file():
+            found.append(Entry(f"{path.name}@{path.stat().st_mtime_ns}", "", None, str(path)))
+    return found
+
+
+def _read_file(path: Path) -> bytes:
+    if path.stat().st_size > ALERT_LIMITS.max_bytes:
+        raise OSError(f"{path.name}: more than {ALERT_LIMITS.max_bytes:,} bytes")
+    return path.read_bytes()
 
 
 def read_entries(data: bytes, base_url: str) -> list[Entry]:

@@ -8,13 +8,18 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from alertcommons.api.app import create_app
+from alertcommons.hub import bootstrap
 from alertcommons.hub.cap_ingest import CapIngest, CapSource
 from alertcommons.hub.jma_fetch import FetchLimits
+from alertcommons.hub.services import Services
+from alertcommons.settings import Secret, Settings
 from alertcommons.store import feed_sources
 from tests.support.alerts import make_alert, reference_to, xml
-from tests.support.hub import Hub
+from tests.support.hub import ADMIN_TOKEN, Hub
 from tests.support.jma_feed import FeedServer
 from tests.support.waiting import until
 
@@ -141,3 +146,32 @@ async def test_a_folder_is_imported_in_batch(hub: Hub, tmp_path: Path) -> None:
     held = await hub.client.get("/api/v1/alerts", params={"sender": MIYAGI})
     kinds = {a["identifier"]: a["msgType"] for a in held.json()["items"]}
     assert kinds == {"batch-1": "Alert", "batch-2": "Update"}
+
+
+@pytest.mark.parametrize(
+    ("configured", "reason"),
+    [
+        ("[{", "not JSON"),
+        ('[{"name": "x", "organization": "y"}]', "either 'url' or 'directory'"),
+        ('[{"name": "x", "url": "http://127.0.0.1:9/", "organization": "y"}]', "certificates"),
+    ],
+)
+async def test_a_hub_starts_without_a_source_it_cannot_use(
+    tmp_path: Path, configured: str, reason: str
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", admin_token=Secret(ADMIN_TOKEN), cap_sources=configured
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        services.store.run_write(
+            lambda c: bootstrap.initialize(c, admin_token=ADMIN_TOKEN, new_token=False)
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            assert (await client.get("/healthz")).status_code == 200
+            admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            found = (await client.get("/api/v1/feeds/sources", headers=admin)).json()
+    assert found["sources"] == []
+    assert any(reason in problem for problem in found["problems"]), found

@@ -28,6 +28,7 @@ from alertcommons.delivery.stream import Broadcaster
 from alertcommons.geo.boundaries import boundaries
 from alertcommons.hub import cluster_key, keys
 from alertcommons.hub.admission import Admission
+from alertcommons.hub.cap_ingest import CapIngest
 from alertcommons.hub.jma_ingest import JMAIngest
 from alertcommons.hub.livebus import LiveBus
 from alertcommons.hub.metrics import Metrics
@@ -99,6 +100,9 @@ def build_services(settings: Settings) -> Services:
     jma_feed = None
     if settings.jma_feed_url:
         jma_feed = JMAIngest.from_settings(store, publisher, settings)
+    cap_sources = None
+    if settings.cap_sources.strip():
+        cap_sources = CapIngest.from_settings(store, publisher, settings)
     metrics = Metrics()
     publisher.listeners.append(lambda published: metrics.published(published.created))
     dispatcher.on_outcome.append(metrics.settled)
@@ -114,6 +118,7 @@ def build_services(settings: Settings) -> Services:
         rendered=rendered,
         principals=PrincipalCache(),
         jma=jma_feed,
+        cap_sources=cap_sources,
         livebus=livebus,
     )
 
@@ -157,9 +162,13 @@ def create_app(settings: Settings) -> FastAPI:
             await services.livebus.start()
         if services.jma is not None:
             await services.jma.start()
+        if services.cap_sources is not None:
+            await services.cap_sources.start()
         try:
             yield
         finally:
+            if services.cap_sources is not None:
+                await services.cap_sources.stop()
             if shared and services.livebus is not None:
                 await services.livebus.stop()
             if services.jma is not None:

@@ -57,6 +57,8 @@ class Settings:
     jma_allowed_hosts: str = ""  # hosts besides the feed's own that its links may point to
     jma_read_seconds: float = 5.0  # one read of a JMA feed or report
     jma_fetch_seconds: float = 20.0  # one whole fetch of a JMA feed or report
+    cap_sources: str = ""  # JSON list of CAP feeds to republish (hub/cap_ingest.py)
+    cap_source_poll_seconds: float = 60.0
     map_tiles_url: str | None = None  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
     map_tiles_attribution: str = ""
     # Keys kept outside the database (default: data_dir/audit-key, data_dir/secrets-key, made

@@ -54,6 +54,8 @@ def _with(alert: Alert, *pairs: tuple[str, str]) -> Alert:
         [("JMA:tsunami", "220")],
         [("JMA:city", "0410000")],  # 仙台市
         [("JMA:seismic", "350")],  # a kind the hub cannot relate to municipalities
+        [("JMA:seismic-pref", "13")],  # the whole prefecture, in earthquake reports
+        [("JMA:eew-pref", "9131")],  # 東京 in early warnings: the whole prefecture
         [("JMA:tsunami", "999")],  # a code the hub cannot place
     ],
 )
@@ -88,6 +90,20 @@ async def test_jma_codes_inside_the_jurisdiction_accepted(hub: Hub) -> None:
     # 東京湾内湾 is also 千葉県's and 神奈川県's coast
     bay = _with(make_alert("metro.tokyo.jp", ["13"]), ("JMA:tsunami", "312"))
     assert (await _post(hub, tokyo, bay)).status_code == 403
+
+
+async def test_earthquake_prefecture_codes_place_their_prefecture(hub: Hub) -> None:
+    # JMA:seismic-pref (2 digits) and JMA:eew-pref (9PPx) lie in prefecture PP: a
+    # prefecture's issuer may route on its own, not on a neighbour's.
+    tokyo = await hub.org("東京都", "metro.tokyo.jp", ["13"])
+    own = _with(
+        make_alert("metro.tokyo.jp", ["13"]), ("JMA:seismic-pref", "13"), ("JMA:eew-pref", "9131")
+    )
+    assert (await _post(hub, tokyo, own)).status_code == 201
+    for pair in (("JMA:seismic-pref", "12"), ("JMA:eew-pref", "9120")):
+        other = _with(make_alert("metro.tokyo.jp", ["13"]), pair)
+        response = await _post(hub, tokyo, other)
+        assert response.status_code == 403, pair
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -51,7 +51,8 @@ def elsewhere(reports: Path) -> Iterator[FeedServer]:
 
 
 def _ingest(hub: Hub, feed: FeedServer, **options: object) -> JMAIngest:
-    # The samples were sent years ago: the freshness limit is off for these ingest tests.
+    # The samples are years old: the hub's freshness check is off, as for an archive replay
+    # (ALERTCOMMONS_MAX_SENT_AGE_SECONDS=0).
     hub.services.publisher.admission = Admission(max_sent_age=0)
     return JMAIngest(
         hub.services.store,

@@ -17,6 +17,7 @@ from . import (
     operations,
     organizations,
     perceivable,
+    sources,
     stream,
 )
 from .bodylimit import BodyLimit
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
     app.router.routes.append(
         Route("/api/v1/stream", stream.StreamApp(), methods=["GET"], include_in_schema=False)
     )
+    app.include_router(sources.router)  # before feeds: /feeds/sources is not an Atom feed
     app.include_router(feeds.router)
     app.include_router(jp.router)
     app.include_router(operations.router)

@@ -19,6 +19,7 @@ from alertcommons.settings import Settings
 from alertcommons.store.engine import Store
 
 if TYPE_CHECKING:  # the ingest needs the publisher, which the services hold
+    from alertcommons.hub.cap_ingest import CapIngest
     from alertcommons.hub.jma_ingest import JMAIngest
 
 PRINCIPAL_TTL_SECONDS = 5.0
@@ -63,6 +64,7 @@ class Services:
     rendered: RenderedCache  # Atom feeds and public pages, dropped on every publish
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     jma: JMAIngest | None = None  # the JMA feed ingest, when a feed URL is set
+    cap_sources: CapIngest | None = None  # other CAP feeds read in, when configured
     livebus: LiveBus | None = None  # live events across nodes (PostgreSQL or NATS)
     metrics: Metrics = field(default_factory=Metrics)
 

@@ -11,7 +11,10 @@ JMA code against a jurisdiction before it routes on it:
   the shipped data does not say which municipalities a forecast area holds, so only a
   jurisdiction covering the whole prefecture covers it;
 * ``JMA:tsunami`` (津波予報区, 3 digits): the prefectures whose coast it is
-  (:mod:`alertcommons.jp.tsunami_regions`).
+  (:mod:`alertcommons.jp.tsunami_regions`);
+* ``JMA:seismic-pref`` (地震情報／都道府県等, 2 digits): the prefecture of that code;
+* ``JMA:eew-pref`` (緊急地震速報／府県予報区, 4 digits ``9PPx``): the prefecture ``PP``
+  (Hokkaido's, Tokyo's, Kagoshima's and Okinawa's parts all lie in their prefecture).
 
 Any other JMA kind (seismic areas, volcanoes, rivers …), and a code these tables cannot
 place, relates to nothing: only a national issuer may send it.
@@ -25,6 +28,8 @@ from alertcommons.jp.tsunami_regions import REGION_PREFECTURES
 JMA_CITY = "JMA:city"
 JMA_FORECAST = "JMA:forecast"
 JMA_TSUNAMI = "JMA:tsunami"
+JMA_SEISMIC_PREF = "JMA:seismic-pref"
+JMA_EEW_PREF = "JMA:eew-pref"
 
 
 def jma_kind(value_name: str | None) -> str | None:
@@ -50,6 +55,10 @@ def places_of(kind: str, code: str) -> tuple[str, ...] | None:
         return (place,)
     if kind == JMA_FORECAST and len(code) == 6 and code[:2] in registry().prefectures:
         return (code[:2],)
+    if kind == JMA_SEISMIC_PREF and len(code) == 2 and code in registry().prefectures:
+        return (code,)
+    if kind == JMA_EEW_PREF and len(code) == 4 and code[0] == "9":
+        return (code[1:3],) if code[1:3] in registry().prefectures else None
     if kind == JMA_TSUNAMI and code in REGION_PREFECTURES:
         return REGION_PREFECTURES[code]
     return None

@@ -249,3 +249,14 @@ cluster_signing_key = Table(
     Column("certificate", Text, nullable=False),  # PEM
     Column("set_at", UTCDateTime, nullable=False),
 )
+
+# The health of each source the hub reads (CAP feeds, hub/cap_ingest.py): kept across
+# restarts, so an operator sees what a source did before the hub last started.
+feed_sources = Table(
+    "feed_sources",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("health", Text, nullable=False),  # JSON
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paho.mqtt.client as paho
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.server import free_port
+from tests.support.services import unavailable
 
 
 class Subscriber:
@@ -105,7 +105,7 @@ def private_broker(tmp_path: Path, username: str, password: str) -> Iterator[Bro
     mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     passwd = shutil.which("mosquitto_passwd")
     if not Path(mosquitto).exists() or passwd is None:
-        pytest.skip("mosquitto and mosquitto_passwd are needed")
+        unavailable("mosquitto and mosquitto_passwd are needed")
     port = free_port()
     passwords = tmp_path / "mosquitto.passwd"
     passwords.touch(mode=0o600)

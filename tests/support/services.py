@@ -47,3 +47,10 @@ def need_speech(language: str) -> None:
     if required():
         pytest.fail(f"{reason} (ALERTCOMMONS_REQUIRE_SERVICES=1)")
     pytest.skip(reason)
+
+
+def unavailable(message: str) -> None:
+    """Something a test needs is missing here: skip on a laptop, fail in CI."""
+    if required():
+        pytest.fail(f"{message} (ALERTCOMMONS_REQUIRE_SERVICES=1)")
+    pytest.skip(message)

@@ -18,7 +18,7 @@ from alertcommons.cap.signature import verify
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.jma_feed import FeedServer
 from tests.support.server import HubProcess
-from tests.support.waiting import wait_until
+from tests.support.waiting import until_blocking
 
 MIYAGI = "pref.miyagi.jp"
 
@@ -123,7 +123,7 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
             # The prefecture's organization exists on the national hub with its own
             # jurisdiction; the sources republish under it.
             national.org("宮城県", "issuer", MIYAGI, ["04"])
-            wait_until(lambda: len(_alerts(national)) == 3, seconds=20)
+            until_blocking(lambda: len(_alerts(national)) == 3, seconds=20)
             held = {a["identifier"]: a for a in _alerts(national)}
             assert set(held) == {"miyagi-flood-1", "miyagi-flood-2", "miyagi-flood-3"}
             assert held["miyagi-flood-2"]["msgType"] == "Update"
@@ -152,7 +152,7 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
                 health = {s["name"]: s for s in _sources(national)}
                 return health["tampered"]["refused"] >= 1
 
-            wait_until(tampered_reported, seconds=20)
+            until_blocking(tampered_reported, seconds=20)
             health = {s["name"]: s for s in _sources(national)}
             assert health["miyagi"]["published"] == 3 and health["miyagi"]["refused"] == 0
             assert health["miyagi"]["last_result"] in ("ok", "not-modified")

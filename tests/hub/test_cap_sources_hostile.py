@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alertcommons.api.app import create_app
+from alertcommons.app import create_app
 from alertcommons.hub import bootstrap
 from alertcommons.hub.cap_ingest import CapIngest, CapSource
 from alertcommons.hub.jma_fetch import FetchLimits

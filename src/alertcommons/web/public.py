@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -307,6 +308,13 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             "later": later,
             "cancelled": (replaced_by is not None and replaced_by.msg_type == "Cancel")
             or record["msgType"] == "Cancel",
+            # A lift (解除) ends an order that was right; a Cancel withdraws a wrong message.
+            "lifted": (
+                replaced_by is not None
+                and replaced_by.msg_type == "Cancel"
+                and is_lift(json.loads(replaced_by.cap_json))
+            )
+            or (record["msgType"] == "Cancel" and is_lift(document)),
             "superseded": replaced_by is not None and replaced_by.msg_type != "Cancel",
             "expired": expired,
             "map_data": {"shapes": shapes_of(document), "places": areas},
@@ -318,3 +326,13 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
         },
         headers=PUBLIC_CACHE,
     )
+
+
+def is_lift(document: dict[str, Any]) -> bool:
+    """Does this Cancel lift an order (responseType AllClear, or 解除 in its event), rather
+    than withdraw a message that was wrong?"""
+    for info in document.get("info") or []:
+        responses = info.get("responseType") or []
+        if "AllClear" in responses or "解除" in str(info.get("event") or ""):
+            return True
+    return False

@@ -81,6 +81,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "signed_cap": ("署名付き原文 (CAP XML)", "Signed original (CAP XML)"),
     "public_key": ("ハブの公開鍵証明書", "The hub's public key certificate"),
     "cancelled": ("この情報は取り消されました。", "This message has been cancelled."),
+    "lifted": ("この情報は解除されました。", "This order has been lifted."),
     "superseded": ("この情報は更新されています。", "This message has been updated."),
     "expired": ("この情報は有効期限を過ぎています。", "This message has expired."),
     "exercise": ("訓練です。", "This is an exercise."),

@@ -25,6 +25,7 @@ RANKS: dict[str, float] = {
     "errors": 0,
     "problems": 0.5,
     "pools": 0.5,
+    "logs": 0.5,  # the log's formats and its event helper: a leaf
     "speech": 1,  # text to WAV (Open JTalk, eSpeak NG): a leaf
     "cap": 1,
     "jp": 2,

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from alertcommons import __version__
+from alertcommons.api.accesslog import AccessLog
 from alertcommons.api.app import install as install_api
 from alertcommons.api.app import limit_bodies
 from alertcommons.cap import from_json
@@ -26,7 +27,7 @@ from alertcommons.delivery.matching import facts_of
 from alertcommons.delivery.outbox import DeliveryOutbox
 from alertcommons.delivery.stream import Broadcaster
 from alertcommons.geo.boundaries import boundaries
-from alertcommons.hub import cluster_key, keys
+from alertcommons.hub import cluster_key, eventlog, keys
 from alertcommons.hub.admission import Admission
 from alertcommons.hub.cap_ingest import CapIngest
 from alertcommons.hub.jma_ingest import JMAIngest
@@ -105,6 +106,7 @@ def build_services(settings: Settings) -> Services:
         cap_sources = CapIngest.from_settings(store, publisher, settings)
     metrics = Metrics()
     publisher.listeners.append(lambda published: metrics.published(published.created))
+    publisher.listeners.append(eventlog.published)
     dispatcher.on_outcome.append(metrics.settled)
     return Services(
         metrics=metrics,
@@ -154,8 +156,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
+        summary = eventlog.DeliverySummary(settings.log_summary_seconds)
+        services.dispatcher.on_outcome.append(summary.settled)
         if settings.dispatch:  # else separate `alertcommons dispatch` workers send
             await services.dispatcher.start()
+            await summary.start()
         # Other nodes may publish (a shared PostgreSQL) or announce (NATS): follow them.
         shared = services.store.dialect != "sqlite" or bool(settings.nats_url)
         if shared and services.livebus is not None:
@@ -164,6 +169,8 @@ def create_app(settings: Settings) -> FastAPI:
             await services.jma.start()
         if services.cap_sources is not None:
             await services.cap_sources.start()
+        role = "api+dispatch" if settings.dispatch else "api"
+        eventlog.node("start", role, port=settings.port, database=services.store.dialect)
         try:
             yield
         finally:
@@ -175,7 +182,9 @@ def create_app(settings: Settings) -> FastAPI:
                 await services.jma.stop()
             services.broadcaster.close()
             await services.dispatcher.stop()
+            await summary.stop()
             services.store.close()
+            eventlog.node("stop", role, port=settings.port)
 
     app = FastAPI(
         title="Alert Commons",
@@ -199,4 +208,5 @@ def create_app(settings: Settings) -> FastAPI:
         }
 
     limit_bodies(app, settings.max_body_bytes)
+    app.add_middleware(AccessLog)  # outermost: it sees every answer, the 413s too
     return app

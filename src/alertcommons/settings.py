@@ -51,6 +51,8 @@ class Settings:
     dispatch: bool = True  # this process sends deliveries (serve --no-dispatch: API only)
     nats_url: str | None = None  # e.g. nats://127.0.0.1:4222: live events across nodes
     cluster_name: str = "alertcommons"  # NATS subject and stream prefix of this cluster
+    log_format: str = "plain"  # the access and event log: plain (key=value) or json lines
+    log_summary_seconds: float = 10.0  # how often a delivery-outcome summary line is written
     jma_feed_url: str | None = None  # e.g. https://www.data.jma.go.jp/developer/xml/feed/
     jma_feeds: str = "regular,extra,eqvol,other"
     jma_poll_seconds: float = 60.0

@@ -27,14 +27,31 @@ from alertcommons.commands.setup import (
 )
 from alertcommons.delivery.outbound import LOOPBACK
 from alertcommons.errors import AlertCommonsError
-from alertcommons.hub import bootstrap, cluster_key, demo_credentials
+from alertcommons.hub import bootstrap, cluster_key, demo_credentials, eventlog
 from alertcommons.hub import demo as demo_module
 from alertcommons.hub.storage import store_for
+from alertcommons.logs import FORMATS
+from alertcommons.logs import configure as configure_log_output
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
 from alertcommons.store.engine import Store
 
 __all__ = ["audit_group", "data_dir_option", "database_url_option", "init", "serve"]
+
+
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    help="The access and event log on standard error: plain or json lines "
+    "[env ALERTCOMMONS_LOG_FORMAT, default plain].",
+)
+
+
+def configure_logs(settings: Settings) -> None:
+    try:
+        configure_log_output(settings.log_format)
+    except ValueError as exc:
+        raise Refused(f"ALERTCOMMONS_LOG_FORMAT: {exc}") from None
 
 
 def with_loopback_allowed(settings: Settings) -> Settings:
@@ -60,6 +77,7 @@ def with_loopback_allowed(settings: Settings) -> Settings:
     is_flag=True,
     help="Serve the API and pages only; `alertcommons dispatch` workers send deliveries.",
 )
+@log_format_option
 def serve(
     host: str | None,
     port: int | None,
@@ -68,6 +86,7 @@ def serve(
     demo: bool,
     nats_url: str | None,
     no_dispatch: bool,
+    log_format: str | None,
 ) -> None:
     """Start the hub."""
     import uvicorn
@@ -82,7 +101,9 @@ def serve(
         database_url=database_url,
         nats_url=nats_url,
         dispatch=False if no_dispatch else None,
+        log_format=log_format,
     )
+    configure_logs(settings)
     try:
         settings.check_public_url()
     except AlertCommonsError as exc:
@@ -294,10 +315,14 @@ def audit_verify(data_dir: Path | None, database_url: str | None) -> None:
 @click.command("dispatch")
 @data_dir_option
 @database_url_option
-def dispatch_command(data_dir: Path | None, database_url: str | None) -> None:
+@log_format_option
+def dispatch_command(
+    data_dir: Path | None, database_url: str | None, log_format: str | None
+) -> None:
     """Run a dispatch worker: claim due deliveries and send them, beside hub nodes started
     with --no-dispatch (any number of workers, on any machine that reaches the database)."""
-    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    settings = settings_from(data_dir=data_dir, database_url=database_url, log_format=log_format)
+    configure_logs(settings)
     asyncio.run(_dispatch(settings))
 
 
@@ -315,14 +340,20 @@ async def _dispatch(settings: Settings) -> None:
         channels,
         DispatchSettings(lease_seconds=settings.delivery_lease_seconds, poll_seconds=0.25),
     )
+    summary = eventlog.DeliverySummary(settings.log_summary_seconds)
+    dispatcher.on_outcome.append(summary.settled)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await dispatcher.start(sole_sender=False)
+    await summary.start()
     click.echo(f"dispatch worker on {store.safe_url}")
+    eventlog.node("start", "dispatch", database=store.dialect)
     try:
         await stop.wait()
     finally:
         await dispatcher.stop()
+        await summary.stop()
+        eventlog.node("stop", "dispatch")
         store.close()

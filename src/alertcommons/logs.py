@@ -1,0 +1,103 @@
+"""The hub's own log: one line per HTTP request (the access log) and one per event worth an
+operator's eye (a node starting or stopping, an alert published, a summary of delivery
+outcomes), in plain text or as JSON lines for a log collector.
+
+Lines carry their facts as ``fields`` (``logger.info(message, extra={"fields": {...}})``); the
+plain format prints them as ``key=value``, the JSON format as members. Nothing secret is ever
+given as a field: no tokens, no Authorization or Cookie header, no query value whose name
+says it is a credential (``redact_query``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import IO, Any
+from urllib.parse import parse_qsl, quote
+
+FORMATS = ("plain", "json")
+ACCESS = "alertcommons.access"
+EVENTS = "alertcommons.events"
+
+# Query parameters whose values are never written down: credentials by name.
+SECRET_WORDS = ("token", "secret", "password", "passwd", "key", "auth", "signature", "session")
+
+
+def redact_query(query: str) -> str:
+    """The query string with every credential-like value replaced by ``***``."""
+    if not query:
+        return ""
+    parts = []
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        shown = "***" if any(word in name.lower() for word in SECRET_WORDS) else value
+        parts.append(f"{quote(name, safe='')}={quote(shown, safe='*')}")
+    return "&".join(parts)
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _short(name: str) -> str:
+    return name.removeprefix("alertcommons.") if name != "alertcommons" else name
+
+
+class PlainFormatter(logging.Formatter):
+    """``2026-11-29T22:00:00.123Z INFO events node.start role=api …``: logfmt after the
+    time, level, logger and message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = getattr(record, "fields", {})
+        parts = (_timestamp(record), record.levelname, _short(record.name), record.getMessage())
+        text = " ".join(part for part in parts if part)
+        if fields:
+            # ``event`` repeats the message: said once.
+            shown = (f"{key}={_plain(value)}" for key, value in fields.items() if key != "event")
+            text += " " + " ".join(shown)
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+def _plain(value: Any) -> str:
+    text = str(value)
+    return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": _short(record.name),
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure(form: str, stream: IO[str] | None = None) -> None:
+    """Send the hub's loggers (``alertcommons.*``, INFO and up) to ``stream`` (standard error)
+    in ``form``; called once by the command that runs a hub node or a dispatch worker."""
+    if form not in FORMATS:
+        raise ValueError(f"log format {form!r}: choose plain or json")
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter() if form == "json" else PlainFormatter())
+    root = logging.getLogger("alertcommons")
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def event(name: str, **fields: Any) -> None:
+    """One event line: ``name`` is what happened (``node.start``, ``alert.published``)."""
+    logging.getLogger(EVENTS).info(name, extra={"fields": {"event": name, **fields}})

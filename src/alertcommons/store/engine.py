@@ -35,7 +35,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, PendingRollbackError
 
 from alertcommons.errors import AlertCommonsError
 from alertcommons.store import audit
@@ -60,6 +60,28 @@ log = logging.getLogger(__name__)
 
 class StoreError(AlertCommonsError):
     """The database could not be reached or set up."""
+
+
+class StoreUnavailable(StoreError):
+    """The connection to the database was lost or could not be made (PostgreSQL stopping,
+    restarting, failing over): nothing of the write was stored, and the same write may well
+    succeed in a few seconds. The API answers 503 with ``Retry-After``."""
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` says the database is out of reach rather than that the statement
+    was wrong: those are worth retrying, the others are bugs."""
+    if isinstance(error, StoreUnavailable | OperationalError | InterfaceError):
+        return True
+    if isinstance(error, PendingRollbackError):  # a connection invalidated mid-transaction
+        return True
+    return bool(getattr(error, "connection_invalidated", False))
+
+
+def _refused(error: BaseException) -> StoreError:
+    if connection_lost(error):
+        return StoreUnavailable(f"the database cannot be reached: {error}")
+    return StoreError(f"the database refused the write: {error}")
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -345,7 +367,7 @@ class Store:
     @staticmethod
     def _fail(batch: list[_Job], error: BaseException) -> None:
         for job in batch:
-            job.settle(None, StoreError(f"the database refused the write: {error}"))
+            job.settle(None, _refused(error))
 
     async def write_batched(self, writer: BatchWriter[Any, T], item: Any) -> T:
         """Like :meth:`write`, but items for the same writer waiting together are written
@@ -479,7 +501,7 @@ class Store:
                     outcomes.extend(self._run_group(connection, group))
         except Exception as exc:  # the commit itself failed: nothing in the batch is durable
             for job in batch:
-                job.settle(None, StoreError(f"the database refused the write: {exc}"))
+                job.settle(None, _refused(exc))
             return
         for job, result, error in outcomes:
             job.settle(result, error)

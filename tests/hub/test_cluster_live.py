@@ -4,8 +4,6 @@ down — and no stream client loses one when NATS stops and starts again."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,46 +13,13 @@ import httpx
 import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.cluster import Nats, share_keys
 from tests.support.pg import fresh_database
-from tests.support.server import HubProcess, free_port
-from tests.support.services import port_open, unavailable
+from tests.support.server import HubProcess
 from tests.support.sse import SSEClient
 from tests.support.waiting import until_blocking
 
 ADMIN = "ac_cluster-live-admin-token-0123456789abcdefghij"
-SHARED_FILES = ("hub-key.pem", "hub-cert.pem", "audit-key", "secrets-key")
-
-
-class Nats:
-    """A NATS server with JetStream of the test's own, on a free port: stopped and started
-    by the test, never the shared one."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        binary = shutil.which("nats-server")
-        if binary is None:
-            unavailable("nats-server is not installed")
-        assert binary is not None
-        self.process = subprocess.Popen(
-            [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.directory)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        until_blocking(lambda: port_open("127.0.0.1", self.port))
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 @pytest.fixture
@@ -75,9 +40,7 @@ def cluster(tmp_path: Path, nats: Nats) -> Iterator[tuple[HubProcess, HubProcess
         a = HubProcess(tmp_path / "a", ADMIN, url, env=env)
         a.start()
         b_dir = tmp_path / "b"
-        b_dir.mkdir()
-        for name in SHARED_FILES:  # one cluster, one set of keys
-            shutil.copy2(a.data_dir / name, b_dir / name)
+        share_keys(a.data_dir, b_dir)  # one cluster, one set of keys
         b = HubProcess(b_dir, ADMIN, url, env=env)
         try:
             b.start()

@@ -4,50 +4,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from alertcommons.delivery.outbound import LOOPBACK
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.cluster import Worker, share_keys
 from tests.support.pg import fresh_database
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
 from tests.support.waiting import until_blocking
 
 ADMIN = "ac_dispatch-workers-admin-token-0123456789abcdefg"
-KEY_FILES = ("hub-key.pem", "hub-cert.pem", "audit-key", "secrets-key")
-
-
-class Worker:
-    def __init__(self, data_dir: Path, database_url: str) -> None:
-        env = {
-            **os.environ,
-            "ALERTCOMMONS_DATA_DIR": str(data_dir),
-            "ALERTCOMMONS_OUTBOUND_ALLOW": LOOPBACK,
-            "ALERTCOMMONS_DELIVERY_LEASE_SECONDS": "2",
-        }
-        self.log = data_dir / "worker.log"
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "alertcommons", "dispatch", "--database-url", database_url],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        until_blocking(lambda: "dispatch worker on" in self.log.read_text())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
 
 @pytest.fixture
@@ -59,9 +30,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[HubProcess, list[Worker]]]:
         try:
             for n in range(2):
                 directory = tmp_path / f"worker{n}"
-                directory.mkdir()
-                for name in KEY_FILES:
-                    shutil.copy2(api.data_dir / name, directory / name)
+                share_keys(api.data_dir, directory)
                 workers.append(Worker(directory, url))
             yield api, workers
         finally:

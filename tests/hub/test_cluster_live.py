@@ -4,7 +4,7 @@ down — and no stream client loses one when NATS stops and starts again."""
 
 from __future__ import annotations
 
-import time
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +55,12 @@ def _live(hub: HubProcess) -> str:
     return state
 
 
+def _streams(hub: HubProcess) -> float:
+    metrics = httpx.get(f"{hub.url}/metrics").text
+    found = re.search(r"^alertcommons_stream_clients (\S+)$", metrics, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
 def _publish(hub: HubProcess, token: str) -> str:
     body = xml(make_alert("metro.tokyo.jp", ["131016"]))
     response = httpx.post(
@@ -76,7 +82,7 @@ def test_alerts_reach_streams_on_every_node_with_nats_down_and_back(
     on_b = SSEClient(f"{b.url}/api/v1/stream", {"area": "13", "heartbeat": "1"})
     on_a = SSEClient(f"{a.url}/api/v1/stream", {"area": "13", "heartbeat": "1"})
     try:
-        time.sleep(0.5)  # both streams registered
+        until_blocking(lambda: _streams(a) == 1 and _streams(b) == 1)  # both registered
         published = [_publish(a, token), _publish(b, token)]
 
         nats.stop()

@@ -53,6 +53,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m bench.jma_feed --poll 1.0
 	$(BIN)/python -m bench.public_pages
 	$(BIN)/python -m bench.speech
+	$(BIN)/python -m bench.cluster
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -99,7 +99,7 @@ class Bench:
         while True:
             got = httpx.get(f"{self.receiver}/stats", timeout=30).json()
             if len(got) >= count or time.monotonic() > deadline:
-                return [(float(t), str(p)) for t, p in got]
+                return [(float(t), str(p)) for t, p, *_ in got]
             time.sleep(0.05)
 
     def webhooks(self, count: int, prefecture: str, rounds: int = 3) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """A webhook receiver in its own process for benchmarks: records when each POST arrived.
 
-Run: ``python -m bench.receiver_proc PORT``. ``GET /stats`` returns the arrival times
-(``time.time()``) and paths recorded since the last ``GET /reset``.
+Run: ``python -m bench.receiver_proc PORT``. ``GET /stats`` returns ``[time, path,
+webhook-id]`` for each POST recorded since the last ``GET /reset`` (``time.time()``; the
+webhook id is the alert's id); ``GET /count`` how many there are.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import sys
 import time
 
-received: list[tuple[float, str]] = []
+received: list[tuple[float, str, str]] = []
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -20,17 +21,21 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             head = await reader.readuntil(b"\r\n\r\n")
             first, _, rest = head.partition(b"\r\n")
             method, path, _ = first.decode().split(" ", 2)
-            length = 0
+            length, webhook_id = 0, ""
             for line in rest.split(b"\r\n"):
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
+                elif line[:11].lower() == b"webhook-id:":
+                    webhook_id = line[11:].strip().decode()
             if length:
                 await reader.readexactly(length)
             if method == "POST":
-                received.append((time.time(), path))
+                received.append((time.time(), path, webhook_id))
                 body = b"ok"
             elif path == "/stats":
                 body = json.dumps(received).encode()
+            elif path == "/count":
+                body = str(len(received)).encode()
             else:
                 received.clear()
                 body = b"reset"

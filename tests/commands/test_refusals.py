@@ -71,6 +71,13 @@ CASES = [
     ("validate-max-bytes", ["cap", "validate", "--max-bytes", "-1", "{file}"], {}, "--max-bytes"),
     ("status-negative-timeout", ["status", "x", "--token", "t", "--timeout", "-1"], {}, "timeout"),
     ("jma-json-and-to", ["jma", "convert", "--json", "--to", "xml", "{file}"], {}, "not both"),
+    ("serve-log-format", ["serve", "--port", "0", "--log-format", "xml"], {}, "--log-format"),
+    (
+        "dispatch-log-format-env",
+        ["dispatch", "--data-dir", "{empty}"],
+        {"ALERTCOMMONS_LOG_FORMAT": "xml"},
+        "ALERTCOMMONS_LOG_FORMAT",
+    ),
 ]
 
 

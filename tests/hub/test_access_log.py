@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.cluster import Worker, share_keys
+from tests.support.pg import fresh_database
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
 from tests.support.waiting import until_blocking
@@ -116,3 +118,25 @@ def test_plain_lines_are_key_value(tmp_path: Path) -> None:
     ), text
     assert re.search(rf"{stamp} events alert\.published alert={alert_id} ", text), text
     assert re.search(rf"{stamp} events node\.stop role=api\+dispatch ", text), text
+
+
+def test_a_dispatch_worker_logs_its_events_as_json_lines(tmp_path: Path) -> None:
+    with fresh_database() as url:
+        env = {"ALERTCOMMONS_DISPATCH": "false", "ALERTCOMMONS_LOG_FORMAT": "json"}
+        hub = HubProcess(tmp_path / "api", ADMIN, url, env=env)
+        hub.start()
+        share_keys(hub.data_dir, tmp_path / "worker")
+        worker = Worker(tmp_path / "worker", url, ALERTCOMMONS_LOG_FORMAT="json")
+        try:
+            _exercise(hub)  # waits for the one delivery, which the worker sent
+        finally:
+            worker.stop()
+            hub.stop()
+    lines = [json.loads(x) for x in worker.log.read_text().splitlines() if x.startswith("{")]
+    events = [line for line in lines if line["logger"] == "events"]
+    assert events[0]["event"] == "node.start" and events[0]["role"] == "dispatch"
+    assert events[-1]["event"] == "node.stop"
+    summary = [e for e in events if e["event"] == "deliveries"]
+    assert sum(e.get("webhook.delivered", 0) for e in summary) == 1
+    api = [json.loads(x) for x in hub.log.read_text().splitlines() if x.startswith("{")]
+    assert [e["role"] for e in api if e.get("event") == "node.start"] == ["api"]

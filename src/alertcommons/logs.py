@@ -83,11 +83,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def configure(form: str, stream: IO[str] | None = None) -> None:
-    """Send the hub's loggers (``alertcommons.*``, INFO and up) to ``stream`` (standard error)
-    in ``form``; called once by the command that runs a hub node or a dispatch worker."""
+def check(form: str) -> None:
     if form not in FORMATS:
         raise ValueError(f"log format {form!r}: choose plain or json")
+
+
+def configure(form: str, stream: IO[str] | None = None) -> None:
+    """Send the hub's loggers (``alertcommons.*``, INFO and up) to ``stream`` (standard error)
+    in ``form``; called once by the command that runs a hub node or a dispatch worker, after
+    everything it could refuse (the set-up is for the whole process). Records still
+    propagate: the root logger of a hub process has no handler, so nothing is written twice."""
+    check(form)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if form == "json" else PlainFormatter())
     root = logging.getLogger("alertcommons")
@@ -95,7 +101,6 @@ def configure(form: str, stream: IO[str] | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    root.propagate = False
 
 
 def event(name: str, **fields: Any) -> None:

@@ -31,6 +31,7 @@ from alertcommons.hub import bootstrap, cluster_key, demo_credentials, eventlog
 from alertcommons.hub import demo as demo_module
 from alertcommons.hub.storage import store_for
 from alertcommons.logs import FORMATS
+from alertcommons.logs import check as check_log_format
 from alertcommons.logs import configure as configure_log_output
 from alertcommons.settings import Settings
 from alertcommons.store import audit, orgs
@@ -47,9 +48,9 @@ log_format_option = click.option(
 )
 
 
-def configure_logs(settings: Settings) -> None:
+def check_logs(settings: Settings) -> None:
     try:
-        configure_log_output(settings.log_format)
+        check_log_format(settings.log_format)
     except ValueError as exc:
         raise Refused(f"ALERTCOMMONS_LOG_FORMAT: {exc}") from None
 
@@ -103,7 +104,7 @@ def serve(
         dispatch=False if no_dispatch else None,
         log_format=log_format,
     )
-    configure_logs(settings)
+    check_logs(settings)
     try:
         settings.check_public_url()
     except AlertCommonsError as exc:
@@ -158,6 +159,7 @@ def serve(
     click.echo(f"  alerts in force: {base}/api/v1/alerts?active=true")
     click.echo(f"  signing key:     {base}/api/v1/keys")
     sys.stdout.flush()
+    configure_log_output(settings.log_format)  # nothing is refused after this point
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -322,7 +324,8 @@ def dispatch_command(
     """Run a dispatch worker: claim due deliveries and send them, beside hub nodes started
     with --no-dispatch (any number of workers, on any machine that reaches the database)."""
     settings = settings_from(data_dir=data_dir, database_url=database_url, log_format=log_format)
-    configure_logs(settings)
+    check_logs(settings)
+    configure_log_output(settings.log_format)
     asyncio.run(_dispatch(settings))
 
 

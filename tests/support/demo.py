@@ -18,10 +18,14 @@ from tests.support.server import free_port
 
 
 class DemoHub:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+    """``serve --demo`` run in ``workdir`` with no ``--data-dir``, as ``make run`` does in the
+    checkout: the data directory is ``workdir/alertcommons-data``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.data_dir = workdir / "alertcommons-data"
         self.port = free_port()
-        self.log = data_dir.parent / f"{data_dir.name}-hub.log"
+        self.log = workdir.parent / f"{workdir.name}-hub.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -32,9 +36,11 @@ class DemoHub:
         # As a new user's shell has it: no admin token or other hub setting from the tests.
         env = {k: v for k, v in os.environ.items() if not k.startswith("ALERTCOMMONS_")}
         args = [sys.executable, "-m", "alertcommons", "serve", "--demo", "--port", str(self.port)]
-        args += ["--data-dir", str(self.data_dir)]
+        self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                args, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -73,7 +73,7 @@ def _sign_in(page: Any, base: str, username: str, password: str) -> None:
 def test_every_page_loads_with_other_hosts_blocked(
     browser: Any, tmp_path: Path, shots: Shots
 ) -> None:
-    with DemoHub(tmp_path / "data") as hub:
+    with DemoHub(tmp_path / "checkout") as hub:
         base = hub.url
         passwords = hub.credentials()["passwords"]
         alerts = httpx.get(f"{base}/api/v1/alerts", params={"limit": 100}).json()["items"]

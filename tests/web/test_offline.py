@@ -113,6 +113,27 @@ def test_every_page_loads_with_other_hosts_blocked(
         page.wait_for_selector("table, .board, main", timeout=10_000)
         shots.take(page, "delivery-board")
         watch.visit(page, base, "/console/account")
+        context.clear_cookies()
+
+        # A drafter's way under two-person approval: compose, preview, then the draft page.
+        approval = httpx.patch(
+            f"{base}/api/v1/organizations/demo-chiyoda",
+            json={"two_person_approval": True},
+            headers={"Authorization": f"Bearer {hub.credentials()['admin']}"},
+        )
+        assert approval.status_code == 200, approval.text
+        _sign_in(page, base, "chiyoda-drafter", passwords["chiyoda-drafter"])
+        watch.visit(page, base, "/console/compose?template=evacuation")
+        page.select_option("#municipality", "131016")
+        page.check("input[name=level][value='3']")
+        page.select_option("#hazard", "flood")
+        page.click("#preview-button")
+        page.wait_for_selector("#preview")
+        page.wait_for_load_state("networkidle")
+        page.click("#publish-button")
+        page.wait_for_url(f"{base}/console/drafts/**")
+        page.wait_for_load_state("networkidle")
+        shots.take(page, "draft")
         context.close()
 
     assert watch.outside == [], watch.outside

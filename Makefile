@@ -20,12 +20,17 @@ $(BIN)/.installed: pyproject.toml
 # package so the hub serves them itself: nothing loads from the internet at run time.
 VENDOR := src/alertcommons/web/static/vendor
 $(VENDOR)/.installed: package.json package-lock.json
-	@echo "==> installing the map and accessibility assets (npm ci) into $(VENDOR)"
-	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/axe-core
+	@echo "==> installing the map, API-docs and accessibility assets (npm ci) into $(VENDOR)"
+	# --ignore-scripts: none of these needs an install script, and swagger-ui-dist's
+	# dependency @scarf/scarf would otherwise try to send install analytics.
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/axe-core $(VENDOR)/swagger-ui
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
 	    node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
 	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE $(VENDOR)/axe-core/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	    node_modules/swagger-ui-dist/favicon-32x32.png node_modules/swagger-ui-dist/LICENSE \
+	    node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
 	touch $@
 
 assets: $(VENDOR)/.installed

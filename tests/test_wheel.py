@@ -18,8 +18,9 @@ How it runs, and why:
   resolves the wheel's dependencies as usual (no ``--no-deps``) and finds them satisfied, so
   the install needs no network and takes seconds instead of a minute of downloads.
 * **Serve**: ``alertcommons serve --demo`` from that venv, in a working directory outside the
-  checkout, with ``PYTHONPATH`` removed; the public index, an alert page and the console
-  sign-in, and every asset they reference (and the images Leaflet's CSS names), answer 200.
+  checkout, with ``PYTHONPATH`` removed; the public index, an alert page, the console
+  sign-in and ``/docs`` (Swagger UI from the wheel), and every asset they reference (and
+  the images Leaflet's CSS names), answer 200.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ ASSETS = (
     "alertcommons/web/static/vendor/leaflet/leaflet.css",
     "alertcommons/web/static/vendor/leaflet/images/marker-icon.png",
     "alertcommons/web/static/vendor/axe-core/axe.min.js",
+    "alertcommons/web/static/vendor/swagger-ui/swagger-ui-bundle.js",
+    "alertcommons/web/static/vendor/swagger-ui/swagger-ui.css",
+    "alertcommons/web/static/vendor/swagger-ui/favicon-32x32.png",
     "alertcommons/py.typed",
 )
 
@@ -68,7 +72,10 @@ def _clean_env() -> dict[str, str]:
 
 def _build(tmp_path: Path) -> Path:
     vendor = ROOT / "src/alertcommons/web/static/vendor"
-    if not (vendor / "leaflet/leaflet.js").is_file():
+    if not all(
+        (vendor / name).is_file()
+        for name in ("leaflet/leaflet.js", "swagger-ui/swagger-ui-bundle.js")
+    ):
         pytest.fail("the npm assets are missing: run `make assets` first")
     source = tmp_path / "source"
     source.mkdir()
@@ -129,7 +136,9 @@ def _assets(base: str, page: str, html: str) -> set[str]:
     found = set()
     for match in re.finditer(r"<(script|link|img)\b[^>]*>", html):
         tag = match.group(0)
-        if match.group(1) == "link" and not re.search(r'rel="(stylesheet|icon|preload)"', tag):
+        if match.group(1) == "link" and not re.search(
+            r'rel="(stylesheet|(shortcut )?icon|preload)"', tag
+        ):
             continue
         ref = re.search(r'(?:src|href)="([^"]+)"', tag)
         if ref and not ref.group(1).startswith(("data:", "http:", "https:", "//")):
@@ -171,13 +180,15 @@ def test_the_wheel_serves_every_page_complete(tmp_path: Path) -> None:
                 time.sleep(0.2)
         with httpx.Client(base_url=base, timeout=10) as client:
             alert_id = client.get("/api/v1/alerts", params={"active": "true"}).json()["items"][0]
-            pages = ["/", f"/alerts/{alert_id['id']}", "/console/login"]
+            pages = ["/", f"/alerts/{alert_id['id']}", "/console/login", "/docs"]
             assets: set[str] = set()
             for page in pages:
                 answer = client.get(page)
                 assert answer.status_code == 200, (page, answer.status_code)
                 assets |= _assets(base, page, answer.text)
             assert f"{base}/static/vendor/leaflet/leaflet.js" in assets  # the alert's map
+            assert f"{base}/static/vendor/swagger-ui/swagger-ui-bundle.js" in assets  # /docs
+            assert client.get("/openapi.json").status_code == 200
             for url in sorted(assets):
                 answer = client.get(url)
                 assert answer.status_code == 200, url

@@ -191,6 +191,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         summary="Publish disaster information once; reach every receiver for the area.",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc load their scripts from a CDN: api/docs.py serves /docs
+        # from this hub's own files instead.
+        docs_url=None,
+        redoc_url=None,
     )
     install_api(app)
     app.include_router(public.router)

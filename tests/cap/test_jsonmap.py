@@ -42,13 +42,11 @@ def test_repeatable_elements_are_lists_and_names_are_caps() -> None:
 
 def test_documented_example_is_valid_cap() -> None:
     import json
-    import re
-    from pathlib import Path
 
     from alertcommons.cap import to_xml, validate
+    from tests.support.docs import runnable
 
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "cap-json.md").read_text()
-    (block,) = re.findall(r"```json\n(.*?)```", doc, re.S)
-    alert = from_json(json.loads(block))
+    (block,) = runnable("docs/cap-json.md", "json")
+    alert = from_json(json.loads(block.text))
     assert validate(alert).valid
     assert to_xml(alert).count(b"<geocode>") == 1

@@ -4,7 +4,6 @@ Python receiver as a real process that verifies, de-duplicates and acknowledges.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,10 +15,10 @@ import httpx
 import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.docs import runnable
 from tests.support.server import HubProcess, free_port
 
 ADMIN = "ac_receivers-doc-admin-token-0123456789abcdefghi"
-DOC = Path(__file__).resolve().parents[2] / "docs" / "receivers.md"
 
 
 def _bash(block: str, cwd: Path, env: dict[str, str]) -> None:
@@ -58,9 +57,8 @@ def test_receiver_guide_examples(tmp_path: Path) -> None:
     for tool in ("curl", "jq"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is needed to run the documented examples")
-    text = DOC.read_text()
-    shell = re.findall(r"```sh\n(.*?)```", text, re.S)
-    (python_receiver,) = re.findall(r"```python\n(.*?)```", text, re.S)
+    shell = [block.text for block in runnable("docs/receivers.md", "sh")]
+    (python_receiver,) = [block.text for block in runnable("docs/receivers.md", "python")]
     hub = HubProcess(tmp_path / "data", ADMIN)
     hub.start()
     work = tmp_path / "work"

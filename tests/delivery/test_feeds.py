@@ -33,7 +33,7 @@ async def test_feeds_by_area_with_etag(hub: Hub) -> None:
     feed = etree.fromstring(response.content)
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 1
-    link = entries[0].find(f"{ATOM}link")
+    link = entries[0].find(f"{ATOM}link[@type='application/cap+xml']")
     assert link is not None and link.get("type") == "application/cap+xml"
     assert link.get("href", "").endswith(f"/api/v1/alerts/{tokyo}/cap")
     cap = await hub.client.get(link.get("href", ""))

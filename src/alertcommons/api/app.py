@@ -9,6 +9,7 @@ from starlette.routing import Route
 from . import (
     alerts,
     deliveries,
+    docs,
     endpoints,
     errors,
     feeds,
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
     app.include_router(feeds.router)
     app.include_router(jp.router)
     app.include_router(operations.router)
+    app.include_router(docs.router)  # /docs from this hub's own files (create_app drops FastAPI's)
 
 
 def limit_bodies(app: FastAPI, max_bytes: int) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from alertcommons.hub import deliveries
 from alertcommons.problems import NotFound
 from alertcommons.store import alerts as alert_queries
+from alertcommons.store.times import alert_time
 
 from .deps import PrincipalDep, ServicesDep
 
@@ -25,19 +26,21 @@ async def acknowledge(
     (``202``, state ``pending``) and counts when that send succeeds.
     """
     outcome, updated = await deliveries.acknowledge(hub, caller, delivery_id)
+    # In the offset of the alert's sent (+09:00 for a Japanese issuer), as every alert time.
+    when = alert_time(updated.acknowledged_at, await deliveries.sent_of(hub, updated.alert_id))
     if outcome == "held":
         response.status_code = 202
         return {
             "id": delivery_id,
             "alert_id": updated.alert_id,
             "state": "pending",
-            "acknowledged_at": updated.acknowledged_at.isoformat(),
+            "acknowledged_at": when,
         }
     return {
         "id": delivery_id,
         "alert_id": updated.alert_id,
         "state": updated.state,
-        "acknowledged_at": updated.acknowledged_at.isoformat(),
+        "acknowledged_at": when,
     }
 
 

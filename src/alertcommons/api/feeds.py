@@ -1,7 +1,10 @@
 """Atom feeds of CAP, for receivers that pull: ``/feeds/all.atom`` and ``/feeds/{area}.atom``.
 
-Each entry is one alert and links to its signed CAP (``rel="alternate"``,
-``type="application/cap+xml"``), the shape public alert aggregators read. Feeds are built
+Each entry is one alert, titled in the alert's language with its kind in that language's
+words (【解除】…, "Lifted: …"; see jp/kinds.py), and links both to its public page
+(``rel="alternate"``, ``type="text/html"``, for people) and to its signed CAP
+(``rel="alternate"``, ``type="application/cap+xml"``, the shape public alert aggregators
+read), each under the hub's public URL. Feeds are built
 once per change and served from memory with an ``ETag``; a conditional GET that matches is
 answered ``304 Not Modified``.
 """
@@ -16,6 +19,7 @@ from lxml import etree
 from sqlalchemy import Connection, select
 
 from alertcommons.jp.codes import CodeError, name_of, normalize
+from alertcommons.jp.kinds import kind_of, language_of, titled
 from alertcommons.problems import NotFound
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.schema import alerts
@@ -25,6 +29,7 @@ from .deps import ServicesDep
 router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 ENTRIES = 50
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 @router.get(
@@ -74,13 +79,20 @@ def _entry(row: Any, base: str) -> etree._Element:
     document = alert_queries.decode_json(row)
     info = (document.get("info") or [{}])[0]
     entry = etree.Element(f"{{{ATOM}}}entry")
+    if info.get("language"):
+        entry.set(XML_LANG, info["language"])
     _text(entry, "id", f"{base}/api/v1/alerts/{row.id}")
     headline = info.get("headline") or info.get("event") or row.identifier
-    _text(entry, "title", f"{row.msg_type}: {headline}" if row.msg_type != "Alert" else headline)
+    title = titled(headline, kind_of(document), language_of(info.get("language")))
+    _text(entry, "title", title)
     _text(entry, "updated", row.received_at.isoformat())
     _text(entry, "published", row.sent.isoformat())
     _text(
         etree.SubElement(entry, f"{{{ATOM}}}author"), "name", info.get("senderName") or row.sender
+    )
+    # The page first: a feed reader that opens "the" link shows a person the page.
+    etree.SubElement(
+        entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=f"{base}/alerts/{row.id}"
     )
     etree.SubElement(
         entry,

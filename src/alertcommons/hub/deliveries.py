@@ -19,6 +19,7 @@ from alertcommons.problems import Forbidden, NotFound, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import audit, orgs
 from alertcommons.store import deliveries as delivery_queries
+from alertcommons.store.times import alert_time
 
 STATES = ("pending", "delivered", "acknowledged", "failed")
 
@@ -52,6 +53,12 @@ async def acknowledge(hub: Services, caller: Principal, delivery_id: str) -> tup
             f"delivery {delivery_id} is {state}: only a delivery that was made can be acknowledged"
         )
     return outcome, updated
+
+
+async def sent_of(hub: Services, alert_id: str) -> str | None:
+    """The alert's ``sent`` as written: answers give its times in that offset."""
+    row = await hub.store.read(lambda c: alert_queries.get(c, alert_id))
+    return row.sent_text if row is not None else None
 
 
 async def acknowledge_by_cap(hub: Services, caller: Principal, alert: Alert) -> dict[str, Any]:
@@ -105,8 +112,12 @@ async def board(hub: Services, alert_id: str, *, viewer: str, is_admin: bool) ->
 
     def load(connection: Connection) -> dict[str, Any]:
         rows = delivery_queries.report_rows(connection, alert_id)
+        alert = alert_queries.get(connection, alert_id)
         return for_viewer(
-            report(rows), organization_names(connection), viewer=viewer, is_admin=is_admin
+            report(rows, alert.sent_text if alert is not None else None),
+            organization_names(connection),
+            viewer=viewer,
+            is_admin=is_admin,
         )
 
     return await hub.store.read(load)
@@ -148,7 +159,9 @@ def for_viewer(
     return summary
 
 
-def report(rows: list[Any]) -> dict[str, Any]:
+def report(rows: list[Any], sent_text: str | None = None) -> dict[str, Any]:
+    """Counts and items; times in the offset of the alert's ``sent`` (``sent_text``), like
+    every other time of an alert the API gives (store/times.py)."""
     counts = dict.fromkeys(STATES, 0)
     items = []
     for row in rows:
@@ -164,10 +177,10 @@ def report(rows: list[Any]) -> dict[str, Any]:
                 "state": state,
                 "attempts": row.attempts,
                 "latency_ms": round(row.latency_ms, 1) if row.latency_ms is not None else None,
-                "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+                "delivered_at": alert_time(row.delivered_at, sent_text),
                 # an acknowledgement held for a send in flight is not one yet
-                "acknowledged_at": row.acknowledged_at.isoformat()
-                if row.acknowledged_at and state == "acknowledged"
+                "acknowledged_at": alert_time(row.acknowledged_at, sent_text)
+                if state == "acknowledged"
                 else None,
                 "last_error": row.last_error,
             }

@@ -51,7 +51,12 @@ async def recent(hub: Services, limit: int = 10) -> list[dict[str, Any]]:
             connection, alert_queries.AlertQuery(sender=national_test.TEST_SENDER, limit=limit)
         )
         return [
-            {"row": row, **deliveries.report(delivery_queries.report_rows(connection, row.id))}
+            {
+                "row": row,
+                **deliveries.report(
+                    delivery_queries.report_rows(connection, row.id), row.sent_text
+                ),
+            }
             for row in rows
         ]
 

@@ -20,6 +20,7 @@ from alertcommons.errors import AlertCommonsError
 ATOM = "{http://www.w3.org/2005/Atom}"
 FEED_LIMITS = ReadLimits(max_bytes=4 * 1024 * 1024, max_depth=16)
 HIGH_FREQUENCY_FEEDS = ("regular", "extra", "eqvol", "other")
+XML_TYPES = ("application/xml", "text/xml", "application/cap+xml")
 
 
 class FeedError(AlertCommonsError):
@@ -64,13 +65,13 @@ def read_feed(data: bytes, base_url: str) -> list[Entry]:
 def _report_link(element: etree._Element) -> str | None:
     links = list(element.iterfind(f"{ATOM}link"))
     for link in links:  # the report itself, not an alternate rendering
-        if link.get("type") in ("application/xml", "text/xml") and link.get("href"):
+        if link.get("type") in XML_TYPES and link.get("href"):
             return str(link.get("href"))
     for link in links:
         if link.get("rel", "alternate") == "related" and link.get("href"):
             return str(link.get("href"))
-    for link in links:
-        if link.get("href"):
+    for link in links:  # never a page meant for people (an Alert Commons feed has one)
+        if link.get("href") and link.get("type") != "text/html":
             return str(link.get("href"))
     return None
 

@@ -21,6 +21,7 @@ from alertcommons.hub.keys import trusted_certificates
 from alertcommons.hub.services import Services
 from alertcommons.hub.verified import facts_from, read_signed
 from alertcommons.jp.codes import registry
+from alertcommons.jp.kinds import is_lift
 from alertcommons.jp.phrases import LANGUAGES as TEXT_LANGUAGES
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import orgs
@@ -326,13 +327,3 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
         },
         headers=PUBLIC_CACHE,
     )
-
-
-def is_lift(document: dict[str, Any]) -> bool:
-    """Does this Cancel lift an order (responseType AllClear, or 解除 in its event), rather
-    than withdraw a message that was wrong?"""
-    for info in document.get("info") or []:
-        responses = info.get("responseType") or []
-        if "AllClear" in responses or "解除" in str(info.get("event") or ""):
-            return True
-    return False

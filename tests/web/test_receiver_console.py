@@ -74,6 +74,7 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
     page.click("#preview-button")
     page.wait_for_selector("#preview")
     assert page.locator("#preview-in-force").inner_text() == "1"
+    axe["preview"] = axe_violations(page)
     shots.take(page, "preview")
     page.click("#register-button")
     page.wait_for_selector("#new-secret")
@@ -110,6 +111,7 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
     page.select_option("#min_severity", "Severe")
     page.click("#save-button")
     page.wait_for_selector("#notice")
+    assert "送り先URL URL" in page.locator("#about-heading + dl").inner_text()
     summary = page.locator("#filter-summary").inner_text()
     assert "東京都千代田区 (13101)" in summary and "Severe or higher" in summary, summary
     assert page.locator("h1").inner_text() == "報道局 デスク（千代田区）"
@@ -145,10 +147,16 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
     small.fill("#password", PASSWORD)
     small.click("button[type=submit]")
     small.wait_for_url(f"{site.url}/console")
-    small.goto(endpoint_url)
-    assert small.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
-    assert axe_violations(small) == []
-    shots.take(small, "phone")
+    for name, url in (
+        ("list", f"{site.url}/console/receivers"),
+        ("new", f"{site.url}/console/receivers/new"),
+        ("endpoint", endpoint_url),
+    ):
+        small.goto(url)
+        wide = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+        assert small.evaluate(wide), name
+        assert axe_violations(small) == [], name
+        shots.take(small, f"phone-{name}")
     phone.close()
     assert errors == []
 

@@ -31,6 +31,24 @@ STATUS_CHOICES = (
     ("Test", "試験", "Test"),
     ("System", "システム", "System"),
 )
+# An endpoint's settings, as the page names them.
+SETTING_WORDS = {
+    "url": "送り先URL URL",
+    "format": "形式 Format",
+    "secret": "署名用の秘密鍵 Signing secret",
+    "timeout_seconds": "応答の待ち時間（秒） Timeout (s)",
+    "host": "ブローカー Broker",
+    "port": "ポート Port",
+    "topic_prefix": "トピックの接頭辞 Topic prefix",
+    "to": "宛先 To",
+    "smtp_host": "SMTPサーバー SMTP host",
+    "smtp_port": "SMTPポート SMTP port",
+    "from": "差出人 From",
+    "username": "ユーザー名 Username",
+    "password": "パスワード Password",
+    "starttls": "STARTTLS",
+    "controller": "制御装置 Controller",
+}
 STATE_WORDS = {
     "pending": "送信待ち pending",
     "sending": "送信中 sending",

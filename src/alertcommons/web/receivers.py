@@ -23,6 +23,7 @@ from alertcommons.problems import ProblemError, Unprocessable
 from .guard import Refused, checked_form, hub_of, render, signed_in
 from .receiver_words import (
     FORM_CHANNELS,
+    SETTING_WORDS,
     SEVERITY_CHOICES,
     STATE_WORDS,
     STATUS_CHOICES,
@@ -133,6 +134,7 @@ def _page(request: Request, view: str, user: ConsoleUser, status: int = 200, **c
         channels=[c for c in FORM_CHANNELS if c[0] in hub_of(request).dispatcher.channels],
         summary=filter_summary,
         state_words=STATE_WORDS,
+        setting_words=SETTING_WORDS,
         **context,
     )
 

@@ -125,7 +125,11 @@ def test_edit_keeps_api_conditions_and_backfill_can_be_declined(site: Site) -> N
         json={
             "channel": "webhook",
             "url": site.receiver.url("/ok/shaped"),
-            "filter": {"polygon": POLYGON, "jma_areas": ["130010"]},
+            "filter": {
+                "polygon": POLYGON,
+                "jma_areas": ["130010"],
+                "statuses": ["Actual", "Draft"],
+            },
             "backfill": False,
         },
     )
@@ -135,13 +139,24 @@ def test_edit_keeps_api_conditions_and_backfill_can_be_declined(site: Site) -> N
         assert "多角形の範囲 Inside a polygon" in page and "130010" in page
         saved = client.post(
             f"/console/receivers/{shaped.json()['id']}",
-            data={"csrf_token": token, "min_severity": "Severe", "active": "on", "action": "save"},
+            data={
+                "csrf_token": token,
+                "min_severity": "Severe",
+                "status_Actual": "on",
+                "active": "on",
+                "action": "save",
+            },
         )
         assert saved.status_code == 200, saved.text
         # a paused endpoint cannot be tested; made active again it is sent what it missed
         paused = client.post(
             f"/console/receivers/{shaped.json()['id']}",
-            data={"csrf_token": token, "min_severity": "Severe", "action": "save"},
+            data={
+                "csrf_token": token,
+                "min_severity": "Severe",
+                "status_Actual": "on",
+                "action": "save",
+            },
         )
         assert paused.status_code == 200
         tested = client.post(
@@ -165,6 +180,7 @@ def test_edit_keeps_api_conditions_and_backfill_can_be_declined(site: Site) -> N
         "polygon": POLYGON,
         "jma_areas": ["130010"],
         "min_severity": "Severe",
+        "statuses": ["Actual", "Draft"],  # Draft is not on the form: kept
     }
     assert after["active"] is False
     (declined,) = [

@@ -69,7 +69,10 @@ def filter_from_form(form: dict[str, str], kept: dict[str, Any] | None = None) -
     for key in ("min_severity", "min_urgency"):
         if form.get(key):
             document[key] = form[key]
-    statuses = [status for status, *_ in STATUS_CHOICES if form.get(f"status_{status}") == "on"]
+    offered = [status for status, *_ in STATUS_CHOICES]
+    statuses = [status for status in offered if form.get(f"status_{status}") == "on"]
+    # a status the form does not offer (Draft), set through the API, stays
+    statuses += [s for s in (kept or {}).get("statuses", []) if s not in offered]
     if statuses and statuses != ["Actual"]:
         document["statuses"] = statuses
     return document

@@ -60,11 +60,27 @@ def test_validate_warns_and_strict_refuses(tmp_path: Path) -> None:
         "alert/info[1]/resource[1]/digest",
         "alert/info[1]/area[1]/polygon[1]",
         "alert/info[1]/area[1]/circle[1]",
+        "alert/info[1]/web",  # white space around a token
+        "alert/info[1]/area[1]/polygon[2]",
     } <= warned
 
     strict = _cli("--strict", "--json", path)
     assert strict.returncode == 1
     assert json.loads(strict.stdout)["valid"] is False
+
+
+def test_white_space_around_a_token_alone_is_a_warning(tmp_path: Path) -> None:
+    text = xml(make_alert(CHIYODA, ["131016"])).decode()
+    path = tmp_path / "laid-out.cap"
+    path.write_text(
+        text.replace("    <area>", "    <web>\n  https://example.jp/a\n    </web>\n    <area>", 1)
+    )
+    lenient = _cli("--json", path)
+    assert lenient.returncode == 0, lenient.stdout
+    line = json.loads(lenient.stdout)
+    assert [w["path"] for w in line["warnings"]] == ["alert/info[1]/web"]
+    strict = _cli("--strict", path)
+    assert strict.returncode == 1 and "white space around its value" in strict.stdout
 
 
 def test_what_cap_forbids_stays_an_error(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -51,6 +51,9 @@ def _publish_and_see_acknowledged(hub: HubProcess, issuer_token: str, out: IO[st
             break
         time.sleep(0.1)
     assert report["acknowledged"] == 1, report
+    # it acknowledges inside the request, and the send's latency is still measured
+    items: Any = report["items"]
+    assert [item["latency_ms"] is not None for item in items] == [True], report
 
 
 def test_receiver_guide_examples(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from cryptography import x509
 from lxml import etree
 
 from alertcommons.cap import read_alert, verify
+from alertcommons.delivery.channels.webhook import verify_signature
+from alertcommons.store import audit
 from tests.delivery.test_webhook import endpoint, fast, publish, until
 from tests.support.alerts import make_alert, reference_to
 from tests.support.hub import Hub
@@ -187,3 +189,45 @@ async def test_test_delivery_reaches_the_endpoint_alone(hub: Hub, receiver: Rece
     assert off.status_code == 200
     inactive = await hub.client.post(f"/api/v1/endpoints/{hook['id']}/test", headers=tv["headers"])
     assert inactive.status_code == 409
+
+
+async def test_rotated_secret_signs_what_is_sent_next(hub: Hub, receiver: Receiver) -> None:
+    fast(hub)
+    tv = await hub.org("Broadcaster", None, [], kind="receiver")
+    other = await hub.org("Portal", None, [], kind="receiver")
+    hook = await endpoint(hub, tv, receiver.url("/ok/rotating"), filter={"areas": ["27"]})
+    old = hook["secret"]
+
+    rotated = await hub.client.post(f"/api/v1/endpoints/{hook['id']}/secret", headers=tv["headers"])
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["secret"]
+    assert new.startswith("whsec_") and new != old
+    shown = await hub.client.get(f"/api/v1/endpoints/{hook['id']}", headers=tv["headers"])
+    assert shown.json()["secret"] == "whsec_…"  # shown once, at rotation only
+    assert shown.json()["filter"] == {"areas": ["27"]}  # nothing else changed
+
+    sent = await hub.client.post(f"/api/v1/endpoints/{hook['id']}/test", headers=tv["headers"])
+    assert sent.status_code == 202, sent.text
+    await until(lambda: _async(len(receiver.for_path("/ok/rotating")) == 1))
+    (got,) = receiver.for_path("/ok/rotating")
+    assert verify_signature(new, got.headers, got.body)
+    assert not verify_signature(old, got.headers, got.body)
+
+    log = await hub.services.store.read(lambda c: audit.records(c, subject=hook["id"]))
+    assert [entry["action"] for entry in log][:2] == ["endpoint.test", "endpoint.rotate_secret"]
+    assert new not in str(log) and old not in str(log)  # a secret never enters the audit log
+
+    stranger = await hub.client.post(
+        f"/api/v1/endpoints/{hook['id']}/secret", headers=other["headers"]
+    )
+    assert stranger.status_code == 404
+    mqtt = await hub.client.post(
+        "/api/v1/endpoints",
+        json={"channel": "mqtt", "host": "127.0.0.1", "port": 1883},
+        headers=tv["headers"],
+    )
+    assert mqtt.status_code == 201, mqtt.text
+    no_secret = await hub.client.post(
+        f"/api/v1/endpoints/{mqtt.json()['id']}/secret", headers=tv["headers"]
+    )
+    assert no_secret.status_code == 422 and "no signing secret" in no_secret.json()["detail"]

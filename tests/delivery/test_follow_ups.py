@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from lxml import etree
 
 from tests.support.alerts import CAP_XML, make_alert, xml
-from tests.support.mqtt import Subscriber
+from tests.support.mqtt import Subscriber, retained
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess, free_port
 from tests.support.services import need
@@ -116,6 +116,8 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
             assert published.json()["deliveries"] == 3
             event_id, _ = live.next_event()
             assert event_id == order_id
+            # the order is retained on the broker while it is in force …
+            until_blocking(lambda: any(order_id in t for t in retained(f"{prefix}/#")))
 
             lift = httpx.post(
                 f"{hub.url}/api/v1/alerts",
@@ -142,6 +144,8 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
                 or (b"=?utf-8?" in inbox.messages[1].lower())
             )
             until_blocking(lambda: any(lift_id in t for t in mqtt.topics))
+            # … and the lift clears it: a device that connects now finds no order in force
+            until_blocking(lambda: not any(order_id in t for t in retained(f"{prefix}/#")))
 
             feed = httpx.get(f"{hub.url}/feeds/13101.atom")
             ids = [

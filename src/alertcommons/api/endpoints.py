@@ -150,6 +150,17 @@ async def test_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep
     return await endpoints_ops.send_test(hub, caller.actor, endpoint_id)
 
 
+@router.post(
+    "/{endpoint_id}/secret",
+    summary="Give the endpoint a new signing secret (shown once; the old one stops at once)",
+)
+async def rotate_endpoint_secret(
+    endpoint_id: str, hub: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    updated, secret = await endpoints.rotate_secret(hub, caller, endpoint_id)
+    return _view(hub, updated, reveal={"secret": secret})
+
+
 @router.patch("/{endpoint_id}", summary="Change an endpoint's settings, filter, label or active")
 async def update_endpoint(
     endpoint_id: str,

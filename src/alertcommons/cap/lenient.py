@@ -62,6 +62,20 @@ def empty_elements(struct: object) -> list[tuple[str, int | None]]:
     return found
 
 
+def padded_tokens(struct: object) -> list[tuple[str, int | None]]:
+    """(XML name, 1-based position or None) of each token of ``struct`` with white space
+    around its value (an empty one is reported by :func:`empty_elements` instead)."""
+    found: list[tuple[str, int | None]] = []
+    for attr in TOKENS.get(type(struct), ()):
+        value = getattr(struct, attr)
+        name = XML_NAME.get(attr, attr)
+        items = value if isinstance(value, list) else [value]
+        for n, item in enumerate(items, 1):
+            if item is not None and not blank(item) and item != item.strip():
+                found.append((name, n if isinstance(value, list) else None))
+    return found
+
+
 def canonicalize(alert: Alert) -> Alert:
     """``alert`` in the form the hub writes: empty optional elements dropped and white space
     around tokens removed (in place; returned for chaining)."""

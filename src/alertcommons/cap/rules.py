@@ -17,7 +17,7 @@ from shapely import Polygon
 from shapely.validation import explain_validity
 
 from alertcommons.cap.fields import FIELDS, Struct
-from alertcommons.cap.lenient import blank, empty_elements
+from alertcommons.cap.lenient import blank, empty_elements, padded_tokens
 from alertcommons.cap.model import (
     CATEGORIES,
     CERTAINTIES,
@@ -89,6 +89,9 @@ def _empty_optional(struct: Struct, path: str, findings: Findings) -> None:
     for name, number in empty_elements(struct):
         where = f"{path}/{name}" if number is None else f"{path}/{name}[{number}]"
         findings.warn(where, f"<{name}> is empty; read as absent")
+    for name, number in padded_tokens(struct):
+        where = f"{path}/{name}" if number is None else f"{path}/{name}[{number}]"
+        findings.warn(where, f"<{name}> has white space around its value; read without it")
 
 
 def _required(struct: Struct, path: str, findings: Findings) -> None:

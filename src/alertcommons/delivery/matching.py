@@ -3,7 +3,8 @@
 Area look-ups go through the code hierarchy (a prefecture code covers its municipalities, a
 designated city covers its wards, and a prefecture-wide alert reaches every municipality
 subscriber in it), JMA codes by equality, and geometry through a shapely STRtree: the alert's
-polygons and circles, and the registry centroid of each municipality it names, are tested
+polygons and circles, and the outline of each municipality or prefecture it names (the
+shipped boundaries; a municipality newer than them by its registry centre), are tested
 against subscribers' polygons and circles. Only the candidates an area look-up finds are then
 checked against the rest of their filter.
 

@@ -150,3 +150,29 @@ async def remove(hub: Services, caller: Principal, endpoint_id: str) -> None:
 def _forget(hub: Services, endpoint_id: str) -> None:
     hub.outbox.invalidate()
     hub.dispatcher.forget_endpoint(endpoint_id)
+
+
+async def rotate_secret(hub: Services, caller: Principal, endpoint_id: str) -> tuple[Any, str]:
+    """Give an endpoint a new signing secret, made here; the row and the secret, which is
+    shown this once. Deliveries sent from now on are signed with it (the channel reads its
+    settings as each is sent), so a receiver checks both secrets while it switches over."""
+    row = await own(hub, caller, endpoint_id)
+    config = json.loads(row.config)
+    if "secret" not in config:
+        raise Unprocessable(f"a {row.channel} endpoint has no signing secret to rotate")
+    # the channel makes a new secret when none is given, as when the endpoint was registered
+    settings = {key: value for key, value in config.items() if key != "secret"}
+    body = {**settings, "channel": row.channel, "filter": json.loads(row.filter)}
+    _, fresh, _ = checked(hub, body)
+
+    def apply(connection: Connection) -> Any:
+        endpoint_queries.change(connection, endpoint_id, {"config": fresh})
+        # the secret itself never enters the audit log
+        audit.append(
+            connection, actor=caller.actor, action="endpoint.rotate_secret", subject=endpoint_id
+        )
+        return endpoint_queries.get(connection, endpoint_id)
+
+    updated = await hub.store.write(apply)
+    _forget(hub, endpoint_id)
+    return updated, str(fresh["secret"])

@@ -31,7 +31,7 @@ from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import users
 
-from . import admin, compose
+from . import admin, compose, receivers
 from .guard import (
     Refused,
     checked_form,
@@ -63,6 +63,7 @@ def install(app: FastAPI) -> None:
     install_handlers(app)
     app.include_router(router)
     app.include_router(admin.router)
+    app.include_router(receivers.router)
 
 
 # ---------------------------------------------------------------- sign-in

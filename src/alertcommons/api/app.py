@@ -17,6 +17,7 @@ from . import (
     operations,
     organizations,
     perceivable,
+    places,
     sources,
     stream,
 )
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
     )
     app.include_router(sources.router)  # before feeds: /feeds/sources is not an Atom feed
     app.include_router(feeds.router)
+    app.include_router(places.router)
     app.include_router(jp.router)
     app.include_router(operations.router)
 

@@ -71,6 +71,33 @@ CASES = [
     ("validate-max-bytes", ["cap", "validate", "--max-bytes", "-1", "{file}"], {}, "--max-bytes"),
     ("status-negative-timeout", ["status", "x", "--token", "t", "--timeout", "-1"], {}, "timeout"),
     ("jma-json-and-to", ["jma", "convert", "--json", "--to", "xml", "{file}"], {}, "not both"),
+    (
+        "districts-import-missing",
+        ["jp", "districts", "import", "{file}", "--code", "13101", "--data-dir", "{missing}"],
+        {},
+        "no data directory",
+    ),
+    (
+        "shelters-import-bad-code",
+        ["jp", "shelters", "import", "{file}", "--code", "99999", "--data-dir", "{empty}"],
+        {},
+        "--code 99999",
+    ),
+    (
+        "shelters-import-no-file",
+        [
+            "jp",
+            "shelters",
+            "import",
+            "{empty}/none.csv",
+            "--code",
+            "13101",
+            "--data-dir",
+            "{empty}",
+        ],
+        {},
+        "cannot read",
+    ),
 ]
 
 

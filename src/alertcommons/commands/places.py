@@ -59,8 +59,8 @@ def import_districts(
 ) -> None:
     """Replace the municipality's districts with those of a GeoJSON FeatureCollection
     (properties name, kana; Polygon or MultiPolygon outlines)."""
-    settings = _settings(data_dir, database_url)
     canonical, data = _inputs(file, code)
+    settings = _settings(data_dir, database_url)
     found = _parsed(file, lambda: places.parse_districts(canonical, data))
     outcome = _store(
         settings,
@@ -88,8 +88,8 @@ def import_shelters(
     """Replace the municipality's designated sites of the file's kind with those of a CSV
     (the open-data columns of 指定緊急避難場所一覧 / 指定避難所一覧, or 国土地理院's) or a
     GeoJSON file of points."""
-    settings = _settings(data_dir, database_url)
     canonical, data = _inputs(file, code)
+    settings = _settings(data_dir, database_url)
     content_type = "application/json" if file.suffix.lower() in (".json", ".geojson") else ""
     found = _parsed(file, lambda: places.parse_sites(canonical, data, content_type, kind))
     outcome = _store(

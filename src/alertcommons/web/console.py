@@ -31,7 +31,7 @@ from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import users
 
-from . import admin, compose
+from . import admin, compose, compose_places, places
 from .guard import (
     Refused,
     checked_form,
@@ -63,6 +63,7 @@ def install(app: FastAPI) -> None:
     install_handlers(app)
     app.include_router(router)
     app.include_router(admin.router)
+    app.include_router(places.router)
 
 
 # ---------------------------------------------------------------- sign-in
@@ -250,6 +251,7 @@ def _compose_page(
         preview=shown,
         error=error,
         centre=_centre(form.get("municipality"), compose.municipality_choices(user)),
+        places=compose_places.choices(hub_of(request), form, compose.municipality_choices(user)),
     )
 
 

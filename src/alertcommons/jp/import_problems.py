@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from alertcommons.cap.jsonmap import NOT_XML
 
 
+@dataclass(frozen=True, slots=True)
 class Limits:
     max_bytes: int = 4 * 1024 * 1024
     max_rows: int = 5_000  # sites in one file

@@ -75,16 +75,18 @@ def parse_sites(
     seen: dict[tuple[str, str], int] = {}
     for line, feature, columns, values in records:
         site = _site(line, feature, columns, values, place, kind, problems, limits)
-        if site is None:
+        # An id is checked for repeats even on rows with other problems: all are listed.
+        raw_id = _normalized(str(values.get(columns.roles.get("id", ""), "") or ""))
+        raw_kind = str(values.get(columns.roles.get("kind", ""), "") or "")
+        key = (kind_of_value(raw_kind) or columns.kind or kind or "", raw_id or "")
+        if raw_id and key in seen:
+            label = columns.roles.get("id", "NO")
+            problems.add(line, "duplicate_id", feature, field=label, value=raw_id, first=seen[key])
             continue
-        key = (site.kind, site.site_id)
-        if key in seen:
-            problems.add(
-                line, "duplicate_id", feature, field="NO", value=site.site_id, first=seen[key]
-            )
-            continue
-        seen[key] = line
-        found.append(site)
+        if raw_id:
+            seen[key] = line
+        if site is not None:
+            found.append(site)
     if not records:
         problems.add(0, "no_rows")
     problems.raise_if_any()

@@ -16,10 +16,12 @@ always be issued for.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import shapely.geometry
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
 from alertcommons import pools
@@ -63,11 +65,11 @@ def place_of(code: str) -> Place:
     return Place(code, name_of(code), romaji.place(code), boundaries().outline(code))
 
 
-def _district_check(code: str, count: int) -> Any:
-    """The publish-time geometry check, sharing its budget of sample points over the file."""
-    budget = max(16, MAX_POINTS // max(count, 1))
+def _district_check(code: str) -> Callable[[BaseGeometry, int], tuple[str, str] | None]:
+    """The publish-time geometry check; the file's districts share its budget of points."""
 
-    def check(shape: Any) -> tuple[str, str] | None:
+    def check(shape: BaseGeometry, count: int) -> tuple[str, str] | None:
+        budget = max(16, MAX_POINTS // max(count, 1))
         found = first_outside(shape, lambda c: c == code, budget)
         if found is None:
             return None
@@ -85,12 +87,7 @@ def _district_check(code: str, count: int) -> Any:
 
 def parse_districts(code: str, data: bytes) -> list[District]:
     """Parse (CPU-bound: run it on a worker thread)."""
-    place = place_of(code)
-    try:
-        peek = len(places_import.decode(data).split('"Feature"'))
-    except FileRefused:
-        peek = 1
-    return places_import.parse_districts(data, place, check=_district_check(code, peek))
+    return places_import.parse_districts(data, place_of(code), check=_district_check(code))
 
 
 def parse_sites(code: str, data: bytes, content_type: str, kind: str | None) -> list[Site]:

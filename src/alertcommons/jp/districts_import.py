@@ -160,13 +160,13 @@ def parse_districts(
     data: bytes,
     place: Place,
     *,
-    check: Callable[[BaseGeometry], tuple[str, str] | None] | None = None,
+    check: Callable[[BaseGeometry, int], tuple[str, str] | None] | None = None,
     limits: Limits = LIMITS,
 ) -> list[District]:
     """The districts of a GeoJSON FeatureCollection, or :class:`FileRefused` listing every
     problem. Each must lie (mostly: the shipped outline is simplified) inside the
-    municipality's outline; ``check`` may refuse a shape further, returning (Japanese,
-    English) words for why."""
+    municipality's outline; ``check(shape, features in the file)`` may refuse a shape further,
+    returning (Japanese, English) words for why."""
     problems = _Problems(limits)
     features = _features(decode(data, limits), problems)
     if not features:
@@ -199,7 +199,7 @@ def parse_districts(
         if vertices[0] > limits.max_vertices:
             raise _refuse("too_many_vertices", limit=limits.max_vertices)
         if shape is not None:
-            _within(shape, place, where, problems, check)
+            _within(shape, place, where, problems, check, len(features))
         if problems.total == before and shape is not None and name is not None:
             found.append(District(name, kana, _rounded(shape)))
     problems.raise_if_any()
@@ -246,7 +246,8 @@ def _within(
     place: Place,
     where: tuple[int, int | None],
     problems: _Problems,
-    check: Callable[[BaseGeometry], tuple[str, str] | None] | None,
+    check: Callable[[BaseGeometry, int], tuple[str, str] | None] | None,
+    count: int,
 ) -> None:
     names = {"place": place.name, "place_en": place.name_en}
     if place.outline is not None:
@@ -258,6 +259,6 @@ def _within(
             problems.add(where[0], "mostly_outside", where[1], percent=round(beyond * 100), **names)
             return
     if check is not None:
-        refused = check(shape)
+        refused = check(shape, count)
         if refused is not None:
             problems.add(where[0], "reaches", where[1], detail=refused[0], detail_en=refused[1])

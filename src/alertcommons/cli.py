@@ -13,6 +13,7 @@ from alertcommons.commands.cap import cap
 from alertcommons.commands.hub import audit_group, dispatch_command, init, serve
 from alertcommons.commands.jp import jma_group, jp_group
 from alertcommons.commands.keys import keys_group
+from alertcommons.commands.places import districts_group, shelters_group
 from alertcommons.commands.status import status
 from alertcommons.commands.users import user_group
 from alertcommons.errors import AlertCommonsError
@@ -30,6 +31,8 @@ cli.add_command(dispatch_command)
 cli.add_command(init)
 cli.add_command(audit_group)
 cli.add_command(status)
+jp_group.add_command(districts_group)
+jp_group.add_command(shelters_group)
 cli.add_command(jp_group)
 cli.add_command(jma_group)
 cli.add_command(user_group)

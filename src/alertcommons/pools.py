@@ -19,12 +19,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, ParamSpec, TypeVar
 
-Kind = Literal["smtp", "mqtt", "passwords", "fetch", "speech"]
+Kind = Literal["smtp", "mqtt", "passwords", "fetch", "speech", "imports"]
 
 # Network waits (SMTP, MQTT, fetches) cost a thread and no CPU, so those pools are wider;
 # scrypt is CPU and 16 MiB of memory per check, so a few threads are all the box can use.
 # Speech synthesis is CPU for a second or so per announcement: two at a time.
-SIZES: dict[Kind, int] = {"smtp": 16, "mqtt": 8, "passwords": 4, "fetch": 4, "speech": 2}
+# Reading an imported file of districts or shelters is CPU (shapely, boundary look-ups): two.
+SIZES: dict[Kind, int] = {
+    "smtp": 16,
+    "mqtt": 8,
+    "passwords": 4,
+    "fetch": 4,
+    "speech": 2,
+    "imports": 2,
+}
 
 _pools: dict[Kind, ThreadPoolExecutor] = {}
 _lock = threading.Lock()

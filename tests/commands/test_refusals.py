@@ -3,7 +3,7 @@
 Each case runs the command line's entry point (``alertcommons.cli.main``, what the installed
 ``alertcommons`` script calls) in a fresh working directory — the default data directory,
 ``alertcommons-data``, would be made there — and compares the whole tree before and after.
-In-process, so the seventeen cases take a second rather than a minute of interpreter starts.
+In-process, so the cases take a second rather than a minute of interpreter starts.
 """
 
 from __future__ import annotations
@@ -77,6 +77,33 @@ CASES = [
         ["dispatch", "--data-dir", "{empty}"],
         {"ALERTCOMMONS_LOG_FORMAT": "xml"},
         "ALERTCOMMONS_LOG_FORMAT",
+    ),
+    (
+        "districts-import-missing",
+        ["jp", "districts", "import", "{file}", "--code", "13101", "--data-dir", "{missing}"],
+        {},
+        "no data directory",
+    ),
+    (
+        "shelters-import-bad-code",
+        ["jp", "shelters", "import", "{file}", "--code", "99999", "--data-dir", "{empty}"],
+        {},
+        "--code 99999",
+    ),
+    (
+        "shelters-import-no-file",
+        [
+            "jp",
+            "shelters",
+            "import",
+            "{empty}/none.csv",
+            "--code",
+            "13101",
+            "--data-dir",
+            "{empty}",
+        ],
+        {},
+        "cannot read",
     ),
 ]
 

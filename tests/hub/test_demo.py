@@ -59,6 +59,13 @@ def test_demo_hub_starts_with_alerts_in_force(tmp_path: Path) -> None:
         assert len(active) == 2
         state = httpx.get(f"{base}/api/v1/jp/evacuation", params={"code": "131016"}).json()
         assert state["in_force"] and state["level"] == 4
+        # 千代田区's districts and designated sites, from the files shipped in the package
+        districts = httpx.get(f"{base}/api/v1/jp/districts", params={"code": "13101"}).json()
+        names = [f["properties"]["name"] for f in districts["features"]]
+        assert len(names) == 8 and "神田地区" in names and "番町地区" in names
+        sites = httpx.get(f"{base}/api/v1/jp/shelters/registered", params={"code": "13101"})
+        kinds = [f["properties"]["kind"] for f in sites.json()["features"]]
+        assert kinds.count("shelter") == 7 and kinds.count("emergency_site") == 4
     finally:
         output = _stop(process)
     assert "admin token (demo, the same at every start): ac_" in output

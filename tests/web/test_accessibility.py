@@ -4,6 +4,7 @@ the keyboard alone; large text and high contrast hold; a phone-sized screen stil
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from tests.support.alerts import CAP_XML, make_alert, xml
@@ -30,6 +31,19 @@ def _publish(site: Site) -> str:
 def test_axe_public_index_alert_page_and_compose(browser: Any, site: Site, shots: Shots) -> None:
     alert_id = _publish(site)
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    demo = resources.files("alertcommons.jp").joinpath("demo_places")
+    for what, name, kind in (
+        ("districts", "chiyoda-districts.geojson", "application/geo+json"),
+        ("shelters", "chiyoda-shelters.csv", "text/csv"),
+    ):  # so compose shows its lists of registered districts and shelters
+        imported = site.api(
+            "POST",
+            f"/api/v1/jp/{what}/import?code=131016",
+            token=site.city["token"],
+            content=demo.joinpath(name).read_bytes(),
+            headers={"Content-Type": kind},
+        )
+        assert imported.status_code == 200, imported.text
     context = browser.new_context(viewport={"width": 1100, "height": 1200})
     page = context.new_page()
     found = {}
@@ -49,7 +63,11 @@ def test_axe_public_index_alert_page_and_compose(browser: Any, site: Site, shots
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{site.url}/console")
-    for name, path in (("console-home", "/console"), ("account", "/console/account")):
+    for name, path in (
+        ("console-home", "/console"),
+        ("account", "/console/account"),
+        ("places", "/console/places"),
+    ):
         page.goto(f"{site.url}{path}")
         found[name] = axe_violations(page)
     page.goto(f"{site.url}/console/alerts/{alert_id}")

@@ -18,6 +18,7 @@ from . import (
     operations,
     organizations,
     perceivable,
+    places,
     sources,
     stream,
 )
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
     )
     app.include_router(sources.router)  # before feeds: /feeds/sources is not an Atom feed
     app.include_router(feeds.router)
+    app.include_router(places.router)
     app.include_router(jp.router)
     app.include_router(operations.router)
     app.include_router(docs.router)  # /docs from this hub's own files (create_app drops FastAPI's)

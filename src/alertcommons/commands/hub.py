@@ -202,6 +202,8 @@ def _load_demo(settings: Settings, credentials: demo_credentials.DemoCredentials
             await services.store.write(lambda c: demo_module.ensure_orgs(c, credentials.tokens))
             hashes = {name: hash_password(pw) for name, pw in credentials.passwords.items()}
             await services.store.write(lambda c: demo_module.ensure_users(c, hashes))
+            demo_places = demo_module.parse_demo_places()
+            await services.store.write(lambda c: demo_module.ensure_places(c, demo_places))
             if not await services.store.read(demo_module.has_alerts):
                 for org_id, alert in demo_module.demo_alerts():
                     row = await services.store.read(lambda c, o=org_id: orgs.get_org(c, o))  # type: ignore[misc]

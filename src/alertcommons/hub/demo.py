@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from importlib import resources
 
 from sqlalchemy import Connection, select, update
 
@@ -11,9 +12,12 @@ from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import roles_for_kind
 from alertcommons.cap import Alert, Area, Info, ValuePair
 from alertcommons.cap.values import format_datetime
+from alertcommons.hub import places
 from alertcommons.jp.evacuation import Order
 from alertcommons.jp.evacuation import build as build_evacuation
+from alertcommons.jp.places_import import District, Site
 from alertcommons.store import audit, orgs, users
+from alertcommons.store import places as place_queries
 from alertcommons.store.schema import tokens
 from alertcommons.store.schema import users as users_table
 from alertcommons.store.tokens import hash_token
@@ -191,3 +195,53 @@ def ensure_users(connection: Connection, password_hashes: dict[str, str]) -> Non
                 .where(users_table.c.id == row.id)
                 .values(password_hash=password_hashes[username], failed_logins=0, locked_until=None)
             )
+
+
+# 千代田区's districts and designated sites, shipped in jp/demo_places/ (illustrative data:
+# see the README there).
+DEMO_PLACES_CODE = "13101"
+DEMO_PLACE_FILES = {
+    "districts": "chiyoda-districts.geojson",
+    "shelters": "chiyoda-shelters.csv",
+    "emergency_sites": "chiyoda-emergency-sites.csv",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPlaces:
+    districts: list[District]
+    sites: list[Site]
+    data: dict[str, bytes]
+
+
+def demo_place_file(name: str) -> bytes:
+    return resources.files("alertcommons.jp").joinpath("demo_places", name).read_bytes()
+
+
+def parse_demo_places() -> DemoPlaces:
+    """The demo's districts and sites, read as an import reads them (CPU: not in a
+    transaction)."""
+    data = {kind: demo_place_file(name) for kind, name in DEMO_PLACE_FILES.items()}
+    sites = [
+        *places.parse_sites(DEMO_PLACES_CODE, data["shelters"], "text/csv", None),
+        *places.parse_sites(DEMO_PLACES_CODE, data["emergency_sites"], "text/csv", None),
+    ]
+    return DemoPlaces(places.parse_districts(DEMO_PLACES_CODE, data["districts"]), sites, data)
+
+
+def ensure_places(connection: Connection, demo: DemoPlaces) -> None:
+    """Register the demo's districts and sites for 千代田区 unless it has some already
+    (an officer's own imports are never overwritten by a restart)."""
+    have = place_queries.counts(connection, DEMO_PLACES_CODE)
+    if not have["districts"]:
+        places.store_districts(
+            connection, "system", DEMO_PLACES_CODE, demo.districts, demo.data["districts"]
+        )
+    if len(have) == 1:  # no sites of any kind
+        places.store_sites(
+            connection,
+            "system",
+            DEMO_PLACES_CODE,
+            demo.sites,
+            demo.data["shelters"] + demo.data["emergency_sites"],
+        )

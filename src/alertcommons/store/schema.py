@@ -260,3 +260,36 @@ feed_sources = Table(
     Column("health", Text, nullable=False),  # JSON
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# A municipality's registered districts (地区): a name, its reading and outline (GeoJSON
+# Polygon or MultiPolygon), in the order of the imported file. Compose offers them by name.
+jp_districts = Table(
+    "jp_districts",
+    metadata,
+    Column("municipality", String(5), primary_key=True),  # canonical 5-digit code
+    Column("name", String(100), primary_key=True),
+    Column("kana", String(100), nullable=True),
+    Column("geometry", Text, nullable=False),  # GeoJSON geometry
+    Column("position", Integer, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
+# A municipality's designated sites: 指定緊急避難場所 (kind emergency_site) and 指定避難所
+# (kind shelter), each under the municipality's own stable id (the open data's NO/共通ID).
+jp_designated_sites = Table(
+    "jp_designated_sites",
+    metadata,
+    Column("municipality", String(5), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # emergency_site | shelter
+    Column("site_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kana", String(200), nullable=True),
+    Column("address", Text, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("capacity", Integer, nullable=True),
+    Column("hazards", Text, nullable=False),  # JSON list of hazard keys it is safe for
+    Column("note", Text, nullable=True),
+    Column("position", Integer, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+)

@@ -38,6 +38,7 @@ from alertcommons.problems import Conflict, ProblemError, Unprocessable
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import orgs
+from alertcommons.web import compose_places
 from alertcommons.web.sessions import ConsoleUser
 
 TEMPLATES = {
@@ -144,6 +145,7 @@ async def build(hub: Services, user: ConsoleUser, template: str, form: dict[str,
                 )
             if name:
                 districts.append((name, polygon))
+        districts = await compose_places.picked_districts(hub, form, districts)
         return await japan.evacuation_alert(
             hub.store,
             issuer,
@@ -192,6 +194,7 @@ async def build(hub: Services, user: ConsoleUser, template: str, form: dict[str,
 
 
 async def _shelter(hub: Services, user: ConsoleUser, form: dict[str, str], status: str) -> Alert:
+    form = await compose_places.with_picked_site(hub, form)
     code = _municipality(form)
     key = _field(form, "shelter_id", limit=64)
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", key):

@@ -31,7 +31,7 @@ from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import users
 
-from . import admin, compose, receivers
+from . import admin, compose, compose_places, places, receivers
 from .guard import (
     Refused,
     checked_form,
@@ -64,6 +64,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(admin.router)
     app.include_router(receivers.router)
+    app.include_router(places.router)
 
 
 # ---------------------------------------------------------------- sign-in
@@ -251,6 +252,7 @@ def _compose_page(
         preview=shown,
         error=error,
         centre=_centre(form.get("municipality"), compose.municipality_choices(user)),
+        places=compose_places.choices(hub_of(request), form, compose.municipality_choices(user)),
     )
 
 

@@ -17,6 +17,7 @@ from . import (
     operations,
     organizations,
     perceivable,
+    sites,
     sources,
     stream,
 )
@@ -34,6 +35,7 @@ def install(app: FastAPI) -> None:
     app.include_router(keys.router)
     app.include_router(endpoints.router)
     app.include_router(deliveries.router)
+    app.include_router(sites.router)
     # The live stream is a bare ASGI app (see api/stream.py), outside the OpenAPI schema.
     app.router.routes.append(
         Route("/api/v1/stream", stream.StreamApp(), methods=["GET"], include_in_schema=False)

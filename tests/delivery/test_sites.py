@@ -124,6 +124,11 @@ async def test_primary_down_mqtt_route_reaches_the_site(site: Site) -> None:
     assert payload["id"] == alert_id
     await site.ack(payload["delivery_id"])
 
+    async def webhook_stopped() -> bool:
+        # a retry in flight when the acknowledgement came finishes first, then stops too
+        return bool(_routes(await site.board(alert_id))["webhook"]["state"] == "skipped")
+
+    await until(webhook_stopped, what="the failing route kept retrying after the site was reached")
     board = await site.board(alert_id)
     (reached,) = board["sites"]
     assert reached["state"] == "reached"
@@ -133,8 +138,6 @@ async def test_primary_down_mqtt_route_reaches_the_site(site: Site) -> None:
     routes = _routes(board)
     assert [routes["webhook"]["route"], routes["mqtt"]["route"]] == [0, 1]
     assert routes["mqtt"]["state"] == "acknowledged"
-    # the failing webhook stops retrying once the site is reached
-    assert routes["webhook"]["state"] == "skipped"
     assert routes["webhook"]["attempts"] >= 1
 
     # The receiving organization sees its site by name.

@@ -1,17 +1,20 @@
 """Queueing an alert site by site: the first route of a site now, the others on standby.
 
 ``store/failover.py`` then moves the standby routes' due times as attempts are made, fail or
-are acknowledged. A standby route's first due time here, ``rank * ack_timeout_s`` after the
-alert, is only the latest it waits: the route before it, once attempted, sets it exactly.
+are acknowledged. A standby route is queued as never due (``NOT_YET``): only the route before
+it, once attempted, sets when it is — so a queue in front of a site's first route (a national
+surge) does not send every route at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-Routes = dict[str, tuple[str, int, float]]  # endpoint id -> (site id, order, ack timeout s)
+from alertcommons.store.failover import NOT_YET
+
+Routes = dict[str, tuple[str, int]]  # endpoint id -> (site id, route order)
 
 
 def plan(targets: Iterable[str], routes: Routes, now: datetime) -> dict[str, dict[str, Any]]:
@@ -20,16 +23,15 @@ def plan(targets: Iterable[str], routes: Routes, now: datetime) -> dict[str, dic
     by_site: dict[str, list[tuple[int, str]]] = {}
     for endpoint_id in targets:
         if endpoint_id in routes:
-            site_id, order, _ = routes[endpoint_id]
+            site_id, order = routes[endpoint_id]
             by_site.setdefault(site_id, []).append((order, endpoint_id))
     planned: dict[str, dict[str, Any]] = {}
     for site_id, members in by_site.items():
         for rank, (_, endpoint_id) in enumerate(sorted(members)):
-            timeout = routes[endpoint_id][2]
             planned[endpoint_id] = {
                 "site_id": site_id,
                 "route": rank,
                 "state": "pending" if rank == 0 else "standby",
-                "due_at": now + timedelta(seconds=rank * timeout),
+                "due_at": now if rank == 0 else NOT_YET,
             }
     return planned

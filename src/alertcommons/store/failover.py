@@ -12,14 +12,15 @@ transaction that records what happened:
   (``fail_over``); the failed route keeps retrying, since it may be the one that recovers;
 * a route is **acknowledged**: every other route of the site still standby or pending
   (retrying) is ``skipped`` (``reached``) — never sent, or no more retries. A route already
-  in flight then finishes its send, and one already delivered stays delivered: the receiver
-  may hold the alert twice and drops the repeat by its id, as for any at-least-once delivery.
+  in flight then finishes its send (if that attempt fails, it is skipped then, not retried),
+  and one already delivered stays delivered: the receiver may hold the alert twice and drops
+  the repeat by its id, as for any at-least-once delivery.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -28,6 +29,8 @@ from alertcommons.store.schema import deliveries, delivery_sites
 from alertcommons.store.sites import DEFAULT_ACK_TIMEOUT_S
 
 SKIPPED_REASON = "the site was reached by another route"
+# A standby route's due time until the route before it is attempted or fails.
+NOT_YET = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _next_route(connection: Connection, alert_id: str, site_id: str, route: int) -> Any:
@@ -90,6 +93,10 @@ def fail_over(connection: Connection, delivery_ids: list[str], now: datetime) ->
     (when it is still standby). Answers the deliveries made due."""
     due = []
     for row in _site_rows(connection, delivery_ids):
+        if row.state == "pending" and is_reached(connection, row.alert_id, row.site_id):
+            # a retry that was in flight when another route was acknowledged: no more
+            _skip(connection, [row.id])
+            continue
         following = _next_route(connection, row.alert_id, row.site_id, row.route)
         if (
             following is not None
@@ -119,6 +126,14 @@ def reached(connection: Connection, delivery_ids: list[str]) -> int:
         )
         skipped += int(result.rowcount or 0)
     return skipped
+
+
+def _skip(connection: Connection, delivery_ids: list[str]) -> None:
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(delivery_ids), deliveries.c.state.in_(("standby", "pending")))
+        .values(state="skipped", last_error=SKIPPED_REASON, claimed_until=None)
+    )
 
 
 def is_reached(connection: Connection, alert_id: str, site_id: str) -> bool:

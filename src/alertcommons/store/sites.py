@@ -82,20 +82,10 @@ def routes_of(connection: Connection, site_ids: list[str]) -> dict[str, list[Any
     return found
 
 
-def active_routes(connection: Connection) -> dict[str, tuple[str, int, float]]:
-    """Every active endpoint that is a site's route: its site, order and the site's
-    acknowledgement timeout — what the outbox needs to queue an alert site by site."""
-    query = (
-        select(
-            endpoints.c.id,
-            endpoints.c.site_id,
-            endpoints.c.route_order,
-            delivery_sites.c.ack_timeout_s,
-        )
-        .join(delivery_sites, delivery_sites.c.id == endpoints.c.site_id)
-        .where(endpoints.c.active.is_(True))
+def active_routes(connection: Connection) -> dict[str, tuple[str, int]]:
+    """Every active endpoint that is a site's route: its site and order — what the outbox
+    needs to queue an alert site by site (the timeout is read when a route is claimed)."""
+    query = select(endpoints.c.id, endpoints.c.site_id, endpoints.c.route_order).where(
+        endpoints.c.active.is_(True), endpoints.c.site_id.is_not(None)
     )
-    return {
-        row.id: (row.site_id, row.route_order or 0, float(row.ack_timeout_s))
-        for row in connection.execute(query)
-    }
+    return {row.id: (row.site_id, row.route_order or 0) for row in connection.execute(query)}

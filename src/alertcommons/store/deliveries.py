@@ -258,24 +258,29 @@ def acknowledge(connection: Connection, delivery_id: str, at: datetime) -> str |
     send succeeds (``record``). Pending, failed or retrying deliveries are not touched
     (``None``), so a forged acknowledgement of a message never received stops no retry.
     """
-    result = connection.execute(
-        update(deliveries)
-        .where(deliveries.c.id == delivery_id, deliveries.c.state == "delivered")
-        .values(state="acknowledged", acknowledged_at=at, claimed_until=None)
-    )
-    if result.rowcount:
-        failover.reached(connection, [delivery_id])  # the site's other routes are not sent
-        return "acknowledged"
-    held = connection.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.id == delivery_id,
-            deliveries.c.state == "sending",
-            deliveries.c.acknowledged_at.is_(None),
+    # Twice: on PostgreSQL the send's outcome may commit between the two statements (the
+    # row leaves "sending" after the first looked for "delivered"); the second round sees it.
+    for _ in range(2):
+        result = connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.state == "delivered")
+            .values(state="acknowledged", acknowledged_at=at, claimed_until=None)
         )
-        .values(acknowledged_at=at)
-    )
-    return "held" if held.rowcount else None
+        if result.rowcount:
+            failover.reached(connection, [delivery_id])  # the site's other routes are not sent
+            return "acknowledged"
+        held = connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id == delivery_id,
+                deliveries.c.state == "sending",
+                deliveries.c.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=at)
+        )
+        if held.rowcount:
+            return "held"
+    return None
 
 
 def get(connection: Connection, delivery_id: str) -> Any:

@@ -19,6 +19,7 @@ from . import (
     organizations,
     perceivable,
     places,
+    sites,
     sources,
     stream,
 )
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
     app.include_router(keys.router)
     app.include_router(endpoints.router)
     app.include_router(deliveries.router)
+    app.include_router(sites.router)
     # The live stream is a bare ASGI app (see api/stream.py), outside the OpenAPI schema.
     app.router.routes.append(
         Route("/api/v1/stream", stream.StreamApp(), methods=["GET"], include_in_schema=False)

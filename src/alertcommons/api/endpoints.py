@@ -29,7 +29,7 @@ _EXAMPLE = {
 }
 
 
-def _receiver(caller: Principal) -> None:
+def require_receiver(caller: Principal) -> None:
     if "receiver" not in caller.roles and not caller.is_admin:
         raise Forbidden("this needs a receiver token")
 
@@ -43,6 +43,8 @@ def _view(hub: Services, row: Any, *, reveal: dict[str, Any] | None = None) -> d
         "organization_id": row.organization_id,
         "channel": row.channel,
         "label": row.label,
+        "site": row.site,  # the receiving site it is one route to, or null
+        "route_order": row.route_order or 0,
         **shown,
         **(reveal or {}),
         "filter": json.loads(row.filter),
@@ -61,7 +63,7 @@ async def create_endpoint(
     response: Response,
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
 ) -> dict[str, Any]:
-    _receiver(caller)
+    require_receiver(caller)
     row, config, queued = await endpoints.create(hub, caller, body)
     response.headers["Location"] = f"/api/v1/endpoints/{row.id}"
     secret = {"secret": config["secret"]} if "secret" in config else None
@@ -130,7 +132,7 @@ async def preview_filter(
         Body(examples=[{"filter": {"areas": ["13"], "min_severity": "Severe"}}]),
     ],
 ) -> dict[str, Any]:
-    _receiver(caller)
+    require_receiver(caller)
     viewer = None if caller.is_admin else caller.organization_id
     try:
         return await hub.store.read(

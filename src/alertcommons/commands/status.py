@@ -53,6 +53,19 @@ def status(
         if item["last_error"] and item["state"] in ("pending", "failed"):
             line += f"  ({item['last_error']})"
         click.echo(line)
+    for site in report.get("sites", []):
+        click.echo(_site_line(site))
+
+
+def _site_line(site: dict[str, Any]) -> str:
+    """One receiving site: its state, and each route in order (``>`` the one that reached it)."""
+    name = site.get("name") or site.get("organization") or site["site_id"]
+    routes = " ".join(
+        f"{'>' if route['delivery_id'] == site['reached_by'] else ''}"
+        f"{route['channel']}:{route['state']}"
+        for route in site["routes"]
+    )
+    return f"  site {name}: {site['state']}  [{routes}]"
 
 
 def _bar(report: dict[str, Any], width: int = 30) -> str:

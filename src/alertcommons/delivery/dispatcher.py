@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -294,6 +295,8 @@ class Dispatcher:
             if result.disable:
                 self._disable[claim.endpoint_id] = result.reason
                 self._endpoints.pop(claim.endpoint_id, None)
+        if claim.site_id is not None:  # what it did may move the site's other routes
+            outcome = dataclasses.replace(outcome, site=True)
         self._outcomes.append(outcome)
         endpoint = self._endpoints.get(claim.endpoint_id)
         for listener in self.on_outcome:
@@ -327,7 +330,8 @@ class Dispatcher:
         for endpoint_id in disable:
             for listener in self.on_endpoint_disabled:
                 listener(endpoint_id)
-        if any(o.state == "pending" for o in outcomes):
+        # a retry, or a failed route whose site's next route is now due
+        if any(o.state == "pending" or o.site for o in outcomes):
             self.wake()
 
 

@@ -18,7 +18,8 @@ from sqlalchemy import Connection
 from alertcommons.delivery.filters import Filter, FilterError, parse_filter
 from alertcommons.delivery.matching import AlertFacts, Matcher
 from alertcommons.delivery.policy import priority
-from alertcommons.store import deliveries, endpoints
+from alertcommons.delivery.sites import Routes, plan
+from alertcommons.store import deliveries, endpoints, sites
 from alertcommons.store.alerts import NewAlert
 from alertcommons.store.ids import new_id
 
@@ -36,6 +37,7 @@ class DeliveryOutbox:
         self._matcher: Matcher | None = None
         self._version: tuple[Any, ...] | None = None
         self._parsed: dict[str, tuple[str, Filter]] = {}
+        self._routes: Routes = {}
 
     def invalidate(self) -> None:
         with self._lock:
@@ -61,6 +63,7 @@ class DeliveryOutbox:
                 ((key, entry[1]) for key, entry in parsed.items()),
                 endpoints.active_owners(connection),
             )
+            self._routes = sites.active_routes(connection)
             self._version = version
             return self._matcher
 
@@ -87,6 +90,7 @@ class DeliveryOutbox:
 
     def __call__(self, connection: Connection, batch: list[NewAlert]) -> list[int]:
         matcher = self.matcher(connection)  # one version check per batch
+        routes = self._routes
         now = datetime.now(UTC)
         rows = []
         counts = []
@@ -95,6 +99,8 @@ class DeliveryOutbox:
                 connection, record.facts, record.msg_type, record.references, matcher
             )
             rank = priority(record.urgency, record.severity, activation=record.activation)
+            # a site's routes: the first now, the others on standby (delivery/sites.py)
+            planned = plan(targets, routes, now) if routes else {}
             for endpoint_id in sorted(targets):
                 rows.append(
                     {
@@ -107,6 +113,9 @@ class DeliveryOutbox:
                         "attempts": 0,
                         "created_at": now,
                         "expires_at": record.expires,
+                        "site_id": None,
+                        "route": None,
+                        **planned.get(endpoint_id, {}),
                     }
                 )
             counts.append(len(targets))

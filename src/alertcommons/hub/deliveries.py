@@ -21,7 +21,7 @@ from alertcommons.store import audit, orgs
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store.times import alert_time
 
-STATES = ("pending", "delivered", "acknowledged", "failed")
+STATES = ("pending", "delivered", "acknowledged", "failed", "standby", "skipped")
 
 
 async def acknowledge(hub: Services, caller: Principal, delivery_id: str) -> tuple[str, Any]:
@@ -154,8 +154,14 @@ def for_viewer(
             endpoint_id=None,
             organization_id=None,
             label=None,
+            site=None,
             last_error=HIDDEN_ERRORS.get(item["state"], error) if error else None,
         )
+    for site in summary["sites"]:
+        owner = site["organization_id"]
+        site["organization"] = names.get(owner)
+        if not (is_admin or owner == viewer):  # which route reached it is shown, not names
+            site.update(name=None, organization_id=None)
     return summary
 
 
@@ -183,7 +189,54 @@ def report(rows: list[Any], sent_text: str | None = None) -> dict[str, Any]:
                 if state == "acknowledged"
                 else None,
                 "last_error": row.last_error,
+                "site_id": row.site_id,
+                "site": row.site,
+                "route": row.route,
             }
         )
     # acknowledged deliveries were delivered too
-    return {"total": len(rows), **counts, "items": items}
+    return {"total": len(rows), **counts, "items": items, "sites": sites_of(items)}
+
+
+def site_state(states: list[str]) -> str:
+    """A site is ``reached`` once any route is acknowledged; ``delivered`` when a route was
+    delivered and none acknowledged yet; ``failed`` when no route is left to try."""
+    if "acknowledged" in states:
+        return "reached"
+    if "delivered" in states:
+        return "delivered"
+    if all(state in ("failed", "skipped") for state in states):
+        return "failed"
+    return "pending"
+
+
+def sites_of(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The deliveries that are routes to a site, grouped by site, in the order tried."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if item["site_id"] is not None:
+            grouped.setdefault(item["site_id"], []).append(item)
+    sites = []
+    for site_id, routes in grouped.items():
+        routes.sort(key=lambda item: item["route"] or 0)
+        acknowledged = [r for r in routes if r["state"] == "acknowledged"]
+        sites.append(
+            {
+                "site_id": site_id,
+                "name": routes[0]["site"],
+                "organization_id": routes[0]["organization_id"],
+                "state": site_state([r["state"] for r in routes]),
+                "reached_by": acknowledged[0]["id"] if acknowledged else None,
+                "routes": [
+                    {
+                        "delivery_id": r["id"],
+                        "route": r["route"],
+                        "channel": r["channel"],
+                        "state": r["state"],
+                        "attempts": r["attempts"],
+                    }
+                    for r in routes
+                ],
+            }
+        )
+    return sites

@@ -15,10 +15,48 @@ from alertcommons.delivery.filters import FilterError, parse_filter
 from alertcommons.hub import endpoints_ops
 from alertcommons.hub.services import Services
 from alertcommons.problems import NotFound, Unprocessable
-from alertcommons.store import audit
+from alertcommons.store import audit, sites
 from alertcommons.store import endpoints as endpoint_queries
 
-_RESERVED = {"channel", "filter", "label", "active", "backfill"}
+_RESERVED = {"channel", "filter", "label", "active", "backfill", "site", "route_order"}
+SITE_NAME_MAX = 100
+ROUTE_ORDER_MAX = 1000
+
+
+def site_name(value: Any) -> str | None:
+    """A site's name as given: None (no site), or a name within the organization."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > SITE_NAME_MAX:
+        raise Unprocessable(
+            f"'site' is a name of 1 to {SITE_NAME_MAX} characters, or null", path="site"
+        )
+    if any(ord(c) < 32 for c in value):
+        raise Unprocessable("'site' must not hold control characters", path="site")
+    return value.strip()
+
+
+def route_order(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= ROUTE_ORDER_MAX:
+        raise Unprocessable(
+            f"'route_order' is a whole number from 0 to {ROUTE_ORDER_MAX} (lower is tried first)",
+            path="route_order",
+        )
+    return value
+
+
+def _join_site(connection: Connection, caller: Principal, organization_id: str, name: str) -> str:
+    """The id of the organization's site ``name``, made (and audited) when new."""
+    site_id, made = sites.ensure(connection, organization_id, name)
+    if made:
+        audit.append(
+            connection,
+            actor=caller.actor,
+            action="site.create",
+            subject=site_id,
+            detail={"name": name, "ack_timeout_s": sites.DEFAULT_ACK_TIMEOUT_S},
+        )
+    return site_id
 
 
 def checked(hub: Services, body: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -58,8 +96,11 @@ async def create(
     if not isinstance(backfill, bool):
         raise Unprocessable("'backfill' is true (the default) or false", path="backfill")
     channel, config, canonical_filter = checked(hub, body)
+    site = site_name(body.get("site"))
+    order = route_order(body.get("route_order", 0))
 
     def apply(connection: Connection) -> Any:
+        site_id = _join_site(connection, caller, caller.organization_id, site) if site else None
         endpoint_id = endpoint_queries.create(
             connection,
             organization_id=caller.organization_id,
@@ -67,13 +108,16 @@ async def create(
             config=config,
             filter_document=canonical_filter,
             label=label,
+            site_id=site_id,
+            route_order=order,
         )
+        routing = {"site": site, "route_order": order} if site else {}
         audit.append(
             connection,
             actor=caller.actor,
             action="endpoint.create",
             subject=endpoint_id,
-            detail={"channel": channel, "filter": canonical_filter},
+            detail={"channel": channel, "filter": canonical_filter, **routing},
         )
         # The alerts already in force that it matches, unless it asked not to.
         queued = endpoints_ops.backfill(connection, endpoint_id) if backfill else 0
@@ -110,17 +154,25 @@ async def update(
         values["active"] = body["active"]
         if body["active"]:
             values["disabled_reason"] = None
+    new_site = site_name(body["site"]) if "site" in body else None
+    if "route_order" in body:
+        values["route_order"] = route_order(body["route_order"])
 
     reactivated = values.get("active") is True and not row.active
 
     def apply(connection: Connection) -> tuple[Any, int]:
+        if "site" in body:  # deliveries already queued keep the site they were queued for
+            values["site_id"] = (
+                _join_site(connection, caller, row.organization_id, new_site) if new_site else None
+            )
         endpoint_queries.change(connection, endpoint_id, values)
+        routing: dict[str, Any] = {k: body[k] for k in ("site", "route_order") if k in body}
         audit.append(
             connection,
             actor=caller.actor,
             action="endpoint.update",
             subject=endpoint_id,
-            detail={"changed": sorted(body)},
+            detail={"changed": sorted(body), **routing},
         )
         # Active again: the alerts in force it missed while it was not.
         queued = endpoints_ops.backfill(connection, endpoint_id) if reactivated else 0

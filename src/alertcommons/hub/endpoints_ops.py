@@ -33,11 +33,11 @@ from alertcommons.jp.evacuation import JST
 from alertcommons.jp.national import requests_activation
 from alertcommons.problems import Conflict, NotFound
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import audit, orgs
+from alertcommons.store import audit, failover, orgs, sites
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store.ids import new_id
-from alertcommons.store.schema import deliveries
+from alertcommons.store.schema import deliveries, delivery_sites
 
 PREVIEW_DAYS = 7
 # A preview scans at most this many of the newest alerts of those days, and lists at most
@@ -45,7 +45,7 @@ PREVIEW_DAYS = 7
 PREVIEW_SCAN = 5_000
 PREVIEW_ITEMS = 200
 # What an endpoint already has: nothing is sent again.
-_HAS_IT = ("pending", "sending", "delivered", "acknowledged")
+_HAS_IT = ("pending", "sending", "delivered", "acknowledged", "standby", "skipped")
 
 
 def _facts(row: Any) -> AlertFacts:
@@ -97,6 +97,9 @@ def backfill(connection: Connection, endpoint_id: str) -> int:
         activation = requests_activation(alert_queries.decode_json(alert))
         rank = priority(alert.urgency, alert.severity, activation=activation)
         if state is None:
+            routing = _as_route(connection, row.site_id, alert.id, now)
+            if routing is None:
+                continue  # its site was reached for this alert by another route
             fresh.append(
                 {
                     "id": new_id(),
@@ -108,6 +111,7 @@ def backfill(connection: Connection, endpoint_id: str) -> int:
                     "attempts": 0,
                     "created_at": now,
                     "expires_at": alert.expires,
+                    **routing,
                 }
             )
             continue
@@ -125,6 +129,25 @@ def backfill(connection: Connection, endpoint_id: str) -> int:
         retried += 1
     delivery_queries.insert_many(connection, fresh)
     return len(fresh) + retried
+
+
+def _as_route(
+    connection: Connection, site_id: str | None, alert_id: str, now: datetime
+) -> dict[str, Any] | None:
+    """How a backfilled delivery joins its site's routes for that alert: alone, the first;
+    behind routes already queued, the last one, on standby; None when the site was reached."""
+    if site_id is None:
+        return {"site_id": None, "route": None}
+    if failover.is_reached(connection, alert_id, site_id):
+        return None
+    last = failover.last_route(connection, alert_id, site_id)
+    if last is None:
+        return {"site_id": site_id, "route": 0}
+    site = connection.execute(
+        select(delivery_sites.c.ack_timeout_s).where(delivery_sites.c.id == site_id)
+    ).scalar()
+    wait = timedelta(seconds=float(site) if site is not None else sites.DEFAULT_ACK_TIMEOUT_S)
+    return {"site_id": site_id, "route": last + 1, "state": "standby", "due_at": now + wait}
 
 
 def preview(

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
-from alertcommons.store.schema import alerts, deliveries, endpoints
+from alertcommons.store import failover
+from alertcommons.store.schema import alerts, deliveries, delivery_sites, endpoints
 
 OPEN_STATES = ("pending", "sending")
 
@@ -35,6 +36,7 @@ class Claimed:
     attempts: int
     expires_at: datetime | None
     priority: int = 0
+    site_id: str | None = None  # a route to this site (store/failover.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,13 @@ def claim_due(
     ``max_priority`` restricts the round to the most urgent deliveries.
 
     A claim whose lease ran out (its node died mid-send) is due again. On PostgreSQL rows
-    another node is claiming are skipped, not waited for.
+    another node is claiming are skipped, not waited for. A site's standby route is due like
+    a pending delivery; claiming a route's first attempt sets when the next route is due
+    (``store/failover.py``), in the same transaction.
     """
     moment = now or datetime.now(UTC)
     due = or_(
-        and_(deliveries.c.state == "pending", deliveries.c.due_at <= moment),
+        and_(deliveries.c.state.in_(("pending", "standby")), deliveries.c.due_at <= moment),
         and_(deliveries.c.state == "sending", deliveries.c.claimed_until < moment),
     )
     query = select(
@@ -76,6 +80,8 @@ def claim_due(
         deliveries.c.attempts,
         deliveries.c.expires_at,
         deliveries.c.priority,
+        deliveries.c.site_id,
+        deliveries.c.route,
     ).where(due)
     if skip_endpoints:
         query = query.where(deliveries.c.endpoint_id.not_in(sorted(skip_endpoints)))
@@ -102,8 +108,13 @@ def claim_due(
                 state="sending", claimed_until=moment + lease, attempts=deliveries.c.attempts + 1
             )
         )
+        failover.arm(
+            connection, [r for r in taken if r.site_id is not None and r.attempts == 0], moment
+        )
     claimed = [
-        Claimed(r.id, r.alert_id, r.endpoint_id, r.attempts + 1, r.expires_at, r.priority)
+        Claimed(
+            r.id, r.alert_id, r.endpoint_id, r.attempts + 1, r.expires_at, r.priority, r.site_id
+        )
         for r in taken
     ]
     return ClaimRound(claimed, exhausted=len(rows) < limit)
@@ -142,6 +153,7 @@ class Outcome:
     error: str | None = None
     latency_ms: float | None = None
     at: datetime | None = None
+    site: bool = False  # a route to a site: its outcome may move the site's other routes
 
 
 def record(connection: Connection, outcomes: list[Outcome]) -> None:
@@ -191,6 +203,9 @@ def record(connection: Connection, outcomes: list[Outcome]) -> None:
             ),
             [{"d_id": o.id, "d_error": o.error} for o in failed],
         )
+    # a held acknowledgement now counts: the site is reached; a failure tries the next route
+    failover.reached(connection, [o.id for o in delivered if o.site])
+    failover.fail_over(connection, [o.id for o in retry + failed if o.site], now)
     _endpoint_health(connection, delivered, retry + failed, now)
 
 
@@ -219,11 +234,19 @@ def disable_endpoint(connection: Connection, endpoint_id: str, reason: str) -> N
         .where(endpoints.c.id == endpoint_id)
         .values(active=False, disabled_reason=reason, updated_at=datetime.now(UTC))
     )
-    connection.execute(
-        update(deliveries)
-        .where(deliveries.c.endpoint_id == endpoint_id, deliveries.c.state == "pending")
-        .values(state="failed", last_error=f"endpoint disabled: {reason}")
+    waiting = select(deliveries.c.id).where(
+        deliveries.c.endpoint_id == endpoint_id,
+        deliveries.c.state.in_(("pending", "standby")),
     )
+    ids = list(connection.execute(waiting).scalars())
+    if ids:
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids))
+            .values(state="failed", last_error=f"endpoint disabled: {reason}")
+        )
+        # a site this endpoint was a route to is tried by its next route at once
+        failover.fail_over(connection, ids, datetime.now(UTC))
 
 
 def acknowledge(connection: Connection, delivery_id: str, at: datetime) -> str | None:
@@ -235,23 +258,29 @@ def acknowledge(connection: Connection, delivery_id: str, at: datetime) -> str |
     send succeeds (``record``). Pending, failed or retrying deliveries are not touched
     (``None``), so a forged acknowledgement of a message never received stops no retry.
     """
-    result = connection.execute(
-        update(deliveries)
-        .where(deliveries.c.id == delivery_id, deliveries.c.state == "delivered")
-        .values(state="acknowledged", acknowledged_at=at, claimed_until=None)
-    )
-    if result.rowcount:
-        return "acknowledged"
-    held = connection.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.id == delivery_id,
-            deliveries.c.state == "sending",
-            deliveries.c.acknowledged_at.is_(None),
+    # Twice: on PostgreSQL the send's outcome may commit between the two statements (the
+    # row leaves "sending" after the first looked for "delivered"); the second round sees it.
+    for _ in range(2):
+        result = connection.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.state == "delivered")
+            .values(state="acknowledged", acknowledged_at=at, claimed_until=None)
         )
-        .values(acknowledged_at=at)
-    )
-    return "held" if held.rowcount else None
+        if result.rowcount:
+            failover.reached(connection, [delivery_id])  # the site's other routes are not sent
+            return "acknowledged"
+        held = connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id == delivery_id,
+                deliveries.c.state == "sending",
+                deliveries.c.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=at)
+        )
+        if held.rowcount:
+            return "held"
+    return None
 
 
 def get(connection: Connection, delivery_id: str) -> Any:
@@ -274,8 +303,15 @@ def for_alerts_and_org(connection: Connection, alert_ids: list[str], org_id: str
 
 def report_rows(connection: Connection, alert_id: str) -> list[Any]:
     query = (
-        select(deliveries, endpoints.c.organization_id, endpoints.c.channel, endpoints.c.label)
+        select(
+            deliveries,
+            endpoints.c.organization_id,
+            endpoints.c.channel,
+            endpoints.c.label,
+            delivery_sites.c.name.label("site"),
+        )
         .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        .outerjoin(delivery_sites, delivery_sites.c.id == deliveries.c.site_id)
         .where(deliveries.c.alert_id == alert_id)
         .order_by(deliveries.c.id)
     )

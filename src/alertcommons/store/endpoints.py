@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from alertcommons.store.ids import new_id
 from alertcommons.store.keyring import keys_of
-from alertcommons.store.schema import endpoints, organizations
+from alertcommons.store.schema import delivery_sites, endpoints, organizations
 from alertcommons.store.sealed import SealError, is_sealed, seal, unseal
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,13 @@ def _opened(connection: Connection, row: Any) -> Any:
     return _row_type(tuple(values))(**values)
 
 
+def _select() -> Any:
+    """Endpoints with the name of the site each is a route to (``site``; None alone)."""
+    return select(endpoints, delivery_sites.c.name.label("site")).outerjoin(
+        delivery_sites, delivery_sites.c.id == endpoints.c.site_id
+    )
+
+
 def create(
     connection: Connection,
     *,
@@ -75,6 +82,8 @@ def create(
     config: dict[str, Any],
     filter_document: dict[str, Any],
     label: str | None,
+    site_id: str | None = None,
+    route_order: int | None = None,
 ) -> str:
     now = datetime.now(UTC)
     endpoint_id = new_id()
@@ -86,6 +95,8 @@ def create(
             config=_sealed(connection, endpoint_id, config),
             filter=json.dumps(filter_document, ensure_ascii=False),
             label=label,
+            site_id=site_id,
+            route_order=route_order,
             active=True,
             created_at=now,
             updated_at=now,
@@ -95,21 +106,17 @@ def create(
 
 
 def get(connection: Connection, endpoint_id: str) -> Any:
-    row = connection.execute(select(endpoints).where(endpoints.c.id == endpoint_id)).first()
+    row = connection.execute(_select().where(endpoints.c.id == endpoint_id)).first()
     return None if row is None else _opened(connection, row)
 
 
 def for_organization(connection: Connection, organization_id: str) -> list[Any]:
-    query = (
-        select(endpoints)
-        .where(endpoints.c.organization_id == organization_id)
-        .order_by(endpoints.c.id)
-    )
+    query = _select().where(endpoints.c.organization_id == organization_id).order_by(endpoints.c.id)
     return [_opened(connection, row) for row in connection.execute(query)]
 
 
 def all_endpoints(connection: Connection) -> list[Any]:
-    query = select(endpoints).order_by(endpoints.c.id)
+    query = _select().order_by(endpoints.c.id)
     return [_opened(connection, row) for row in connection.execute(query)]
 
 
@@ -148,7 +155,7 @@ def change(connection: Connection, endpoint_id: str, values: dict[str, Any]) -> 
 
 
 def by_ids(connection: Connection, ids: list[str]) -> dict[str, Any]:
-    query = select(endpoints).where(endpoints.c.id.in_(ids))
+    query = _select().where(endpoints.c.id.in_(ids))
     return {row.id: _opened(connection, row) for row in connection.execute(query)}
 
 

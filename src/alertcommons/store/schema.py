@@ -118,8 +118,26 @@ endpoints = Table(
     Column("last_success_at", UTCDateTime, nullable=True),
     Column("failing_since", UTCDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
+    # A receiving site this endpoint is one route to (delivery_sites); NULL: on its own.
+    Column("site_id", String(32), nullable=True),
+    Column("route_order", Integer, nullable=True),  # lower is tried first; NULL counts as 0
 )
 Index("ix_endpoints_organization", endpoints.c.organization_id)
+
+# A receiving site (a newsroom, a city hall) reached by several routes, its endpoints: one
+# acknowledged route reaches it; a route that fails or is not acknowledged within
+# ack_timeout_s makes the next one due (delivery/sites.py, store/failover.py).
+delivery_sites = Table(
+    "delivery_sites",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), ForeignKey("organizations.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("ack_timeout_s", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("organization_id", "name", name="uq_delivery_sites_org_name"),
+)
 
 # The outbox: one row per (alert, endpoint), written in the alert's own transaction.
 deliveries = Table(
@@ -130,6 +148,8 @@ deliveries = Table(
     Column("endpoint_id", String(32), nullable=False),
     Column("priority", Integer, nullable=False),
     # pending (waiting, or retrying) | sending (claimed) | delivered | acknowledged | failed
+    # | standby (a site's later route, due if the earlier ones fail or go unacknowledged)
+    # | skipped (the site was reached by another route: never sent, or no more retries)
     Column("state", String(16), nullable=False),
     Column("due_at", UTCDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
@@ -140,6 +160,9 @@ deliveries = Table(
     Column("claimed_until", UTCDateTime, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),  # retries stop when the alert expires
     Column("latency_ms", Float, nullable=True),  # from sending to the receiver's response
+    # The site this delivery is one route to (fixed when it was queued) and its rank there.
+    Column("site_id", String(32), nullable=True),
+    Column("route", Integer, nullable=True),
     UniqueConstraint("alert_id", "endpoint_id", name="uq_deliveries_alert_endpoint"),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.priority, deliveries.c.due_at)

@@ -6,7 +6,9 @@
     pending: "送信中 pending",
     delivered: "配信済 delivered",
     acknowledged: "受信確認 acknowledged",
-    failed: "失敗 failed"
+    failed: "失敗 failed",
+    standby: "待機 standby",
+    skipped: "不要 skipped"
   };
   document.addEventListener("DOMContentLoaded", function () {
     var board = document.getElementById("board");
@@ -24,12 +26,15 @@
         var row = document.createElement("tr");
         row.setAttribute("data-delivery", item.id);
         var latency = item.latency_ms === null ? "" : Math.round(item.latency_ms) + " ms";
-        [item.organization || "", item.label || item.endpoint_id || "", item.channel,
+        // a site's route: the site's name (shown to its own organization) and the route's rank
+        var site = item.site_id === null ? "" :
+          (item.site ? item.site + " · " : "") + "経路 route " + (item.route + 1);
+        [item.organization || "", site, item.label || item.endpoint_id || "", item.channel,
          WORDS[item.state] || item.state,
          String(item.attempts), latency, item.last_error || ""].forEach(function (text, index) {
           var cell = document.createElement("td");
           cell.textContent = text;
-          if (index === 3) cell.className = "state state-" + item.state;
+          if (index === 4) cell.className = "state state-" + item.state;
           row.appendChild(cell);
         });
         rows.appendChild(row);

@@ -135,3 +135,16 @@ def test_dates_as_people_write_them() -> None:
     assert when(moment, "ja") == "11月30日 2時40分"
     assert when(moment, "en") == "30 Nov 2:40 (JST)"
     assert when("2026-01-05T09:05:00+09:00", "ja") == "1月5日 9時05分"
+
+
+def test_shelter_sentences_are_grammatical() -> None:
+    from alertcommons.jp.shelters import SHELTER_STATES, Shelter, build_shelter
+
+    texts = {}
+    for state in SHELTER_STATES:
+        shelter = Shelter("13101", "s1", "神田小学校", "千代田区神田1-1", 35.69, 139.75, state)
+        texts[state] = build_shelter(shelter, "x").infos[0].description
+    where = "東京都千代田区は、神田小学校（千代田区神田1-1）"
+    assert str(texts["full"]).startswith(f"{where}が満員になりました。")
+    assert str(texts["open"]).startswith(f"{where}を開設しました。")
+    assert not [t for t in texts.values() if "を満員" in str(t)]

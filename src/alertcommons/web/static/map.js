@@ -55,11 +55,13 @@
     return fetchOutline(code).then(function (feature) {
       if (!feature || !map._loaded) return null;
       var colour = (options && options.color) || AREA;
+      var interactive = !(options && options.interactive === false);
       var layer = L.geoJSON(feature, {
+        interactive: interactive,
         style: { color: colour, weight: 3, fillColor: colour, fillOpacity: 0.15 }
       });
       var label = (options && options.label) || (feature.properties && feature.properties.name);
-      if (label) layer.bindTooltip(textNode(label), { sticky: true });
+      if (label && interactive) layer.bindTooltip(textNode(label), { sticky: true });
       layer.addTo(group);
       return layer;
     });
@@ -154,7 +156,9 @@
     function redraw() {
       group.clearLayers();
       var codes = fieldCodes(element);
-      Promise.all(codes.map(function (code) { return outline(map, group, code, {}); })).then(function () {
+      // Not interactive: a click inside the outline must reach the map (drawing, a shelter).
+      var drawn = codes.map(function (code) { return outline(map, group, code, { interactive: false }); });
+      Promise.all(drawn).then(function () {
         if (group.getLayers().length) fit(map, group);
         element.setAttribute("data-outlines-drawn", String(group.getLayers().length));
       });

@@ -127,6 +127,27 @@ async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     assert "level-4" not in lifted  # the order it ended is no longer shown as in force
     assert "Lifted" in (await hub.client.get("/?lang=en")).text
 
+    closed = await hub.client.post(
+        "/api/v1/jp/shelters",
+        headers=city["headers"],
+        json={
+            "municipality": "131016",
+            "id": "kanda-es",
+            "name": "神田小学校",
+            "address": "千代田区神田1-1",
+            "lat": 35.694,
+            "lon": 139.771,
+            "state": "closed",
+        },
+    )
+    assert closed.status_code == 201, closed.text
+    for alert_id in (shelter.json()["id"], closed.json()["id"]):
+        page = (await hub.client.get(f"/alerts/{alert_id}")).text
+        assert "この避難所は閉鎖されました。" in page and "取り消されました" not in page
+    closing = (await hub.client.get(f"/alerts/{closed.json()['id']}?lang=en")).text
+    assert "This shelter has closed." in closing
+    assert '<span class="badge shelter-badge shelter-closed">Closed</span>' in closing
+
 
 def test_dates_as_people_write_them() -> None:
     from alertcommons.web.render import when

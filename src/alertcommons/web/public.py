@@ -26,7 +26,7 @@ from alertcommons.store import alerts as alert_queries
 from alertcommons.store import orgs
 from alertcommons.store.records import alert_records
 
-from .public_items import facts, is_lift, map_items, order_lines, place_label
+from .public_items import ending_of, facts, is_lift, map_items, order_lines, place_label
 from .render import language_of, page, security_headers
 
 router = APIRouter(include_in_schema=False)
@@ -322,15 +322,15 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             "qr": Markup(qr),
             "earlier": earlier,
             "later": later,
-            "cancelled": (replaced_by is not None and replaced_by.msg_type == "Cancel")
-            or record["msgType"] == "Cancel",
-            # A lift (解除) ends an order that was right; a Cancel withdraws a wrong message.
-            "lifted": (
-                replaced_by is not None
-                and replaced_by.msg_type == "Cancel"
-                and is_lift(json.loads(replaced_by.cap_json))
-            )
-            or (record["msgType"] == "Cancel" and is_lift(document)),
+            # How it ended, in the words that fit: an order lifted (解除), a shelter closed, a
+            # headquarters dissolved — only a Cancel of a wrong message says 取り消されました.
+            "ended": ending_of(
+                json.loads(replaced_by.cap_json)
+                if replaced_by is not None and replaced_by.msg_type == "Cancel"
+                else document
+                if record["msgType"] == "Cancel"
+                else None
+            ),
             "superseded": replaced_by is not None and replaced_by.msg_type != "Cancel",
             "expired": expired,
             "map_items": map_items(document, areas, None, lang),

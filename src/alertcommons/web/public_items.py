@@ -60,6 +60,24 @@ def is_lift(document: dict[str, Any]) -> bool:
     return False
 
 
+def ending_of(cancel: dict[str, Any] | None) -> str | None:
+    """What a Cancel (CAP JSON) did, for the banner of the page it ended: ``lifted`` (an
+    order lifted), ``closed`` (a shelter closed), ``dissolved`` (a headquarters dissolved),
+    ``cancelled`` (a message withdrawn as wrong); None when there is no Cancel."""
+    if cancel is None:
+        return None
+    if is_lift(cancel):
+        return "lifted"
+    shelter = shelters.shelter_of(cancel)
+    if shelter is not None and shelter["state"] == "closed":
+        return "closed"
+    for info in (cancel.get("info") or [])[:1]:
+        for pair in info.get("eventCode") or []:
+            if pair.get("valueName") == shelters.HQ_CODE and pair.get("value") == "dissolved":
+                return "dissolved"
+    return "cancelled"
+
+
 def order_lines(document: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """Each order in force, for the alert page: where (a district, or the whole
     municipality), its level and its hazard, in the page's language."""

@@ -83,6 +83,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "public_key": ("ハブの公開鍵証明書", "The hub's public key certificate"),
     "cancelled": ("この情報は取り消されました。", "This message has been cancelled."),
     "lifted": ("この情報は解除されました。", "This order has been lifted."),
+    "closed": ("この避難所は閉鎖されました。", "This shelter has closed."),
+    "dissolved": ("この本部は廃止されました。", "This headquarters has been dissolved."),
     "superseded": ("この情報は更新されています。", "This message has been updated."),
     "expired": ("この情報は有効期限を過ぎています。", "This message has expired."),
     "exercise": ("訓練です。", "This is an exercise."),

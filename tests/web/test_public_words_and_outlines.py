@@ -169,3 +169,58 @@ def test_shelter_sentences_are_grammatical() -> None:
     assert str(texts["full"]).startswith(f"{where}が満員になりました。")
     assert str(texts["open"]).startswith(f"{where}を開設しました。")
     assert not [t for t in texts.values() if "を満員" in str(t)]
+
+
+async def test_a_ward_wide_order_and_a_district_order_on_one_page(hub: Hub) -> None:
+    city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
+    for body in (
+        {"municipality": "131016", "level": 3, "hazard": "flood"},
+        {
+            "municipality": "131016",
+            "level": 4,
+            "hazard": "flood",
+            "districts": [
+                {"name": "神田地区"},
+                {
+                    "name": "番町地区",
+                    "polygon": "35.69,139.73 35.69,139.74 35.68,139.74 35.69,139.73",
+                },
+            ],
+        },
+    ):
+        response = await hub.client.post(
+            "/api/v1/jp/evacuation", headers=city["headers"], json=body
+        )
+        assert response.status_code == 201, response.text
+    page = (await hub.client.get(f"/alerts/{response.json()['id']}")).text
+    orders = page.split('<ul class="orders"')[1].split("</ul>")[0]
+    assert '警戒レベル4 避難指示</span> <span class="order-where">神田地区' in orders
+    assert '警戒レベル3 高齢者等避難</span> <span class="order-where">東京都千代田区全域' in orders
+    items = _map_items(page, "alert-map")
+    # The ward is its outline at the ward-wide level; the drawn district is its polygon at
+    # level 4; 神田地区, named without a shape, adds nothing the ward outline does not show.
+    assert [(i["outline"], i["level"]) for i in items if "outline" in i] == [("13101", 3)]
+    assert [i["level"] for i in items if "polygon" in i] == [4]
+    english = (await hub.client.get(f"/alerts/{response.json()['id']}?lang=en")).text
+    assert "Level 3: Elderly and others evacuate" in english
+
+    # A district alone, named without a shape: the ward's outline only as dashed context.
+    lift = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={"municipality": "131016", "action": "lift"},
+    )
+    assert lift.status_code == 201, lift.text
+    alone = await hub.client.post(
+        "/api/v1/jp/evacuation",
+        headers=city["headers"],
+        json={
+            "municipality": "131016",
+            "level": 4,
+            "hazard": "flood",
+            "districts": [{"name": "神田地区"}],
+        },
+    )
+    assert alone.status_code == 201, alone.text
+    items = _map_items((await hub.client.get(f"/alerts/{alone.json()['id']}")).text, "alert-map")
+    assert [(i["outline"], i["level"], i.get("context")) for i in items] == [("13101", None, True)]

@@ -146,22 +146,46 @@ def map_items(
         ]
     level = shown["level"]
     items: list[dict[str, Any]] = []
-    outlines: list[str] = []
+    # A whole municipality's outline, at the highest level of its whole-area orders; and
+    # municipalities around a district named without a shape, shown dashed as context.
+    wholes: dict[str, int | None] = {}
+    around: list[str] = []
     infos = document.get("info") or []
     first = str(infos[0].get("language") or "") if infos else ""
     # One language's infos: a message holding several levels has an info per level.
     for info in (i for i in infos if str(i.get("language") or "") == first):
         info_level = _level_of_info(info) or level
-        for area in info.get("area") or []:
+        districts = _district_marks(info)
+        for number, area in enumerate(info.get("area") or []):
             drawn = _shapes(area, label, info_level)
             items += drawn
-            if not drawn:
-                outlines += [c for c in _area_codes(area) if c not in outlines]
-    if not items and not outlines:
-        outlines = [c for c in codes if len(c) in (2, 5)]
-    for code in outlines:
-        items.append(_outline(code, label, level, lang))
+            if drawn:
+                continue
+            for code in _area_codes(area):
+                if number < len(districts) and districts[number]:
+                    around += [] if code in around else [code]
+                else:
+                    wholes[code] = max(wholes.get(code) or 0, info_level or 0) or None
+    if not items and not wholes and not around:
+        wholes = {c: level for c in codes if len(c) in (2, 5)}
+    items += [_outline(code, label, whole, lang) for code, whole in wholes.items()]
+    items += [
+        {**_outline(code, label, None, lang), "context": True}
+        for code in around
+        if code not in wholes
+    ]
     return items
+
+
+def _district_marks(info: dict[str, Any]) -> list[bool]:
+    """For each area of an evacuation info, whether it is a district (its ``JP:order``
+    names one) rather than the whole municipality; empty for other messages."""
+    marks = [
+        str(p.get("value") or "")
+        for p in info.get("parameter") or []
+        if p.get("valueName") == evacuation.ORDER_CODE
+    ]
+    return [bool(mark.partition(" ")[2]) for mark in marks]
 
 
 def _level_of_info(info: dict[str, Any]) -> int | None:

@@ -7,6 +7,7 @@
 //
 // Items of a map's JSON block ({"tiles": …, "items": [...]}, see map_block.html):
 //   {"outline": "13101" | "131016" | "13", "label", "level"}  a whole municipality/prefecture
+//   {"outline": …, "context": true}          the municipality around a district without a shape
 //   {"polygon": [[lat, lon], …], "label", "level"}             an issuer's drawn area
 //   {"circle": [lat, lon], "km", "label"}                      an issuer's circle
 //   {"marker": [lat, lon], "label", "state"}                   a shelter (state open|full|closed)
@@ -56,10 +57,12 @@
       if (!feature || !map._loaded) return null;
       var colour = (options && options.color) || AREA;
       var interactive = !(options && options.interactive === false);
-      var layer = L.geoJSON(feature, {
-        interactive: interactive,
-        style: { color: colour, weight: 3, fillColor: colour, fillOpacity: 0.15 }
-      });
+      // A context outline (the municipality around a district drawn without a shape) is
+      // dashed and unfilled: the order does not cover all of it.
+      var style = options && options.context
+        ? { color: "#4a4a4a", weight: 2, dashArray: "6 4", fill: false }
+        : { color: colour, weight: 3, fillColor: colour, fillOpacity: 0.15 };
+      var layer = L.geoJSON(feature, { interactive: interactive, style: style });
       var label = (options && options.label) || (feature.properties && feature.properties.name);
       if (label && interactive) layer.bindTooltip(textNode(label), { sticky: true });
       layer.addTo(group);
@@ -124,7 +127,9 @@
     var pending = [];
     (data.items || []).forEach(function (item) {
       if (item.outline) {
-        pending.push(outline(map, outlines, item.outline, { label: item.label, color: colourOf(item) }));
+        pending.push(outline(map, outlines, item.outline, {
+          label: item.label, color: colourOf(item), context: !!item.context
+        }));
         return;
       }
       var layer = layerOf(item);

@@ -103,13 +103,14 @@ def test_public_pages_in_both_languages_and_on_a_phone(
                 # Outlines from the hub itself, with no tile server configured.
                 drawn = _outlines_drawn(page, map_id)
                 if name in ("index", "order"):
-                    assert drawn >= 1, (name, lang)
-                assert page.locator(f"#{map_id} .leaflet-tile").count() == 0
-                assert page.locator(f"#{map_id} path.leaflet-interactive").count() >= 1
-                assert "国土数値情報" in page.inner_text(".map-figure")
+                    assert drawn >= 1, (name, lang, width)
+                where = f"{name} {lang} {width}"
+                assert page.locator(f"#{map_id} .leaflet-tile").count() == 0, where
+                assert page.locator(f"#{map_id} path.leaflet-interactive").count() >= 1, where
+                assert "国土数値情報" in page.inner_text(".map-figure"), where
                 if name == "shelter":  # the shelter is a marker, and the page is whole
-                    assert page.locator(f"#{map_id} path.shelter-marker").count() == 1
-                    assert page.locator("#verify-heading").is_visible()
+                    assert page.locator(f"#{map_id} path.shelter-marker").count() == 1, where
+                    assert page.locator("#verify-heading").is_visible(), where
                 key = f"{name}-{lang}-{width}"
                 found[key] = axe_violations(page)
                 if name in ("index", "order"):

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import Any
 
 from tests.support.alerts import CAP_XML, make_alert, xml
-from tests.support.browser import Shots, axe_violations, tab_to
+from tests.support.browser import ARTIFACTS, Shots, axe_violations, tab_to
 from tests.web.conftest import CHIYODA, PASSWORD, Site
 
 
@@ -20,6 +20,8 @@ def _publish(site: Site) -> str:
     )
     alert.infos[0].description = "千代田区は、神田地区に避難指示を発令しました。"
     alert.infos[0].instruction = "危険な場所から全員避難してください。"
+    # A circle too: drawing one before the map had a view threw and blanked the page.
+    alert.infos[0].areas[0].circles = ["35.685,139.755 0.5"]
     response = site.api(
         "POST", "/api/v1/alerts", token=site.city["token"], content=xml(alert), headers=CAP_XML
     )
@@ -28,7 +30,106 @@ def _publish(site: Site) -> str:
     return alert_id
 
 
-def test_axe_public_index_alert_page_and_compose(browser: Any, site: Site, shots: Shots) -> None:
+class Watch:
+    """Every page error (an uncaught exception) and every request to another host, for a
+    page's whole life: a map that throws blanks the page, and a resident's browser must not
+    be sent to any host but the hub (no tile server, no CDN)."""
+
+    def __init__(self, page: Any, origin: str) -> None:
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("request", self._request(origin))
+
+    def _request(self, origin: str) -> Any:
+        def seen(request: Any) -> None:
+            url = request.url
+            if not url.startswith((origin, "data:", "about:")):
+                self.foreign.append(url)
+
+        return seen
+
+
+def _publish_kinds(site: Site) -> dict[str, str]:
+    """A drawn area, a ward-wide evacuation order and a shelter (a circle plus a marker)."""
+    found = {"area": _publish(site)}
+    order = site.api(
+        "POST",
+        "/api/v1/jp/evacuation",
+        token=site.city["token"],
+        json={"municipality": "131016", "level": 4, "hazard": "flood"},
+    )
+    assert order.status_code == 201, order.text
+    shelter = site.api(
+        "POST",
+        "/api/v1/jp/shelters",
+        token=site.city["token"],
+        json={
+            "municipality": "131016",
+            "id": "kanda-es",
+            "name": "神田小学校",
+            "name_en": "Kanda Elementary School",
+            "address": "千代田区神田1-1",
+            "lat": 35.694,
+            "lon": 139.771,
+            "capacity": 300,
+            "state": "open",
+        },
+    )
+    assert shelter.status_code == 201, shelter.text
+    return {**found, "order": order.json()["id"], "shelter": shelter.json()["id"]}
+
+
+def _outlines_drawn(page: Any, map_id: str) -> int:
+    page.wait_for_selector(f"#{map_id}[data-outlines-drawn]")
+    drawn: str = page.get_attribute(f"#{map_id}", "data-outlines-drawn")
+    return int(drawn)
+
+
+def test_public_pages_in_both_languages_and_on_a_phone(
+    browser: Any, site: Site, shots: Shots
+) -> None:
+    alerts = _publish_kinds(site)
+    found = {}
+    for width, height in ((1280, 900), (375, 740)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        watch = Watch(page, site.url)
+        for lang in ("ja", "en"):
+            pages = [("index", "/", "overview")] + [
+                (kind, f"/alerts/{alert_id}", "alert-map") for kind, alert_id in alerts.items()
+            ]
+            for name, path, map_id in pages:
+                page.goto(f"{site.url}{path}?lang={lang}")
+                # Outlines from the hub itself, with no tile server configured.
+                drawn = _outlines_drawn(page, map_id)
+                if name in ("index", "order"):
+                    assert drawn >= 1, (name, lang, width)
+                where = f"{name} {lang} {width}"
+                assert page.locator(f"#{map_id} .leaflet-tile").count() == 0, where
+                assert page.locator(f"#{map_id} path.leaflet-interactive").count() >= 1, where
+                assert "国土数値情報" in page.inner_text(".map-figure"), where
+                if name == "shelter":  # the shelter is a marker, and the page is whole
+                    assert page.locator(f"#{map_id} path.shelter-marker").count() == 1, where
+                    assert page.locator("#verify-heading").is_visible(), where
+                key = f"{name}-{lang}-{width}"
+                found[key] = axe_violations(page)
+                if name in ("index", "order"):
+                    shots.take(page, key)
+                    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(ARTIFACTS / f"public-{key}.png"), full_page=True)
+                if width == 375:  # nothing wider than the phone
+                    assert page.evaluate(
+                        "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+                    ), key
+            page.goto(f"{site.url}/alerts/01NOSUCHALERT0000000000000?lang={lang}")
+            found[f"missing-{lang}-{width}"] = axe_violations(page)
+        assert watch.errors == [] and watch.foreign == [], (watch.errors, watch.foreign)
+        context.close()
+    assert found == {name: [] for name in found}, found
+
+
+def test_axe_console_pages(browser: Any, site: Site, shots: Shots) -> None:
     alert_id = _publish(site)
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
     demo = resources.files("alertcommons.jp").joinpath("demo_places")
@@ -46,17 +147,8 @@ def test_axe_public_index_alert_page_and_compose(browser: Any, site: Site, shots
         assert imported.status_code == 200, imported.text
     context = browser.new_context(viewport={"width": 1100, "height": 1200})
     page = context.new_page()
+    watch = Watch(page, site.url)
     found = {}
-    for name, path in (
-        ("public-index", "/"),
-        ("public-index-en", "/?lang=en"),
-        ("alert-page", f"/alerts/{alert_id}"),
-        ("alert-page-en", f"/alerts/{alert_id}?lang=en"),
-    ):
-        page.goto(f"{site.url}{path}")
-        page.wait_for_load_state("networkidle")
-        found[name] = axe_violations(page)
-        shots.take(page, name)
     page.goto(f"{site.url}/console")
     found["login"] = axe_violations(page)
     page.fill("#username", "chiyoda")
@@ -76,11 +168,30 @@ def test_axe_public_index_alert_page_and_compose(browser: Any, site: Site, shots
     for template in ("evacuation", "shelter", "free"):
         page.goto(f"{site.url}/console/compose?template={template}")
         page.wait_for_load_state("networkidle")
+        if template != "free":  # the municipality's outline, from the hub
+            assert _outlines_drawn(page, "compose-map") == 1
         found[f"compose-{template}"] = axe_violations(page)
         shots.take(page, f"compose-{template}")
     page.click("#preview-button")  # the free template with nothing filled in: an error page
     found["compose-error"] = axe_violations(page)
     assert found == {name: [] for name in found}, found
+    # The administrator's pages load whole too (their layout is checked in test_console_admin).
+    site.user("operator", "ops", ["admin"])
+    admin = browser.new_context(viewport={"width": 1100, "height": 1200})
+    other = admin.new_page()
+    admin_watch = Watch(other, site.url)
+    other.goto(f"{site.url}/console/login")
+    other.fill("#username", "ops")
+    other.fill("#password", PASSWORD)
+    other.click("button[type=submit]")
+    other.wait_for_url(f"{site.url}/console")
+    for path in ("/console/admin", f"/console/admin/organizations/{site.city['id']}"):
+        response = other.goto(f"{site.url}{path}")
+        assert response is not None and response.status == 200, path
+        other.wait_for_load_state("networkidle")
+    for seen in (watch, admin_watch):
+        assert seen.errors == [] and seen.foreign == [], (seen.errors, seen.foreign)
+    admin.close()
     context.close()
 
 

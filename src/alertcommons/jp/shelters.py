@@ -24,10 +24,13 @@ from alertcommons.jp.evacuation import JST
 SHELTER_CODE = "JP:shelter"
 HQ_CODE = "JP:disaster-hq"
 
+# The states a shelter can be in, with their event names. The sentences are in the phrase
+# table (jp/phrases.py), each written whole: a verb spliced after 「を」 once gave
+# 「…を満員になりました」 (full is 「…が満員になりました」).
 SHELTER_STATES = {
-    "open": ("避難所開設", "Shelter open", "開設しました", "is open"),
-    "full": ("避難所満員", "Shelter full", "満員になりました", "is full"),
-    "closed": ("避難所閉鎖", "Shelter closed", "閉鎖しました", "has closed"),
+    "open": ("避難所開設", "Shelter open"),
+    "full": ("避難所満員", "Shelter full"),
+    "closed": ("避難所閉鎖", "Shelter closed"),
 }
 HQ_KINDS = {
     "disaster": ("災害対策本部", "disaster headquarters"),

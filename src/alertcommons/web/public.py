@@ -4,11 +4,10 @@ permanent link and its QR code)."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
+import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import segno
@@ -16,23 +15,27 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from alertcommons.cap.values import CapValueError, parse_circle, parse_polygon
+from alertcommons.geo.outlines import outline_geojson
 from alertcommons.hub.keys import trusted_certificates
 from alertcommons.hub.services import Services
 from alertcommons.hub.verified import facts_from, read_signed
-from alertcommons.jp.codes import registry
+from alertcommons.jp.codes import CodeError, name_of, normalize, registry
 from alertcommons.jp.kinds import is_lift
 from alertcommons.jp.phrases import LANGUAGES as TEXT_LANGUAGES
+from alertcommons.problems import NotFound
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import orgs
 from alertcommons.store.records import alert_records
 
+from .public_items import ending_of, facts, map_items, order_lines, place_label
 from .render import language_of, page, security_headers
 
 router = APIRouter(include_in_schema=False)
 # During a disaster these pages are read by many at once: ten seconds in a shared cache (a
 # proxy or CDN) carry the load; browsers always ask again, so a reload is never stale.
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=0, s-maxage=10"}
+# A lift (解除) stays on the index this long, marked as such: "is it over?" is what people ask.
+LIFTS_SHOWN = timedelta(hours=24)
 
 
 # What a page shows is bounded whatever an issuer sends: the index shows the start of each
@@ -97,49 +100,13 @@ def pick_info(document: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 def place_names(codes: list[str], lang: str) -> list[dict[str, Any]]:
+    """The alert's areas by name, in the reader's script (romaji on English pages)."""
     reg = registry()
-    places = []
-    for code in codes:
-        if code in reg.municipalities:
-            town = reg.municipalities[code]
-            prefecture = reg.prefectures[town.prefecture]
-            name = f"{prefecture.name}{town.name}"
-            places.append({"code": code, "name": name, "lat": town.lat, "lon": town.lon})
-        elif code in reg.prefectures:
-            prefecture = reg.prefectures[code]
-            label = prefecture.name if lang == "ja" else (prefecture.name_en or prefecture.name)
-            lat, lon = _prefecture_centre(code)
-            places.append({"code": code, "name": label, "lat": lat, "lon": lon})
-    return places
-
-
-@functools.cache
-def _prefecture_centre(code: str) -> tuple[float, float]:
-    """The mean of the prefecture's municipal centres: where its marker goes on a map."""
-    towns = [t for t in registry().municipalities.values() if t.prefecture == code]
-    return (
-        sum(t.lat for t in towns) / len(towns),
-        sum(t.lon for t in towns) / len(towns),
-    )
-
-
-def shapes_of(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Polygons and circles of an alert, for the map: [[lat, lon], …] and centre + radius.
-    A shape that cannot be read is left off the map (the text still names the area)."""
-    shapes: list[dict[str, Any]] = []
-    for info in (document.get("info") or [])[:1]:
-        for area in info.get("area", []):
-            for polygon in area.get("polygon", []):
-                with contextlib.suppress(CapValueError):
-                    points = parse_polygon(polygon)
-                    shapes.append({"polygon": [[p.lat, p.lon] for p in points]})
-            for circle in area.get("circle", []):
-                with contextlib.suppress(CapValueError):
-                    found = parse_circle(circle.strip())
-                    shapes.append(
-                        {"circle": [found.center.lat, found.center.lon], "km": found.radius_km}
-                    )
-    return shapes
+    return [
+        {"code": code, "name": place_label(code, lang)}
+        for code in codes
+        if code in reg.municipalities or code in reg.prefectures
+    ]
 
 
 def _claimed(info: dict[str, Any], authority: str | None) -> str | None:
@@ -167,6 +134,35 @@ async def _cached(
     return HTMLResponse(built.body, headers=headers)
 
 
+# Outlines change only with a new package: a day in every cache, and an ETag for after.
+OUTLINE_CACHE = "public, max-age=86400"
+OUTLINE_KINDS = {"municipalities": 5, "prefectures": 2}
+
+
+@router.get("/geo/{kind}/{code}.geojson")
+async def outline(kind: str, code: str, request: Request) -> Response:
+    """The outline of a municipality (5 or 6 digits) or prefecture (2 digits) as a GeoJSON
+    Feature, drawn by the pages' maps without any tile server."""
+    digits = OUTLINE_KINDS.get(kind)
+    if digits is None:
+        raise NotFound(f"no outlines of '{kind}': municipalities or prefectures")
+    try:
+        canonical = normalize(code)
+    except CodeError as exc:
+        raise NotFound(str(exc)) from exc
+    if len(canonical) != digits:
+        raise NotFound(f"'{code}' is not one of the {kind}")
+    body = outline_geojson(canonical, name_of(canonical))
+    if body is None:
+        raise NotFound(f"no outline ships for '{code}' (a code newer than the 2021 data)")
+    tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {**security_headers(_hub(request).settings), "Cache-Control": OUTLINE_CACHE}
+    headers["ETag"] = tag
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/geo+json", headers=headers)
+
+
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> Response:
     return await _cached(request, _index)
@@ -180,55 +176,68 @@ async def alert_page(alert_id: str, request: Request) -> Response:
 async def _index(request: Request) -> HTMLResponse:
     hub = _hub(request)
     lang = language_of(request)
+    now = datetime.now(UTC)
 
-    def load(connection: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    def load(connection: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
         # Everything in force, not a page of it: newer alerts never push one out of sight.
         rows = alert_queries.in_force(connection, status="Actual", visible_to=None)
-        records = [
-            {**record, "organization_id": row.organization_id}
-            for row, record in zip(rows, alert_records(connection, rows), strict=True)
+        # Lifts of the last day stay listed, so a resident sees the order has ended.
+        ended = alert_queries.list_alerts(
+            connection,
+            alert_queries.AlertQuery(
+                active=False, status="Actual", since=now - LIFTS_SHOWN, visible_to=None
+            ),
+        )
+        lifts = [
+            row
+            for row in ended
+            if row.msg_type == "Cancel" and is_lift(alert_queries.decode_json(row))
         ]
+
+        def records(chosen: list[Any]) -> list[dict[str, Any]]:
+            return [
+                {**record, "organization_id": row.organization_id}
+                for row, record in zip(chosen, alert_records(connection, chosen), strict=True)
+            ]
+
         # The verified issuer is the organization that published (its token was checked),
         # by its registered name; senderName is only what the alert says of itself.
         authorities = {o.id: o.name for o in orgs.list_orgs(connection)}
-        return records, authorities
+        return records(rows), records(lifts), authorities
 
-    records, authorities = await hub.store.read(load)
+    in_force, lifted, authorities = await hub.store.read(load)
     reg = registry()
     groups: dict[str, dict[str, Any]] = {}
-    markers = []
-    for record in records:
+    items = []
+
+    def summary(record: dict[str, Any]) -> dict[str, Any]:
         info = pick_info(record["alert"], lang)
-        places = place_names(record["areas"], lang)
-        item = {
+        headline = clip(info.get("headline") or info.get("event"), INDEX_TEXT)
+        return {
             "id": record["id"],
-            "headline": clip(info.get("headline") or info.get("event"), INDEX_TEXT),
+            "headline": headline,
             "event": clip(info.get("event"), INDEX_TEXT),
             "severity": record["severity"],
             "sender_name": authorities.get(record["organization_id"]) or record["sender"],
             "claimed_name": _claimed(info, authorities.get(record["organization_id"])),
             "sent": record["sent"],
-            "places": places,
+            "places": place_names(record["areas"], lang),
+            **facts(record["alert"]),
         }
-        for place in places or [{"code": "", "name": None}]:
+
+    for record in in_force:
+        item = summary(record)
+        for place in item["places"] or [{"code": "", "name": None}]:
             code = place["code"][:2]
             prefecture = reg.prefectures.get(code)
-            label = (
-                (prefecture.name if lang == "ja" else prefecture.name_en or prefecture.name)
-                if prefecture
-                else None
-            )
+            label = place_label(code, lang) if prefecture else None
             group = groups.setdefault(code, {"code": code, "name": label, "places": {}})
             # A prefecture-wide alert is listed first, as the prefecture's own entry.
             town = place["name"] if len(place["code"]) == 5 else ""
             listed = group["places"].setdefault(town, [])
             if item not in listed:
                 listed.append(item)
-        for place in places:
-            if place["lat"] is not None:
-                markers.append({"lat": place["lat"], "lon": place["lon"], "label": place["name"]})
-        for shape in shapes_of(record["alert"]):
-            markers.append({**shape, "label": item["headline"]})
+        items += map_items(record["alert"], record["areas"], item["headline"], lang)
     ordered = [groups[k] for k in sorted(groups, key=lambda k: (k == "", k))]
     for group in ordered:
         group["places"] = sorted(group["places"].items())
@@ -236,7 +245,12 @@ async def _index(request: Request) -> HTMLResponse:
         request,
         hub.settings,
         "public_index.html",
-        {"groups": ordered, "count": len(records), "map_data": {"shapes": markers}},
+        {
+            "groups": ordered,
+            "count": len(in_force),
+            "lifts": [summary(record) for record in lifted],
+            "map_data": {"shapes": items},
+        },
         headers=PUBLIC_CACHE,
     )
 
@@ -298,6 +312,8 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             ],
             "text_language": info.get("language"),
             "places": place_names(areas, lang),
+            "facts": facts(document),
+            "orders": order_lines(document, lang),
             "authority": organization.name if organization else record["sender"],
             "claimed_name": _claimed(info, organization.name if organization else None),
             "signature_ok": shown.verified,
@@ -307,23 +323,18 @@ async def _alert_page(alert_id: str, request: Request) -> HTMLResponse:
             "qr": Markup(qr),
             "earlier": earlier,
             "later": later,
-            "cancelled": (replaced_by is not None and replaced_by.msg_type == "Cancel")
-            or record["msgType"] == "Cancel",
-            # A lift (解除) ends an order that was right; a Cancel withdraws a wrong message.
-            "lifted": (
-                replaced_by is not None
-                and replaced_by.msg_type == "Cancel"
-                and is_lift(json.loads(replaced_by.cap_json))
-            )
-            or (record["msgType"] == "Cancel" and is_lift(document)),
+            # How it ended, in the words that fit: an order lifted (解除), a shelter closed, a
+            # headquarters dissolved — only a Cancel of a wrong message says 取り消されました.
+            "ended": ending_of(
+                json.loads(replaced_by.cap_json)
+                if replaced_by is not None and replaced_by.msg_type == "Cancel"
+                else document
+                if record["msgType"] == "Cancel"
+                else None
+            ),
             "superseded": replaced_by is not None and replaced_by.msg_type != "Cancel",
             "expired": expired,
-            "map_data": {"shapes": shapes_of(document), "places": areas},
-            "markers": [
-                {"lat": p["lat"], "lon": p["lon"], "label": p["name"]}
-                for p in place_names(areas, lang)
-                if p["lat"] is not None
-            ],
+            "map_items": map_items(document, areas, None, lang),
         },
         headers=PUBLIC_CACHE,
     )

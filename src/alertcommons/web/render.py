@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from alertcommons import __version__
+from alertcommons.geo.boundaries import CREDIT, CREDIT_EN
 from alertcommons.settings import Settings
 
 HERE = Path(__file__).parent
@@ -82,6 +83,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "public_key": ("ハブの公開鍵証明書", "The hub's public key certificate"),
     "cancelled": ("この情報は取り消されました。", "This message has been cancelled."),
     "lifted": ("この情報は解除されました。", "This order has been lifted."),
+    "closed": ("この避難所は閉鎖されました。", "This shelter has closed."),
+    "dissolved": ("この本部は廃止されました。", "This headquarters has been dissolved."),
     "superseded": ("この情報は更新されています。", "This message has been updated."),
     "expired": ("この情報は有効期限を過ぎています。", "This message has expired."),
     "exercise": ("訓練です。", "This is an exercise."),
@@ -95,6 +98,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "whole_prefecture": ("全域", "Whole prefecture"),
     "all_japan": ("全国", "All of Japan"),
     "open_alert": ("詳しく見る", "Read the message"),
+    "recently_lifted": ("解除された情報（24時間以内）", "Lifted in the last 24 hours"),
+    "orders": ("発令中の避難情報", "Evacuation orders in force"),
+    "shelter_state": ("避難所の状況", "Shelter"),
+    "capacity": ("収容人数", "Capacity"),
+    "address": ("所在地", "Address"),
 }
 
 SEVERITY_WORDS = {
@@ -111,6 +119,64 @@ MSG_TYPE_WORDS = {
     "Update": ("更新", "Updated"),
     "Cancel": ("取り消し", "Cancelled"),
 }
+
+
+# The warning levels (警戒レベル) in their official colours, each with its words: the colour is
+# never alone. Text colour on each meets WCAG AA (4.5:1): white on black and purple, black on
+# red and yellow. The CSS classes ``level-N`` (app.css) carry the same colours.
+LEVEL_COLOURS = {5: "#0c000c", 4: "#aa00aa", 3: "#ff2800", 2: "#f2e700"}
+LEVEL_WORDS = {
+    5: ("警戒レベル5 緊急安全確保", "Level 5: Emergency safety measures"),
+    4: ("警戒レベル4 避難指示", "Level 4: Evacuation order"),
+    3: ("警戒レベル3 高齢者等避難", "Level 3: Elderly and others evacuate"),
+    2: ("警戒レベル2 避難行動の確認", "Level 2: Check how to evacuate"),
+}
+
+# A shelter is open, full or closed, and holds so many people: a state, never a severity.
+SHELTER_WORDS = {
+    "open": ("開設", "Open"),
+    "full": ("満員", "Full"),
+    "closed": ("閉鎖", "Closed"),
+}
+LIFTED_WORDS = ("解除", "Lifted")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def level_words(level: int | None, lang: str) -> str:
+    words = LEVEL_WORDS.get(level or 0)
+    return "" if words is None else words[0 if lang == "ja" else 1]
+
+
+def shelter_words(state: str | None, lang: str) -> str:
+    words = SHELTER_WORDS.get(state or "", (state or "", state or ""))
+    return words[0 if lang == "ja" else 1]
+
+
+def capacity_words(capacity: int | None, lang: str) -> str:
+    if capacity is None:
+        return ""
+    return f"収容人数 {capacity:,}人" if lang == "ja" else f"Capacity {capacity:,} people"
+
+
+def when(value: datetime | str | None, lang: str) -> str:
+    """A time as people write it, in Japan's time: 11月30日 2時40分 in Japanese,
+    30 Nov 2:40 (JST) in English. ``jst`` keeps the full, year-and-offset form."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.astimezone(JST)
+    if lang == "ja":
+        return f"{local.month}月{local.day}日 {local.hour}時{local.minute:02d}分"
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.hour}:{local.minute:02d} (JST)"
+
+
+def iso_time(value: datetime | str | None) -> str:
+    """The same moment, machine-readable, for ``<time datetime>``."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(JST).isoformat(timespec="minutes")
 
 
 def language_of(request: Request) -> str:
@@ -156,6 +222,13 @@ def page(
         other_lang=other,
         t=t,
         jst=jst,
+        when=lambda v: when(v, lang),
+        iso_time=iso_time,
+        level_words=lambda n: level_words(n, lang),
+        shelter_words=lambda s: shelter_words(s, lang),
+        capacity_words=lambda c: capacity_words(c, lang),
+        lifted_word=LIFTED_WORDS[0 if lang == "ja" else 1],
+        boundaries_credit=(CREDIT, CREDIT_EN),
         as_json=as_json,
         severity_words=lambda s: SEVERITY_WORDS.get(s or "Unknown", SEVERITY_WORDS["Unknown"])[
             0 if lang == "ja" else 1

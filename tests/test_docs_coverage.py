@@ -27,6 +27,7 @@ from tests.support.docs import ROOT, Block, blocks, documents
 RUN_BY = {
     ("docs/api.md", "sh"): "tests/hub/test_docs_api.py",
     ("docs/console.md", "sh"): "tests/hub/test_docs_api.py",
+    ("docs/maps.md", "sh"): "tests/hub/test_docs_api.py",
     ("docs/receivers.md", "sh"): "tests/delivery/test_docs_receivers.py",
     ("docs/receivers.md", "python"): "tests/delivery/test_docs_receivers.py",
     ("docs/cap-json.md", "json"): "tests/cap/test_jsonmap.py",

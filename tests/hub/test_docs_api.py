@@ -1,6 +1,6 @@
 """The curl examples in docs/api.md, run in order against the hub exactly as ``make run``
 starts it (``serve --demo`` in a checkout, demo data included) and against a bare hub; and
-docs/console.md's account example against the demo hub."""
+docs/console.md's account example and docs/maps.md's outline request against the demo hub."""
 
 from __future__ import annotations
 
@@ -77,14 +77,17 @@ def test_api_doc_examples_run_against_a_bare_hub(tmp_path: Path) -> None:
     assert "signature valid, certificate trusted" in result.stdout
 
 
-def test_console_doc_account_example_runs_against_the_demo_hub(tmp_path: Path) -> None:
+def test_console_and_maps_doc_examples_run_against_the_demo_hub(tmp_path: Path) -> None:
     _tools()
     (create_user,) = [block.text for block in runnable("docs/console.md", "sh")]
+    (outline,) = [block.text for block in runnable("docs/maps.md", "sh")]
     with DemoHub(tmp_path / "checkout") as hub:
         admin = hub.credentials()["admin"]
         variables = {"HUB": hub.url, "ADMIN_TOKEN": admin, "ORG_ID": "demo-chiyoda"}
         result = _run(create_user, hub.workdir, **variables)
         assert result.returncode == 0, result.stdout + result.stderr
+        drawn = _run(outline, hub.workdir, **variables)
+        assert drawn.returncode == 0, drawn.stdout + drawn.stderr
         listed = _run(
             'curl -sS --fail-with-body -H "Authorization: Bearer $ADMIN_TOKEN" '
             '"$HUB/api/v1/organizations/$ORG_ID/users"',

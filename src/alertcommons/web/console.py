@@ -22,16 +22,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES, Alert
-from alertcommons.hub import audio, deliveries, drafts
+from alertcommons.hub import audio, deliveries, drafts, standing
 from alertcommons.hub.services import Services
-from alertcommons.jp import evacuation
+from alertcommons.jp import evacuation, shelters
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import users
 
-from . import admin, compose
+from . import admin, compose, words
 from .guard import (
     Refused,
     checked_form,
@@ -57,6 +57,7 @@ from .sessions import (
 )
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+HOME_ALL_MUNICIPALITIES = 10  # up to this many, home lists each, even with nothing in force
 
 
 def install(app: FastAPI) -> None:
@@ -183,6 +184,12 @@ async def home(request: Request) -> HTMLResponse:
         return {"recent": recent, "drafts": drafts, "endpoints": own_endpoints}
 
     loaded = await hub.store.read(load)
+    places: list[standing.MunicipalityState] = []
+    if user.is_issuer:
+        codes = [normalize(code) for code, _ in compose.municipality_choices(user)]
+        places = await standing.of_issuer(hub.store, user.sender, codes)
+        if len(codes) > HOME_ALL_MUNICIPALITIES:  # a prefecture: the ones with something
+            places = [p for p in places if not p.quiet]
     recent = [
         {
             "row": row,
@@ -196,6 +203,10 @@ async def home(request: Request) -> HTMLResponse:
         "console_home.html",
         user,
         recent=recent,
+        places=places,
+        level_words=evacuation.LEVELS,
+        hazards=evacuation.HAZARDS,
+        hq_kinds=shelters.HQ_KINDS,
         drafts=loaded["drafts"],
         endpoints=loaded["endpoints"],
         notice=request.query_params.get("notice"),
@@ -217,11 +228,11 @@ async def compose_form(request: Request) -> HTMLResponse:
     template = request.query_params.get("template", "evacuation")
     if template not in compose.templates_for(user):
         template = "evacuation"
-    form = {k: v for k, v in request.query_params.items() if k != "template"}
-    return _compose_page(request, user, template, form)
+    form = {k: v for k, v in request.query_params.items() if k not in ("template", "lang")}
+    return await _compose_page(request, user, template, form)
 
 
-def _compose_page(
+async def _compose_page(
     request: Request,
     user: ConsoleUser,
     template: str,
@@ -230,17 +241,27 @@ def _compose_page(
     shown: compose.Preview | None = None,
     error: str | None = None,
     status: int = 200,
+    view: str = "console_compose.html",
 ) -> HTMLResponse:
+    municipalities = compose.municipality_choices(user)
+    in_force = await _in_force(request, user, template, form, municipalities)
+    if in_force and template == "evacuation" and not form.get("hazard"):
+        form = {**form, "hazard": in_force[0].hazard}  # the hazard of the highest order
+    filled = [n for n in range(1, compose.MAX_DISTRICT_ROWS + 1) if form.get(f"district_{n}")]
+    rows = max(compose.DISTRICT_ROWS, (max(filled) + 1) if filled else 0)
     return render(
         request,
-        "console_compose.html",
+        view,
         user,
         status=status,
         template=template,
         form=form,
-        municipalities=compose.municipality_choices(user),
+        municipalities=municipalities,
+        in_force=in_force,
+        whole=compose.WHOLE,
+        level_words=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,
-        districts=range(1, compose.DISTRICT_ROWS + 1),
+        districts=range(1, min(rows, compose.MAX_DISTRICT_ROWS) + 1),
         choices={
             "urgency": URGENCIES,
             "severity": SEVERITIES,
@@ -251,6 +272,31 @@ def _compose_page(
         error=error,
         centre=_centre(form.get("municipality"), compose.municipality_choices(user)),
     )
+
+
+async def _in_force(
+    request: Request,
+    user: ConsoleUser,
+    template: str,
+    form: dict[str, str],
+    municipalities: list[tuple[str, str]],
+) -> list[evacuation.Standing]:
+    """The orders in force that evacuation and lift forms start from (in the world of the
+    status chosen; Actual until one is)."""
+    if template not in ("evacuation", "lift"):
+        return []
+    chosen = form.get("municipality") or (municipalities[0][0] if municipalities else "")
+    world = form.get("status") if form.get("status") in compose.STATUSES else "Actual"
+    try:
+        code = normalize(chosen) if chosen else ""
+    except CodeError:
+        return []
+    if len(code) != 5:
+        return []
+    orders, _ = await standing.orders_in_force(
+        hub_of(request).store, code, user.sender, world or "Actual"
+    )
+    return orders
 
 
 def _centre(chosen: str | None, choices: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -272,14 +318,24 @@ async def compose_submit(request: Request) -> Response:
     if template not in compose.templates_for(user):
         raise Refused(403, "このテンプレートは使えません。 This template is not for you.")
     hub = hub_of(request)
+    lang = words.console_language(request)
+    form = {k: v for k, v in form.items() if k not in ("csrf_token",)}
+    action = form.pop("action", "preview")
+    confirmed = form.pop("confirmed", "") == "yes"
+    if action == "edit":  # back from the confirmation, everything as it was
+        return await _compose_page(request, user, template, form)
     try:
         alert = await compose.build(hub, user, template, form)
     except ProblemError as exc:
-        return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
-    if form.get("action") == "preview":
+        error = words.error_text(exc, lang)
+        return await _compose_page(request, user, template, form, error=error, status=exc.status)
+    drafting = user.needs_approval and not compose.skips_approval(template)
+    if action == "preview" or (alert.status == "Actual" and not drafting and not confirmed):
+        # An Actual message goes out only from the confirmation page, which restates it.
         shown = await compose.preview(hub, user, alert)
-        return _compose_page(request, user, template, form, shown=shown)
-    if user.needs_approval and not compose.skips_approval(template):
+        view = "console_compose.html" if action == "preview" else "console_confirm.html"
+        return await _compose_page(request, user, template, form, shown=shown, view=view)
+    if drafting:
         summary = _headline({"info": [{"headline": alert.infos[0].headline}]})
         draft_id = await _new_draft(hub, user, template, form, summary)
         return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
@@ -287,7 +343,8 @@ async def compose_submit(request: Request) -> Response:
         alert = await audio.attach(alert, hub.settings)  # signed with its announcement
         outcome = await hub.publisher.publish(user.principal(), alert)
     except ProblemError as exc:
-        return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
+        error = words.error_text(exc, lang)
+        return await _compose_page(request, user, template, form, error=error, status=exc.status)
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
 
 
@@ -387,27 +444,38 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
     hub = hub_of(request)
     row = await _own_alert(hub, user, alert_id)
     document = alert_queries.decode_json(row)
-    level = evacuation.level_of(document)
-    if level is not None:
-        codes = [
-            g.get("value", "")
-            for area in (document.get("info") or [{}])[0].get("area", [])
-            for g in area.get("geocode", [])
-        ]
-        query = {"template": "evacuation", "municipality": codes[0] if codes else ""}
-        update_link = "/console/compose?" + urlencode(query)
-    else:
-        update_link = "/console/compose?" + urlencode({"template": "free", "replaces": row.id})
+    update_link, lift_link = _follow_up_links(row, document)
     return render(
         request,
         "console_alert.html",
         user,
         row=row,
         update_link=update_link,
+        lift_link=lift_link,
         headline=_headline(document),
         active=alert_queries.is_active(row),
         board=await _board(hub, user, alert_id),
     )
+
+
+def _follow_up_links(row: Any, document: dict[str, Any]) -> tuple[str, str | None]:
+    """Update and lift start from what the message holds: its municipality, hazard and
+    districts (no district: the whole municipality); the level is left for the officer."""
+    if evacuation.level_of(document) is None:
+        return "/console/compose?" + urlencode({"template": "free", "replaces": row.id}), None
+    code = standing.municipality_of(document)
+    town = registry().municipalities.get(code or "")
+    place = town.code6 if town else ""
+    orders = evacuation.orders_of(document)
+    # The status is carried for a drill only: Actual is never preselected.
+    world = {} if row.status == "Actual" else {"status": row.status}
+    query = {"template": "evacuation", "municipality": place, **world}
+    if orders:
+        query["hazard"] = orders[0].hazard
+    if all(o.key is not None for o in orders):
+        query.update({f"district_{n}": o.key or "" for n, o in enumerate(orders, 1)})
+    lift = {"template": "lift", "municipality": place, **world}
+    return "/console/compose?" + urlencode(query), "/console/compose?" + urlencode(lift)
 
 
 @router.get("/alerts/{alert_id}/events")

@@ -11,6 +11,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var board = document.getElementById("board");
     if (!board || typeof EventSource === "undefined") return;
+    // the page's own words for the states (one language at a time)
+    try { WORDS = JSON.parse(board.getAttribute("data-words")) || WORDS; } catch (e) { /* keep */ }
     var source = new EventSource(board.getAttribute("data-events"));
     source.addEventListener("board", function (event) {
       var report = JSON.parse(event.data);
@@ -24,12 +26,13 @@
         var row = document.createElement("tr");
         row.setAttribute("data-delivery", item.id);
         var latency = item.latency_ms === null ? "" : Math.round(item.latency_ms) + " ms";
-        [item.organization || "", item.label || item.endpoint_id || "", item.channel,
+        [item.organization || "", item.label || "\u2014", item.channel,
          WORDS[item.state] || item.state,
          String(item.attempts), latency, item.last_error || ""].forEach(function (text, index) {
           var cell = document.createElement("td");
           cell.textContent = text;
           if (index === 3) cell.className = "state state-" + item.state;
+          if (index === 5) cell.className = "latency";
           row.appendChild(cell);
         });
         rows.appendChild(row);

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alertcommons.hub import accounts, national_tests, organizations
 from alertcommons.hub.services import Services
+from alertcommons.jp import national_test
 from alertcommons.problems import NotFound, ProblemError
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import orgs, users
@@ -131,7 +132,18 @@ async def set_approval(org_id: str, request: Request) -> Response:
 async def send_national_test(request: Request) -> Response:
     user = await signed_in(request)
     require_admin(user)
-    await checked_form(request, user)
+    form = await checked_form(request, user)
+    if form.get("confirmed") != "yes":
+        # Every receiver that takes tests gets it: a second page says so before it goes.
+        message = national_test.test_message()
+        return render(
+            request,
+            "console_national_confirm.html",
+            user,
+            texts=[
+                (i.language or "", i.headline or "", i.description or "") for i in message.infos
+            ],
+        )
     outcome = await national_tests.start(hub_of(request), user.principal().actor)
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
 

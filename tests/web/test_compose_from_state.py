@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from alertcommons.cap import read_alert
-from tests.support.browser import Shots
+from tests.support.browser import Shots, axe_violations
 from tests.support.waiting import until_blocking
 from tests.web.conftest import PASSWORD, Site
 
@@ -194,7 +194,8 @@ def test_raise_two_districts_within_a_ward_order_then_lift(
 
 def test_compose_at_375_px_in_english(browser: Any, site: Site, shots: Shots) -> None:
     """A phone: the console in English by choice (remembered), nothing wider than the
-    screen, and a missing choice explained in English."""
+    screen, a missing choice explained in English, an exercise sent without a confirmation,
+    and no serious accessibility violation."""
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
     context = browser.new_context(viewport={"width": 375, "height": 800}, locale="ja-JP")
     page = context.new_page()
@@ -219,8 +220,21 @@ def test_compose_at_375_px_in_english(browser: Any, site: Site, shots: Shots) ->
     page.click("#publish-button")
     page.wait_for_selector("#compose-error")
     assert page.locator("#compose-error").inner_text() == "Choose the alert level."
+    assert axe_violations(page) == []
+    # An exercise goes out without the confirmation page; its board fits the phone too.
+    page.check("#level-3")
+    page.click("#publish-button")
+    page.wait_for_url(f"{site.url}/console/alerts/**")  # straight to its board
+    assert "Exercise" in page.locator("main .meta").first.inner_text()
+    assert "Receiver" in page.locator("#board").inner_text()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    assert axe_violations(page) == []
+    shots.take(page, "board-375-en")
+    page.goto(f"{site.url}/console")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    assert axe_violations(page) == []
     page.click("#console-language")
     page.wait_for_selector("html[lang=ja]")
-    assert page.locator("h1").inner_text() == "避難情報（レベル3・4・5）"
+    assert page.locator("#state-heading").inner_text() == "発令中の情報（市区町村別）"
     assert errors == []
     context.close()

@@ -166,6 +166,15 @@ async def test_evacuation_preview_counts_what_publishing_delivers(hub: Hub) -> N
             assert published.status_code == 303, published.text
             alert_id = published.headers["location"].rsplit("/", 1)[1]
             assert _count(preview) == await _deliveries(hub, alert_id) == expected
+            if fields["template"] == "evacuation" and "district_1" in fields:
+                # "Update" on its board opens the form filled from what it holds.
+                board = await officer.get(f"/console/alerts/{alert_id}")
+                link = re.search(r'href="([^"]+)" id="update-link"', board.text)
+                assert link, board.text
+                update = await officer.get(link.group(1).replace("&amp;", "&"))
+                assert 'value="神田地区"' in update.text
+                assert '<option value="flood" selected>' in update.text
+                assert re.search(r'name="level"[^>]*checked', update.text) is None  # no level
         listing = await hub.client.get("/api/v1/alerts", headers=city["headers"])
         kinds = [item["msgType"] for item in listing.json()["items"]]
         assert sorted(kinds) == ["Alert", "Cancel", "Update"]  # one each: no stray sends

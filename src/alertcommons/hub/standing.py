@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alertcommons.hub import japan
-from alertcommons.jp import evacuation, shelters
+from alertcommons.jp import evacuation, phrases, shelters
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store.engine import Store
@@ -31,6 +31,10 @@ class MunicipalityState:
     def code6(self) -> str:
         town = registry().municipalities.get(self.code)
         return town.code6 if town else self.code
+
+    @property
+    def name_en(self) -> str:
+        return phrases.place_name(self.code, "en-US")
 
     @property
     def quiet(self) -> bool:

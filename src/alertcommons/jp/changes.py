@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alertcommons.jp import phrases
 from alertcommons.jp.codes import registry
 from alertcommons.jp.evacuation import HAZARDS, Standing
 
@@ -53,9 +54,10 @@ class Change:
     def where(self, municipality: str, lang: str) -> str:
         if self.district is not None:
             return self.district
+        if lang != "ja":  # romaji from the registry ("Chiyoda-ku, Tokyo" -> "Chiyoda-ku")
+            return f"all of {phrases.place_name(municipality, 'en-US').split(',')[0]}"
         town = registry().municipalities.get(municipality)
-        name = town.name if town else municipality
-        return f"{name}全域" if lang == "ja" else f"all of {name}"
+        return f"{town.name if town else municipality}全域"
 
 
 def _level(level: int | None, hazard: str | None, lang: str, with_hazard: bool) -> str:

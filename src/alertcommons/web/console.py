@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES, Alert
 from alertcommons.hub import audio, deliveries, drafts, standing
 from alertcommons.hub.services import Services
-from alertcommons.jp import evacuation, shelters
+from alertcommons.jp import evacuation, phrases, shelters
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
@@ -184,6 +184,7 @@ async def home(request: Request) -> HTMLResponse:
         return {"recent": recent, "drafts": drafts, "endpoints": own_endpoints}
 
     loaded = await hub.store.read(load)
+    lang = words.console_language(request)
     places: list[standing.MunicipalityState] = []
     if user.is_issuer:
         codes = [normalize(code) for code, _ in compose.municipality_choices(user)]
@@ -193,7 +194,7 @@ async def home(request: Request) -> HTMLResponse:
     recent = [
         {
             "row": row,
-            "headline": _headline(alert_queries.decode_json(row)),
+            "headline": _headline(alert_queries.decode_json(row), lang),
             "active": alert_queries.is_active(row),
         }
         for row in loaded["recent"]
@@ -213,8 +214,17 @@ async def home(request: Request) -> HTMLResponse:
     )
 
 
-def _headline(document: dict[str, Any]) -> str:
-    info = (document.get("info") or [{}])[0]
+def _headline(document: dict[str, Any], lang: str = "ja") -> str:
+    """The headline in the page's language when the message has it (else its first)."""
+    infos = document.get("info") or [{}]
+    info = next(
+        (
+            i
+            for i in infos
+            if str(i.get("language") or "")[:2] == lang and "-x-" not in str(i.get("language"))
+        ),
+        infos[0],
+    )
     return str(info.get("headline") or info.get("event") or "")
 
 
@@ -258,6 +268,7 @@ async def _compose_page(
         form=form,
         municipalities=municipalities,
         in_force=in_force,
+        place_en=_english_name(form.get("municipality"), municipalities),
         whole=compose.WHOLE,
         level_words=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,
@@ -297,6 +308,15 @@ async def _in_force(
         hub_of(request).store, code, user.sender, world or "Actual"
     )
     return orders
+
+
+def _english_name(chosen: str | None, choices: list[tuple[str, str]]) -> str:
+    """The chosen (or first) municipality's name in romaji, for English pages."""
+    code = chosen or (choices[0][0] if choices else "")
+    try:
+        return phrases.place_name(normalize(code), "en-US").split(",")[0] if code else ""
+    except CodeError:
+        return code
 
 
 def _centre(chosen: str | None, choices: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -452,7 +472,7 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
         row=row,
         update_link=update_link,
         lift_link=lift_link,
-        headline=_headline(document),
+        headline=_headline(document, words.console_language(request)),
         active=alert_queries.is_active(row),
         board=await _board(hub, user, alert_id),
     )
@@ -460,7 +480,7 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
 
 def _follow_up_links(row: Any, document: dict[str, Any]) -> tuple[str, str | None]:
     """Update and lift start from what the message holds: its municipality, hazard and
-    districts (no district: the whole municipality); the level is left for the officer."""
+    districts; the level and the status are left for the officer."""
     if evacuation.level_of(document) is None:
         return "/console/compose?" + urlencode({"template": "free", "replaces": row.id}), None
     code = standing.municipality_of(document)
@@ -472,8 +492,10 @@ def _follow_up_links(row: Any, document: dict[str, Any]) -> tuple[str, str | Non
     query = {"template": "evacuation", "municipality": place, **world}
     if orders:
         query["hazard"] = orders[0].hazard
-    if all(o.key is not None for o in orders):
-        query.update({f"district_{n}": o.key or "" for n, o in enumerate(orders, 1)})
+    # Its districts fill the rows (a whole-municipality order is no row: it stays as it is
+    # unless the officer empties the rows to change it).
+    named = [o.key for o in orders if o.key is not None]
+    query.update({f"district_{n}": key for n, key in enumerate(named, 1)})
     lift = {"template": "lift", "municipality": place, **world}
     return "/console/compose?" + urlencode(query), "/console/compose?" + urlencode(lift)
 

@@ -16,6 +16,7 @@ from alertcommons.problems import NotFound, ProblemError
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import orgs, users
 
+from . import words
 from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
 from .sessions import ConsoleUser
 
@@ -169,10 +170,15 @@ async def _account_change(
 async def set_account_active(org_id: str, user_id: str, request: Request) -> HTMLResponse:
     form = await checked_form(request, await signed_in(request))
     wanted = form.get("active") == "on"
+    tr = words.chooser(words.console_language(request))
 
     async def change(hub: Services, actor: str) -> str:
         row = await organizations.update_user(hub, actor, org_id, user_id, active=wanted)
-        done = "有効にしました enabled" if wanted else "無効にし、サインアウトさせました disabled"
+        done = (
+            tr("有効にしました", "enabled")
+            if wanted
+            else tr("無効にし、サインアウトさせました", "disabled and signed out")
+        )
         return f"{row.username}: {done}"
 
     return await _account_change(request, org_id, change)
@@ -181,11 +187,12 @@ async def set_account_active(org_id: str, user_id: str, request: Request) -> HTM
 @router.post("/organizations/{org_id}/users/{user_id}/sessions", response_class=HTMLResponse)
 async def end_account_sessions(org_id: str, user_id: str, request: Request) -> HTMLResponse:
     await checked_form(request, await signed_in(request))
+    tr = words.chooser(words.console_language(request))
 
     async def change(hub: Services, actor: str) -> str:
         ended = await organizations.end_user_sessions(hub, actor, org_id, user_id)
         name = (await hub.store.read(lambda c: accounts.find(c, org_id, user_id))).username
-        return f"{name}: {ended} 件のセッションを終了 sessions ended"
+        return f"{name}: " + tr(f"{ended} 件のセッションを終了しました", f"{ended} sessions ended")
 
     return await _account_change(request, org_id, change)
 
@@ -195,10 +202,11 @@ async def set_account_roles(org_id: str, user_id: str, request: Request) -> HTML
     form = await checked_form(request, await signed_in(request))
     # one checkbox per role (role_drafter=on …): a form field holds one value only
     wanted = [role for role in users.ROLES if form.get(f"role_{role}") == "on"]
+    tr = words.chooser(words.console_language(request))
 
     async def change(hub: Services, actor: str) -> str:
         row = await organizations.update_user(hub, actor, org_id, user_id, roles=wanted)
-        return f"{row.username}: 権限 roles = {row.roles}"
+        return f"{row.username}: {tr('権限', 'roles')} = {row.roles}"
 
     return await _account_change(request, org_id, change)
 
@@ -219,6 +227,9 @@ async def reset_account_password(org_id: str, user_id: str, request: Request) ->
         request,
         user,
         org_id,
-        notice=f"{row.username}: パスワードを再設定し、サインアウトさせました password reset",
+        notice=f"{row.username}: "
+        + words.chooser(words.console_language(request))(
+            "パスワードを再設定し、サインアウトさせました", "password reset and signed out"
+        ),
         new_password={"username": row.username, "password": password},
     )

@@ -39,6 +39,7 @@ from .guard import (
     hub_of,
     install_handlers,
     is_secure,
+    one_language,
     render,
     require_issuer,
     signed_in,
@@ -397,7 +398,7 @@ async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
             alert = await compose.draft_alert(hub, user, row.template, form)
             shown = await compose.preview(hub, user, alert)
         except ProblemError as exc:
-            error = exc.detail
+            error = one_language(exc.detail, words.console_language(request))
     author = await hub.store.read(lambda c: users.get_user(c, row.created_by))
     return render(
         request,

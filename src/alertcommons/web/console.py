@@ -119,7 +119,7 @@ async def login(request: Request) -> Response:
             status=401,
             csrf=form.get("csrf_token"),
             next=_next(request, form.get("next")),
-            error=outcome.error,
+            error=one_language(outcome.error or "", words.console_language(request)),
         )
     response = RedirectResponse(_next(request, form.get("next")), status_code=303)
     response.set_cookie(
@@ -162,8 +162,9 @@ async def change_password(request: Request) -> HTMLResponse:
             hub_of(request).store, user, form.get("current", ""), form.get("new", "")
         )
     status = 200 if error is None else 422
+    shown = one_language(error, words.console_language(request)) if error else None
     return render(
-        request, "console_account.html", user, status=status, error=error, done=error is None
+        request, "console_account.html", user, status=status, error=shown, done=error is None
     )
 
 

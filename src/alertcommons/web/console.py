@@ -271,6 +271,11 @@ async def _compose_page(
         municipalities=municipalities,
         in_force=in_force,
         place_en=_english_name(form.get("municipality"), municipalities),
+        names_en=(
+            {code: _english_name(code, municipalities) for code, _ in municipalities}
+            if words.console_language(request) == "en"
+            else {}
+        ),
         whole=compose.WHOLE,
         level_words=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,

@@ -140,6 +140,7 @@ async def test_issuer_sees_names_and_states_not_endpoint_internals(
             "municipality": "131016",
             "level": "4",
             "hazard": "flood",
+            "status": "Actual",
             "action": "preview",
         },
     )

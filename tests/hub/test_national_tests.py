@@ -51,8 +51,8 @@ async def test_the_api_and_the_console_write_the_same_audit_record(hub: Hub) -> 
     await _sign_in_admin(hub)
     token = await _csrf(hub, "/console/admin")
     from_console = await hub.client.post(
-        "/console/admin/national-tests", data={"csrf_token": token}
-    )
+        "/console/admin/national-tests", data={"csrf_token": token, "confirmed": "yes"}
+    )  # past the page that asks for confirmation
     assert from_console.status_code == 303, from_console.text
     console_id = from_console.headers["location"].rsplit("/", 1)[1]
     assert console_id != api_id

@@ -228,10 +228,18 @@ def test_keyboard_only_sign_in_and_publish(browser: Any, site: Site, shots: Shot
     page.keyboard.press("Enter")
     page.wait_for_url(f"{site.url}/console")
     page.goto(f"{site.url}/console/compose?template=evacuation")
+    tab_to(page, "level-3")  # no level is preselected: the arrow key moves to level 4
+    page.keyboard.press("ArrowRight")
+    assert page.is_checked("#level-4")
     tab_to(page, "district_1")
     page.keyboard.type("神田地区")
+    tab_to(page, "status-Actual")
+    page.keyboard.press("Space")
     tab_to(page, "publish-button")
     shots.take(page, "keyboard-before-publish")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#confirm-button")  # Actual: the confirmation page first
+    tab_to(page, "confirm-button")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{site.url}/console/alerts/**")
     page.wait_for_selector("#board-rows td.state-delivered", timeout=20_000)

@@ -165,10 +165,10 @@ def test_accounts_in_the_console(hub: HubProcess) -> None:
     action = f"{page_path}/users/{kanda}"
 
     disabled = admin.post(f"{action}/active", data={"csrf_token": csrf})
-    assert disabled.status_code == 200 and "disabled" in disabled.text
+    assert disabled.status_code == 200 and "kanda: 無効にし" in disabled.text
     assert not _signed_in(victim) and not _can_sign_in(hub, "kanda")
     enabled = admin.post(f"{action}/active", data={"csrf_token": csrf, "active": "on"})
-    assert "enabled" in enabled.text
+    assert "kanda: 有効にしました" in enabled.text
     victim = _sign_in(hub, "kanda")
     assert _signed_in(victim)
 

@@ -81,10 +81,11 @@ async def test_cancel_drafts_are_previewed_and_rechecked(hub: Hub) -> None:
 
     second = await hub.client.get(drafts[1])
     assert second.status_code == 200
-    assert "no longer in force" in second.text and 'id="preview"' not in second.text
+    assert "取り消せません" in second.text and 'id="preview"' not in second.text
     refused = await hub.client.post(f"{drafts[1]}/approve", data={"csrf_token": csrf})
     assert refused.status_code == 409, refused.text
-    assert "no longer in force" in refused.text and "reject this draft" in refused.text
+    # the refusal in the page's language (Japanese unless the officer chose English)
+    assert "取り消せません" in refused.text and "差し戻してください" in refused.text
 
     listing = await hub.client.get("/api/v1/alerts", headers=city["headers"])
     kinds = sorted(item["msgType"] for item in listing.json()["items"])

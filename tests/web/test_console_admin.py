@@ -63,7 +63,14 @@ def test_admin_switches_approval_and_sends_nationwide_test(site: Site) -> None:
             },
         )
         assert tv.status_code == 201
-        sent = client.post("/console/admin/national-tests", data={"csrf_token": token})
+        # First a page that says what is about to go out, and nothing is sent yet.
+        asked = client.post("/console/admin/national-tests", data={"csrf_token": token})
+        assert asked.status_code == 200 and 'id="national-test-confirm"' in asked.text
+        assert "これは、Jアラートのテストです。" in asked.text
+        assert 'id="national-tests"' not in client.get("/console/admin").text  # none sent
+        sent = client.post(
+            "/console/admin/national-tests", data={"csrf_token": token, "confirmed": "yes"}
+        )
         assert sent.status_code == 303
         board = sent.headers["location"]
         for _ in range(100):
@@ -103,6 +110,7 @@ def test_shelter_lift_and_free_templates(site: Site) -> None:
             "hazard_flood": "on",
             "status": "Actual",
             "action": "publish",
+            "confirmed": "yes",  # past the confirmation page an Actual message needs
         }
         assert client.post("/console/compose", data=shelter).status_code == 303
         listed = site.api("GET", "/api/v1/jp/shelters?code=131016").json()["shelters"]
@@ -113,11 +121,17 @@ def test_shelter_lift_and_free_templates(site: Site) -> None:
         outside = client.post(
             "/console/compose", data={**shelter, "lat": "35.6938", "lon": "139.7034"}
         )
-        assert outside.status_code == 403 and "outside your jurisdiction" in outside.text
+        assert outside.status_code == 403 and "管轄外" in outside.text  # in the page's language
 
         no_order = client.post(
             "/console/compose",
-            data={"csrf_token": token, "template": "lift", "municipality": "131016"},
+            data={
+                "csrf_token": token,
+                "template": "lift",
+                "municipality": "131016",
+                "lift_1": "*",
+                "status": "Actual",
+            },
         )
         assert no_order.status_code == 409
 
@@ -132,6 +146,7 @@ def test_shelter_lift_and_free_templates(site: Site) -> None:
             "headline_ja": "千代田区の一部で断水",
             "headline_en": "Water outage in parts of Chiyoda",
             "areas": "131016",
+            "status": "Actual",
             "action": "preview",
         }
         preview = client.post("/console/compose", data=free)
@@ -140,7 +155,9 @@ def test_shelter_lift_and_free_templates(site: Site) -> None:
         assert 'id="receiver-count">1<' in preview.text
         bad = client.post("/console/compose", data={**free, "areas": "131017"})
         assert bad.status_code == 422 and "check digit" in bad.text
-        published = client.post("/console/compose", data={**free, "action": "publish"})
+        published = client.post(
+            "/console/compose", data={**free, "action": "publish", "confirmed": "yes"}
+        )
         assert published.status_code == 303
 
 
@@ -174,7 +191,14 @@ def test_national_warning_from_the_console_skips_approval(site: Site) -> None:
     site.approval(cas["id"], True)
     site.user(cas["id"], "cas-duty", ["drafter"])
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
-    form = {"template": "national", "kind": "missile", "areas": "13", "action": "publish"}
+    form = {
+        "template": "national",
+        "kind": "missile",
+        "areas": "13",
+        "status": "Actual",
+        "action": "publish",
+        "confirmed": "yes",
+    }
     with _signed_in(site, "cas-duty") as client:
         page = client.get("/console/compose?template=national")
         assert 'name="kind"' in page.text and "承認を依頼" not in page.text

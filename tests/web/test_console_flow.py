@@ -31,7 +31,9 @@ def _compose_level_4(page: Any, site: Site, shots: Shots) -> None:
     page.select_option("#hazard", "flood")
     page.fill("#district_1", "神田地区")
     page.fill("#district_2", "番町地区")
-    # Draw 神田地区 on the map: four clicks, then Finish.
+    page.check("input[name=status][value=Actual]")
+    # Draw 神田地区 on the map: open its outline, four clicks, then Finish.
+    page.click("details.outline >> nth=0")
     page.click("[data-draw=polygon_1]")
     box = page.locator("#compose-map").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -56,10 +58,12 @@ def test_compose_publish_watch_verify_cancel(browser: Any, site: Site, shots: Sh
     page.wait_for_selector("#preview")
     assert page.locator("#receiver-count").inner_text() == "1"
     preview = page.locator("#preview").inner_text()
-    assert "【警戒レベル4】避難指示（洪水）" in preview and "Evacuation order" in preview
+    assert "【警戒レベル4】避難指示（洪水）" in preview
+    assert "神田地区: なし → レベル4" in preview  # what changes
     shots.take(page, "preview")
 
     page.click("#publish-button")
+    page.click("#confirm-button")  # Actual: sent from the confirmation page
     page.wait_for_url(f"{site.url}/console/alerts/**")
     page.evaluate("() => { window.__sameDocument = true; }")
     # The board turns "delivered" over SSE, without reloading the page.
@@ -76,7 +80,7 @@ def test_compose_publish_watch_verify_cancel(browser: Any, site: Site, shots: Sh
     ]
     assert alert.infos[0].areas[0].polygons  # the outline drawn on the map
 
-    page.click("text=公開ページ Public page")
+    page.click("#public-link")
     page.wait_for_selector("#signature-status")
     assert page.get_attribute("#signature-status", "data-signature") == "valid"
     assert "東京都千代田区" in page.locator("#authority").inner_text()
@@ -168,7 +172,11 @@ def test_shelter_placed_by_clicking_the_map(browser: Any, site: Site, shots: Sho
     page.locator("#compose-map").click(position=near)
     assert page.input_value("#lat") and page.input_value("#lon")
     page.check("input[name=hazard_flood]")
+    page.check("input[name=status][value=Actual]")
     page.click("#publish-button")
+    page.wait_for_load_state()
+    assert page.locator("#compose-error").count() == 0, page.locator("#compose-error").inner_text()
+    page.click("#confirm-button")
     page.wait_for_load_state()
     assert page.locator("#compose-error").count() == 0, page.locator("#compose-error").inner_text()
     page.wait_for_url(f"{site.url}/console/alerts/**")

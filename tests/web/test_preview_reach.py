@@ -84,10 +84,13 @@ async def test_preview_counts_earlier_recipients_of_an_update_and_a_cancel(hub: 
             "event": "避難指示",
             "headline_ja": "【警戒レベル4】避難指示（区域変更）",
             "replaces": first.json()["id"],
+            "status": "Actual",
         }
         preview = await drafter.post("/console/compose", data={**form, "action": "preview"})
         assert preview.status_code == 200, preview.text
-        published = await drafter.post("/console/compose", data={**form, "action": "publish"})
+        published = await drafter.post(
+            "/console/compose", data={**form, "action": "publish", "confirmed": "yes"}
+        )
         assert published.status_code == 303, published.text
         update_id = published.headers["location"].rsplit("/", 1)[1]
         assert _count(preview) == await _deliveries(hub, update_id) == 2
@@ -114,3 +117,66 @@ async def test_preview_counts_earlier_recipients_of_an_update_and_a_cancel(hub: 
     finally:
         await drafter.aclose()
         await approver.aclose()
+
+
+async def test_evacuation_preview_counts_what_publishing_delivers(hub: Hub) -> None:
+    """A new order, an Update raising one district, and the lift of everything: each time
+    the preview's count is the number of deliveries made. The receiver that takes only
+    severe alerts is not reached by level 3, is by the level-4 Update, and then gets the
+    lift as an earlier recipient although a lift is not severe."""
+    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", [CHIYODA])
+    rx = await hub.org("Receivers", None, [], kind="receiver")
+    for name, extra in (("all", {}), ("severe", {"min_severity": "Severe"})):
+        body: dict[str, Any] = {
+            "channel": "webhook",
+            "url": f"http://127.0.0.1:9/{name}",
+            "filter": {"areas": [CHIYODA], **extra},
+        }
+        created = await hub.client.post("/api/v1/endpoints", json=body, headers=rx["headers"])
+        assert created.status_code == 201, created.text
+    officer = await _console(hub, city["id"], "officer", ["drafter", "approver"])
+    try:
+        token = await _csrf(officer, "/console/compose?template=evacuation")
+        steps: list[tuple[dict[str, str], int, str]] = [
+            ({"template": "evacuation", "level": "3", "hazard": "flood"}, 1, "なし → レベル3"),
+            (
+                {
+                    "template": "evacuation",
+                    "level": "4",
+                    "hazard": "flood",
+                    "district_1": "神田地区",
+                },
+                2,
+                "神田地区: レベル3 → レベル4",
+            ),
+            ({"template": "lift", "lift_1": "*", "lift_2": "神田地区"}, 2, "レベル4 → 解除"),
+        ]
+        for fields, expected, words in steps:
+            form = {"csrf_token": token, "municipality": CHIYODA, "status": "Actual", **fields}
+            preview = await officer.post("/console/compose", data={**form, "action": "preview"})
+            assert preview.status_code == 200, preview.text
+            assert words in preview.text
+            # Publishing an Actual message first shows the confirmation; nothing is sent yet.
+            confirm = await officer.post("/console/compose", data={**form, "action": "publish"})
+            assert confirm.status_code == 200 and 'id="confirm-button"' in confirm.text
+            assert _count(confirm) == _count(preview)
+            published = await officer.post(
+                "/console/compose", data={**form, "action": "publish", "confirmed": "yes"}
+            )
+            assert published.status_code == 303, published.text
+            alert_id = published.headers["location"].rsplit("/", 1)[1]
+            assert _count(preview) == await _deliveries(hub, alert_id) == expected
+            if fields["template"] == "evacuation" and "district_1" in fields:
+                # "Update" on its board opens the form filled from what it holds.
+                board = await officer.get(f"/console/alerts/{alert_id}")
+                link = re.search(r'href="([^"]+)" id="update-link"', board.text)
+                assert link, board.text
+                update = await officer.get(link.group(1).replace("&amp;", "&"))
+                assert 'value="神田地区"' in update.text
+                assert '<option value="flood" selected>' in update.text
+                assert re.search(r'name="level"[^>]*checked', update.text) is None  # no level
+        listing = await hub.client.get("/api/v1/alerts", headers=city["headers"])
+        kinds = [item["msgType"] for item in listing.json()["items"]]
+        assert sorted(kinds) == ["Alert", "Cancel", "Update"]  # one each: no stray sends
+    finally:
+        await officer.aclose()

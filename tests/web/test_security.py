@@ -53,7 +53,9 @@ def test_csrf_token_is_required(site: Site) -> None:
             "municipality": "131016",
             "level": "4",
             "hazard": "flood",
+            "status": "Actual",
             "action": "publish",
+            "confirmed": "yes",
         }
         assert client.post("/console/compose", data=form).status_code == 403
         wrong = client.post("/console/compose", data={**form, "csrf_token": "guess"})

@@ -7,7 +7,7 @@ Shared by the HTTP API and the console, so both say the same thing the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from alertcommons.auth.principal import Principal
@@ -92,7 +92,7 @@ async def evacuation_alert(
     *,
     level: int | None,
     hazard: str | None,
-    districts: list[tuple[str, str | None]],
+    districts: Sequence[tuple[str | None, str | None]],
     lift: bool = False,
     hours: float = 24.0,
     status: str = "Actual",
@@ -101,7 +101,8 @@ async def evacuation_alert(
 
     The municipality's orders in force are one message: issuing sets the named districts
     (none named: the whole municipality) and leaves the other orders standing; lifting
-    removes the named districts (none named: every order). The result is an Alert (nothing
+    removes the named districts (none named: every order; a name of None: the
+    whole-municipality order alone). The result is an Alert (nothing
     was in force), an Update holding the complete new state, or, when no order is left, the
     Cancel of the message in force."""
     for number, (_, polygon) in enumerate(districts):

@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alertcommons.hub import accounts, national_tests, organizations
 from alertcommons.hub.services import Services
+from alertcommons.jp import national_test
 from alertcommons.problems import NotFound, ProblemError
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import orgs, users
 
+from . import words
 from .guard import Refused, checked_form, hub_of, render, require_admin, signed_in
 from .sessions import ConsoleUser
 
@@ -131,7 +133,18 @@ async def set_approval(org_id: str, request: Request) -> Response:
 async def send_national_test(request: Request) -> Response:
     user = await signed_in(request)
     require_admin(user)
-    await checked_form(request, user)
+    form = await checked_form(request, user)
+    if form.get("confirmed") != "yes":
+        # Every receiver that takes tests gets it: a second page says so before it goes.
+        message = national_test.test_message()
+        return render(
+            request,
+            "console_national_confirm.html",
+            user,
+            texts=[
+                (i.language or "", i.headline or "", i.description or "") for i in message.infos
+            ],
+        )
     outcome = await national_tests.start(hub_of(request), user.principal().actor)
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
 
@@ -157,10 +170,15 @@ async def _account_change(
 async def set_account_active(org_id: str, user_id: str, request: Request) -> HTMLResponse:
     form = await checked_form(request, await signed_in(request))
     wanted = form.get("active") == "on"
+    tr = words.chooser(words.console_language(request))
 
     async def change(hub: Services, actor: str) -> str:
         row = await organizations.update_user(hub, actor, org_id, user_id, active=wanted)
-        done = "有効にしました enabled" if wanted else "無効にし、サインアウトさせました disabled"
+        done = (
+            tr("有効にしました", "enabled")
+            if wanted
+            else tr("無効にし、サインアウトさせました", "disabled and signed out")
+        )
         return f"{row.username}: {done}"
 
     return await _account_change(request, org_id, change)
@@ -169,11 +187,12 @@ async def set_account_active(org_id: str, user_id: str, request: Request) -> HTM
 @router.post("/organizations/{org_id}/users/{user_id}/sessions", response_class=HTMLResponse)
 async def end_account_sessions(org_id: str, user_id: str, request: Request) -> HTMLResponse:
     await checked_form(request, await signed_in(request))
+    tr = words.chooser(words.console_language(request))
 
     async def change(hub: Services, actor: str) -> str:
         ended = await organizations.end_user_sessions(hub, actor, org_id, user_id)
         name = (await hub.store.read(lambda c: accounts.find(c, org_id, user_id))).username
-        return f"{name}: {ended} 件のセッションを終了 sessions ended"
+        return f"{name}: " + tr(f"{ended} 件のセッションを終了しました", f"{ended} sessions ended")
 
     return await _account_change(request, org_id, change)
 
@@ -183,10 +202,11 @@ async def set_account_roles(org_id: str, user_id: str, request: Request) -> HTML
     form = await checked_form(request, await signed_in(request))
     # one checkbox per role (role_drafter=on …): a form field holds one value only
     wanted = [role for role in users.ROLES if form.get(f"role_{role}") == "on"]
+    tr = words.chooser(words.console_language(request))
 
     async def change(hub: Services, actor: str) -> str:
         row = await organizations.update_user(hub, actor, org_id, user_id, roles=wanted)
-        return f"{row.username}: 権限 roles = {row.roles}"
+        return f"{row.username}: {tr('権限', 'roles')} = {row.roles}"
 
     return await _account_change(request, org_id, change)
 
@@ -207,6 +227,9 @@ async def reset_account_password(org_id: str, user_id: str, request: Request) ->
         request,
         user,
         org_id,
-        notice=f"{row.username}: パスワードを再設定し、サインアウトさせました password reset",
+        notice=f"{row.username}: "
+        + words.chooser(words.console_language(request))(
+            "パスワードを再設定し、サインアウトさせました", "password reset and signed out"
+        ),
         new_password={"username": row.username, "password": password},
     )

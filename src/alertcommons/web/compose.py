@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alertcommons.cap import to_xml
+from alertcommons.cap import to_json, to_xml
 from alertcommons.cap.model import (
     CATEGORIES,
     CERTAINTIES,
@@ -29,9 +29,10 @@ from alertcommons.cap.model import (
 )
 from alertcommons.cap.reader import read_alert
 from alertcommons.cap.values import CapValueError, format_datetime, parse_polygon
-from alertcommons.hub import japan
+from alertcommons.hub import japan, standing
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
+from alertcommons.jp.changes import Change, changes
 from alertcommons.jp.codes import CodeError, name_of, normalize, registry, with_check_digit
 from alertcommons.jp.evacuation import JST
 from alertcommons.problems import Conflict, ProblemError, Unprocessable
@@ -66,7 +67,20 @@ def skips_approval(template: str) -> bool:
     return template in NATIONAL_ONLY
 
 
-DISTRICT_ROWS = 4
+DISTRICT_ROWS = 4  # empty rows offered; more appear when a form is pre-filled with more
+MAX_DISTRICT_ROWS = 50
+STATUSES = ("Actual", "Exercise", "Test")
+WHOLE = "*"  # the lift form's value for the whole-municipality order
+
+
+def lifted(form: dict[str, str]) -> list[str]:
+    """The orders a lift form names: ``lift_N`` checkboxes holding a district or ``*``."""
+    names = [
+        form[key].strip()
+        for key in sorted(form, key=lambda k: (len(k), k))
+        if key.startswith("lift_") and form[key].strip()
+    ]
+    return list(dict.fromkeys(names))
 
 
 @dataclass
@@ -77,6 +91,8 @@ class Preview:
     receivers: list[str] = field(default_factory=list)
     receiver_count: int = 0
     problems: list[str] = field(default_factory=list)
+    municipality: str | None = None  # evacuation information: whose orders change
+    changes: list[Change] = field(default_factory=list)
 
 
 def municipality_choices(user: ConsoleUser) -> list[tuple[str, str]]:
@@ -133,17 +149,20 @@ def _number(form: dict[str, str], name: str, low: float, high: float, default: f
 async def build(hub: Services, user: ConsoleUser, template: str, form: dict[str, str]) -> Alert:
     """The alert a form describes; Unprocessable (with the field) when the form is wrong."""
     issuer = user.principal()
-    status = _choice(form, "status", ("Actual", "Exercise", "Test"), "Actual")
+    # No default: an Actual order is never issued because nobody changed a preselection.
+    status = _choice(form, "status", STATUSES)
     if template == "evacuation":
-        districts = []
-        for row in range(1, DISTRICT_ROWS + 1):
+        districts: list[tuple[str | None, str | None]] = []
+        for row in range(1, MAX_DISTRICT_ROWS + 1):
             name = _field(form, f"district_{row}", required=False, limit=100)
             polygon = _field(form, f"polygon_{row}", required=False, limit=20_000) or None
             if polygon and not name:
                 raise Unprocessable(
-                    f"district {row} has an outline but no name", path=f"district_{row}"
+                    f"district {row} has an outline but no name",
+                    path=f"district_{row}",
+                    detail_ja=f"地区{row}に範囲がありますが、地区名がありません。",
                 )
-            if name:
+            if name and name not in (d[0] for d in districts):
                 districts.append((name, polygon))
         districts = await compose_places.picked_districts(hub, form, districts)
         return await japan.evacuation_alert(
@@ -157,13 +176,20 @@ async def build(hub: Services, user: ConsoleUser, template: str, form: dict[str,
             status=status,
         )
     if template == "lift":
+        chosen = lifted(form)
+        if not chosen:
+            raise Unprocessable(
+                "choose the orders to lift",
+                path="lift",
+                detail_ja="解除する対象（地区または全域）を選んでください。",
+            )
         return await japan.evacuation_alert(
             hub.store,
             issuer,
             _municipality(form),
             level=None,
             hazard=None,
-            districts=[],
+            districts=[(None if name == WHOLE else name, None) for name in chosen],
             lift=True,
             status=status,
         )
@@ -370,6 +396,7 @@ async def draft_alert(
 async def preview(hub: Services, user: ConsoleUser, alert: Alert) -> Preview:
     """What the alert will be and whom it reaches, without publishing anything."""
     shown = Preview(alert=alert, xml=to_xml(alert).decode())
+    await _changes(hub, user, alert, shown)
     for info in alert.infos:
         shown.texts.append(
             {
@@ -413,3 +440,18 @@ def receivers_shown(
             counts[names.get(row.organization_id, "?")] += 1
     others = [name if n == 1 else f"{name} ({n})" for name, n in sorted(counts.items())]
     return sorted(own) + others
+
+
+async def _changes(hub: Services, user: ConsoleUser, alert: Alert, shown: Preview) -> None:
+    """For evacuation information: each order's level before and after this message."""
+    document = to_json(alert)
+    if evacuation.level_of(document) is None:
+        return
+    code = standing.municipality_of(document)
+    if code is None:
+        return
+    world = alert.status or "Actual"
+    before, _ = await standing.orders_in_force(hub.store, code, user.sender, world)
+    after = [] if alert.msg_type == "Cancel" else evacuation.orders_of(document)
+    shown.municipality = code
+    shown.changes = changes(before, after)

@@ -66,8 +66,8 @@ def _form_code(form: dict[str, str]) -> str | None:
 
 
 async def picked_districts(
-    hub: Services, form: dict[str, str], typed: list[tuple[str, str | None]]
-) -> list[tuple[str, str | None]]:
+    hub: Services, form: dict[str, str], typed: list[tuple[str | None, str | None]]
+) -> list[tuple[str | None, str | None]]:
     """The districts typed in, then those ticked in the registered list (``place_district_N``),
     each with its registered outline; a name typed in wins over the same name ticked."""
     names = [v.strip() for k, v in form.items() if k.startswith("place_district_") and v.strip()]
@@ -81,9 +81,9 @@ async def picked_districts(
         district = registered.get(name)
         if district is None:
             raise Unprocessable(
-                f"「{name}」は登録された地区ではありません。"
-                f" '{name}' is not a registered district.",
+                f"'{name}' is not a registered district",
                 path="place_district",
+                detail_ja=f"「{name}」は登録された地区ではありません。",
             )
         if name not in have:
             chosen.append((name, places.cap_polygon(district.geometry)))
@@ -101,8 +101,9 @@ async def with_picked_site(hub: Services, form: dict[str, str]) -> dict[str, str
     site = next((s for s in await places.sites(hub, code, kind) if s.site_id == site_id), None)
     if site is None:
         raise Unprocessable(
-            "選んだ避難所は登録されていません。 The chosen site is not registered.",
+            "the chosen site is not registered",
             path="place_site",
+            detail_ja="選んだ避難所は登録されていません。",
         )
     filled = {
         "shelter_id": site_key(site.kind, site.site_id),

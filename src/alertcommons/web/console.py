@@ -22,16 +22,16 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from alertcommons.cap.model import CATEGORIES, CERTAINTIES, SEVERITIES, URGENCIES, Alert
-from alertcommons.hub import audio, deliveries, drafts
+from alertcommons.hub import audio, deliveries, drafts, standing
 from alertcommons.hub.services import Services
-from alertcommons.jp import evacuation
+from alertcommons.jp import evacuation, phrases, shelters
 from alertcommons.jp.codes import CodeError, normalize, registry
 from alertcommons.problems import ProblemError
 from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import users
 
-from . import admin, compose, compose_places, places, receivers
+from . import admin, compose, compose_places, places, receivers, words
 from .guard import (
     Refused,
     checked_form,
@@ -39,6 +39,7 @@ from .guard import (
     hub_of,
     install_handlers,
     is_secure,
+    one_language,
     render,
     require_issuer,
     signed_in,
@@ -57,6 +58,7 @@ from .sessions import (
 )
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+HOME_ALL_MUNICIPALITIES = 10  # up to this many, home lists each, even with nothing in force
 
 
 def install(app: FastAPI) -> None:
@@ -119,7 +121,7 @@ async def login(request: Request) -> Response:
             status=401,
             csrf=form.get("csrf_token"),
             next=_next(request, form.get("next")),
-            error=outcome.error,
+            error=one_language(outcome.error or "", words.console_language(request)),
         )
     response = RedirectResponse(_next(request, form.get("next")), status_code=303)
     response.set_cookie(
@@ -162,8 +164,9 @@ async def change_password(request: Request) -> HTMLResponse:
             hub_of(request).store, user, form.get("current", ""), form.get("new", "")
         )
     status = 200 if error is None else 422
+    shown = one_language(error, words.console_language(request)) if error else None
     return render(
-        request, "console_account.html", user, status=status, error=error, done=error is None
+        request, "console_account.html", user, status=status, error=shown, done=error is None
     )
 
 
@@ -185,10 +188,17 @@ async def home(request: Request) -> HTMLResponse:
         return {"recent": recent, "drafts": drafts, "endpoints": own_endpoints}
 
     loaded = await hub.store.read(load)
+    lang = words.console_language(request)
+    places: list[standing.MunicipalityState] = []
+    if user.is_issuer:
+        codes = [normalize(code) for code, _ in compose.municipality_choices(user)]
+        places = await standing.of_issuer(hub.store, user.sender, codes)
+        if len(codes) > HOME_ALL_MUNICIPALITIES:  # a prefecture: the ones with something
+            places = [p for p in places if not p.quiet]
     recent = [
         {
             "row": row,
-            "headline": _headline(alert_queries.decode_json(row)),
+            "headline": _headline(alert_queries.decode_json(row), lang),
             "active": alert_queries.is_active(row),
         }
         for row in loaded["recent"]
@@ -198,14 +208,27 @@ async def home(request: Request) -> HTMLResponse:
         "console_home.html",
         user,
         recent=recent,
+        places=places,
+        level_words=evacuation.LEVELS,
+        hazards=evacuation.HAZARDS,
+        hq_kinds=shelters.HQ_KINDS,
         drafts=loaded["drafts"],
         endpoints=loaded["endpoints"],
         notice=request.query_params.get("notice"),
     )
 
 
-def _headline(document: dict[str, Any]) -> str:
-    info = (document.get("info") or [{}])[0]
+def _headline(document: dict[str, Any], lang: str = "ja") -> str:
+    """The headline in the page's language when the message has it (else its first)."""
+    infos = document.get("info") or [{}]
+    info = next(
+        (
+            i
+            for i in infos
+            if str(i.get("language") or "")[:2] == lang and "-x-" not in str(i.get("language"))
+        ),
+        infos[0],
+    )
     return str(info.get("headline") or info.get("event") or "")
 
 
@@ -219,11 +242,11 @@ async def compose_form(request: Request) -> HTMLResponse:
     template = request.query_params.get("template", "evacuation")
     if template not in compose.templates_for(user):
         template = "evacuation"
-    form = {k: v for k, v in request.query_params.items() if k != "template"}
-    return _compose_page(request, user, template, form)
+    form = {k: v for k, v in request.query_params.items() if k not in ("template", "lang")}
+    return await _compose_page(request, user, template, form)
 
 
-def _compose_page(
+async def _compose_page(
     request: Request,
     user: ConsoleUser,
     template: str,
@@ -232,17 +255,33 @@ def _compose_page(
     shown: compose.Preview | None = None,
     error: str | None = None,
     status: int = 200,
+    view: str = "console_compose.html",
 ) -> HTMLResponse:
+    municipalities = compose.municipality_choices(user)
+    in_force = await _in_force(request, user, template, form, municipalities)
+    if in_force and template == "evacuation" and not form.get("hazard"):
+        form = {**form, "hazard": in_force[0].hazard}  # the hazard of the highest order
+    filled = [n for n in range(1, compose.MAX_DISTRICT_ROWS + 1) if form.get(f"district_{n}")]
+    rows = max(compose.DISTRICT_ROWS, (max(filled) + 1) if filled else 0)
     return render(
         request,
-        "console_compose.html",
+        view,
         user,
         status=status,
         template=template,
         form=form,
-        municipalities=compose.municipality_choices(user),
+        municipalities=municipalities,
+        in_force=in_force,
+        place_en=_english_name(form.get("municipality"), municipalities),
+        names_en=(
+            {code: _english_name(code, municipalities) for code, _ in municipalities}
+            if words.console_language(request) == "en"
+            else {}
+        ),
+        whole=compose.WHOLE,
+        level_words=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,
-        districts=range(1, compose.DISTRICT_ROWS + 1),
+        districts=range(1, min(rows, compose.MAX_DISTRICT_ROWS) + 1),
         choices={
             "urgency": URGENCIES,
             "severity": SEVERITIES,
@@ -254,6 +293,40 @@ def _compose_page(
         centre=_centre(form.get("municipality"), compose.municipality_choices(user)),
         places=compose_places.choices(hub_of(request), form, compose.municipality_choices(user)),
     )
+
+
+async def _in_force(
+    request: Request,
+    user: ConsoleUser,
+    template: str,
+    form: dict[str, str],
+    municipalities: list[tuple[str, str]],
+) -> list[evacuation.Standing]:
+    """The orders in force that evacuation and lift forms start from (in the world of the
+    status chosen; Actual until one is)."""
+    if template not in ("evacuation", "lift"):
+        return []
+    chosen = form.get("municipality") or (municipalities[0][0] if municipalities else "")
+    world = form.get("status") if form.get("status") in compose.STATUSES else "Actual"
+    try:
+        code = normalize(chosen) if chosen else ""
+    except CodeError:
+        return []
+    if len(code) != 5:
+        return []
+    orders, _ = await standing.orders_in_force(
+        hub_of(request).store, code, user.sender, world or "Actual"
+    )
+    return orders
+
+
+def _english_name(chosen: str | None, choices: list[tuple[str, str]]) -> str:
+    """The chosen (or first) municipality's name in romaji, for English pages."""
+    code = chosen or (choices[0][0] if choices else "")
+    try:
+        return phrases.place_name(normalize(code), "en-US").split(",")[0] if code else ""
+    except CodeError:
+        return code
 
 
 def _centre(chosen: str | None, choices: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -275,14 +348,24 @@ async def compose_submit(request: Request) -> Response:
     if template not in compose.templates_for(user):
         raise Refused(403, "このテンプレートは使えません。 This template is not for you.")
     hub = hub_of(request)
+    lang = words.console_language(request)
+    form = {k: v for k, v in form.items() if k not in ("csrf_token",)}
+    action = form.pop("action", "preview")
+    confirmed = form.pop("confirmed", "") == "yes"
+    if action == "edit":  # back from the confirmation, everything as it was
+        return await _compose_page(request, user, template, form)
     try:
         alert = await compose.build(hub, user, template, form)
     except ProblemError as exc:
-        return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
-    if form.get("action") == "preview":
+        error = words.error_text(exc, lang)
+        return await _compose_page(request, user, template, form, error=error, status=exc.status)
+    drafting = user.needs_approval and not compose.skips_approval(template)
+    if action == "preview" or (alert.status == "Actual" and not drafting and not confirmed):
+        # An Actual message goes out only from the confirmation page, which restates it.
         shown = await compose.preview(hub, user, alert)
-        return _compose_page(request, user, template, form, shown=shown)
-    if user.needs_approval and not compose.skips_approval(template):
+        view = "console_compose.html" if action == "preview" else "console_confirm.html"
+        return await _compose_page(request, user, template, form, shown=shown, view=view)
+    if drafting:
         summary = _headline({"info": [{"headline": alert.infos[0].headline}]})
         draft_id = await _new_draft(hub, user, template, form, summary)
         return RedirectResponse(f"/console/drafts/{draft_id}", status_code=303)
@@ -290,7 +373,8 @@ async def compose_submit(request: Request) -> Response:
         alert = await audio.attach(alert, hub.settings)  # signed with its announcement
         outcome = await hub.publisher.publish(user.principal(), alert)
     except ProblemError as exc:
-        return _compose_page(request, user, template, form, error=exc.detail, status=exc.status)
+        error = words.error_text(exc, lang)
+        return await _compose_page(request, user, template, form, error=error, status=exc.status)
     return RedirectResponse(f"/console/alerts/{outcome.alert_id}", status_code=303)
 
 
@@ -323,7 +407,7 @@ async def draft_page(draft_id: str, request: Request) -> HTMLResponse:
             alert = await compose.draft_alert(hub, user, row.template, form)
             shown = await compose.preview(hub, user, alert)
         except ProblemError as exc:
-            error = exc.detail
+            error = one_language(exc.detail, words.console_language(request))
     author = await hub.store.read(lambda c: users.get_user(c, row.created_by))
     return render(
         request,
@@ -390,27 +474,40 @@ async def alert_board(alert_id: str, request: Request) -> HTMLResponse:
     hub = hub_of(request)
     row = await _own_alert(hub, user, alert_id)
     document = alert_queries.decode_json(row)
-    level = evacuation.level_of(document)
-    if level is not None:
-        codes = [
-            g.get("value", "")
-            for area in (document.get("info") or [{}])[0].get("area", [])
-            for g in area.get("geocode", [])
-        ]
-        query = {"template": "evacuation", "municipality": codes[0] if codes else ""}
-        update_link = "/console/compose?" + urlencode(query)
-    else:
-        update_link = "/console/compose?" + urlencode({"template": "free", "replaces": row.id})
+    update_link, lift_link = _follow_up_links(row, document)
     return render(
         request,
         "console_alert.html",
         user,
         row=row,
         update_link=update_link,
-        headline=_headline(document),
+        lift_link=lift_link,
+        headline=_headline(document, words.console_language(request)),
         active=alert_queries.is_active(row),
         board=await _board(hub, user, alert_id),
     )
+
+
+def _follow_up_links(row: Any, document: dict[str, Any]) -> tuple[str, str | None]:
+    """Update and lift start from what the message holds: its municipality, hazard and
+    districts; the level and the status are left for the officer."""
+    if evacuation.level_of(document) is None:
+        return "/console/compose?" + urlencode({"template": "free", "replaces": row.id}), None
+    code = standing.municipality_of(document)
+    town = registry().municipalities.get(code or "")
+    place = town.code6 if town else ""
+    orders = evacuation.orders_of(document)
+    # The status is carried for a drill only: Actual is never preselected.
+    world = {} if row.status == "Actual" else {"status": row.status}
+    query = {"template": "evacuation", "municipality": place, **world}
+    if orders:
+        query["hazard"] = orders[0].hazard
+    # Its districts fill the rows (a whole-municipality order is no row: it stays as it is
+    # unless the officer empties the rows to change it).
+    named = [o.key for o in orders if o.key is not None]
+    query.update({f"district_{n}": key for n, key in enumerate(named, 1)})
+    lift = {"template": "lift", "municipality": place, **world}
+    return "/console/compose?" + urlencode(query), "/console/compose?" + urlencode(lift)
 
 
 @router.get("/alerts/{alert_id}/events")

@@ -3,6 +3,7 @@ pages for refusals (HTML, in both languages, with the right status)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from alertcommons.cap.jsonmap import NOT_XML
 from alertcommons.hub.services import Services
 
-from . import compose
+from . import compose, words
 from .render import page
 from .sessions import ConsoleUser, csrf_ok, current_user
 
@@ -48,14 +49,35 @@ def hub_of(request: Request) -> Services:
     return found
 
 
+# "日本語の文。 English sentence." -> the half in the page's language
+_BILINGUAL = re.compile(r"^(.*[\u3040-\u30ff\u4e00-\u9fff。）」].*?)\s+([A-Z(].*[A-Za-z.)])$")
+
+
+def one_language(message: str, lang: str) -> str:
+    """A refusal written as "日本語。 English." in the page's language alone."""
+    found = _BILINGUAL.match(message.strip())
+    if found is None:
+        return words.translate(message, lang)
+    return found[1] if lang == "ja" else found[2]
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return page(
+    lang = words.console_language(request)
+    response = page(
         request,
         hub_of(request).settings,
         "console_error.html",
-        {"lang": "ja", "message": message, "status": status, "user": None},
+        {
+            "lang": lang,
+            "tr": words.chooser(lang),
+            "message": one_language(message, lang),
+            "status": status,
+            "user": None,
+        },
         status=status,
     )
+    words.remember(request, response)
+    return response
 
 
 async def signed_in(request: Request) -> ConsoleUser:
@@ -95,18 +117,23 @@ def require_admin(user: ConsoleUser) -> None:
 def render(
     request: Request, view: str, user: ConsoleUser | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    return page(
+    lang = words.console_language(request)
+    response = page(
         request,
         hub_of(request).settings,
         view,
         {
-            "lang": "ja",
+            "lang": lang,
+            "tr": words.chooser(lang),
+            "translate": lambda detail: words.translate(detail, lang),
             "user": user,
             "templates": compose.templates_for(user) if user else compose.TEMPLATES,
             **context,
         },
         status=status,
     )
+    words.remember(request, response)
+    return response
 
 
 def is_secure(request: Request) -> bool:

@@ -13,6 +13,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var board = document.getElementById("board");
     if (!board || typeof EventSource === "undefined") return;
+    // the page's own words for the states (one language at a time)
+    try { WORDS = JSON.parse(board.getAttribute("data-words")) || WORDS; } catch (e) { /* keep */ }
     var source = new EventSource(board.getAttribute("data-events"));
     source.addEventListener("board", function (event) {
       var report = JSON.parse(event.data);
@@ -28,13 +30,14 @@
         var latency = item.latency_ms === null ? "" : Math.round(item.latency_ms) + " ms";
         // a site's route: the site's name (shown to its own organization) and the route's rank
         var site = item.site_id === null ? "" :
-          (item.site ? item.site + " · " : "") + "経路 route " + (item.route + 1);
-        [item.organization || "", site, item.label || item.endpoint_id || "", item.channel,
+          (item.site ? item.site + " \u00b7 " : "") + (WORDS._route || "route") + " " + (item.route + 1);
+        [item.organization || "", site, item.label || "\u2014", item.channel,
          WORDS[item.state] || item.state,
          String(item.attempts), latency, item.last_error || ""].forEach(function (text, index) {
           var cell = document.createElement("td");
           cell.textContent = text;
           if (index === 4) cell.className = "state state-" + item.state;
+          if (index === 6) cell.className = "latency";
           row.appendChild(cell);
         });
         rows.appendChild(row);

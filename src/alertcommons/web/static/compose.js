@@ -3,7 +3,16 @@
 // shelter, a click sets the latitude and longitude. Everything stays typeable by hand.
 (function () {
   "use strict";
+  var ja = document.documentElement.lang !== "en";
+  function tr(jaText, enText) { return ja ? jaText : enText; }
   document.addEventListener("DOMContentLoaded", function () {
+    // Evacuation and lift forms start from what is in force in the chosen municipality:
+    // choosing another one reloads the form with its orders.
+    var town = document.querySelector("select[data-reload]");
+    if (town) town.addEventListener("change", function () {
+      var query = new URLSearchParams({ template: town.getAttribute("data-reload"), municipality: town.value });
+      window.location.assign("/console/compose?" + query.toString());
+    });
     var element = document.getElementById("compose-map");
     if (!element || !window.AlertCommonsMaps) return;
     var map = window.AlertCommonsMaps.build(element);
@@ -35,7 +44,7 @@
         target = document.getElementById(button.getAttribute("data-draw"));
         points = [];
         if (line) { map.removeLayer(line); line = null; }
-        say("描画中 Drawing: " + target.id);
+        say(tr("描画中: ", "Drawing: ") + target.id);
         element.scrollIntoView({ block: "center" });
       });
     });
@@ -45,7 +54,7 @@
         points.push([parseFloat(lat), parseFloat(lon)]);
         if (line) map.removeLayer(line);
         line = L.polyline(points, { color: "#0b4f9c", dashArray: "4" }).addTo(map);
-        say(points.length + " 点 points");
+        say(points.length + tr(" 点", " points"));
         return;
       }
       var latField = document.getElementById("lat"), lonField = document.getElementById("lon");
@@ -53,11 +62,11 @@
     });
     var finish = document.getElementById("draw-finish");
     if (finish) finish.addEventListener("click", function () {
-      if (!target || points.length < 3) { say("3点以上必要です Needs at least 3 points"); return; }
+      if (!target || points.length < 3) { say(tr("3点以上必要です", "Needs at least 3 points")); return; }
       var ring = points.concat([points[0]]);
       target.value = ring.map(function (p) { return p[0] + "," + p[1]; }).join(" ");
       if (line) { map.removeLayer(line); line = null; }
-      say("完了 Done: " + target.id);
+      say(tr("完了: ", "Done: ") + target.id);
       target = null; points = [];
       redraw();
     });

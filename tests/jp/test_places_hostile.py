@@ -11,9 +11,9 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.support.hub import Hub
+from tests.support.pglocks import audit_head_held
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
@@ -96,31 +96,14 @@ async def test_two_imports_at_once_leave_one_file_s_districts_never_a_mix(
     features = json.loads(DEMO.joinpath("chiyoda-districts.geojson").read_bytes())["features"]
     first, second = _collection(features[:4]), _collection(features[4:])
     names = [{f["properties"]["name"] for f in part} for part in (features[:4], features[4:])]
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as holder, engine.connect() as watcher:
-            holder.begin()
-            holder.execute(text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"))
-
-            def waiting() -> bool:
-                found = watcher.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        " AND wait_event_type = 'Lock'"
-                    )
-                ).scalar_one()
-                watcher.rollback()
-                return int(found) >= 2
-
-            imports = [
-                asyncio.create_task(_post(hub, "districts", body, {**GEOJSON, **token}))
-                for body in (first, second)
-            ]
-            await until(waiting, what="both imports waiting inside their transactions")
-            holder.rollback()
-            answers = await asyncio.gather(*imports)
-    finally:
-        engine.dispose()
+    with audit_head_held(database_url) as (waiting, release):
+        imports = [
+            asyncio.create_task(_post(hub, "districts", body, {**GEOJSON, **token}))
+            for body in (first, second)
+        ]
+        await until(lambda: waiting(2), what="both imports waiting inside their transactions")
+        release()
+        answers = await asyncio.gather(*imports)
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     listed = await hub.client.get("/api/v1/jp/districts", params={"code": CITY})
     registered = {f["properties"]["name"] for f in listed.json()["features"]}

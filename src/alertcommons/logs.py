@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -25,14 +26,24 @@ EVENTS = "alertcommons.events"
 SECRET_WORDS = ("token", "secret", "password", "passwd", "key", "auth", "signature", "session")
 
 
+# An API token (store/tokens.py: "ac_" and 43 URL-safe characters) wherever it is pasted —
+# under a parameter of any name, in the path — is masked by its shape.
+API_TOKEN = re.compile(r"ac_[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str) -> str:
+    """``text`` (a path, a query value) with any API token in it masked."""
+    return API_TOKEN.sub("ac_***", text)
+
+
 def redact_query(query: str) -> str:
     """The query string with every credential-like value replaced by ``***``."""
     if not query:
         return ""
     parts = []
     for name, value in parse_qsl(query, keep_blank_values=True):
-        shown = "***" if any(word in name.lower() for word in SECRET_WORDS) else value
-        parts.append(f"{quote(name, safe='')}={quote(shown, safe='*')}")
+        shown = "***" if any(word in name.lower() for word in SECRET_WORDS) else redact(value)
+        parts.append(f"{quote(redact(name), safe='')}={quote(shown, safe='*')}")
     return "&".join(parts)
 
 
@@ -62,9 +73,15 @@ class PlainFormatter(logging.Formatter):
         return text
 
 
+# A value printed bare: no white space (a tab or line break would start a forged field or
+# line, and a request's path is decoded: %0A is one), no quote, nothing unprintable.
+_BARE = re.compile(r'[^\s"\\]+')
+
+
 def _plain(value: Any) -> str:
     text = str(value)
-    return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+    bare = _BARE.fullmatch(text) and text.isprintable()
+    return text if bare else json.dumps(text, ensure_ascii=False)
 
 
 class JsonFormatter(logging.Formatter):

@@ -16,7 +16,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alertcommons.logs import ACCESS, redact_query
+from alertcommons.logs import ACCESS, redact, redact_query
 
 log = logging.getLogger(ACCESS)
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
@@ -55,7 +55,7 @@ class AccessLog:
             client = scope.get("client")
             fields = {
                 "method": scope["method"],
-                "path": scope["path"] + (f"?{query}" if query else ""),
+                "path": redact(scope["path"]) + (f"?{query}" if query else ""),
                 "status": status,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
                 "remote": client[0] if client else "-",

@@ -15,6 +15,9 @@ from alertcommons.problems import Forbidden, Unauthorized
 from alertcommons.store import orgs
 from alertcommons.store.tokens import hash_token
 
+# Cache-Control of an answer that shows a secret once (a token, a signing secret): no cache
+# or browser history may keep it.
+NO_STORE = "no-store"
 _bearer = HTTPBearer(auto_error=False, description="An Alert Commons API token (ac_…)")
 
 

@@ -16,7 +16,7 @@ from alertcommons.hub.services import Services
 from alertcommons.problems import Forbidden, Unprocessable
 from alertcommons.store import endpoints as endpoint_queries
 
-from .deps import PrincipalDep, ServicesDep
+from .deps import NO_STORE, PrincipalDep, ServicesDep
 
 router = APIRouter(prefix="/api/v1/endpoints", tags=["endpoints"])
 
@@ -66,6 +66,7 @@ async def create_endpoint(
     require_receiver(caller)
     row, config, queued = await endpoints.create(hub, caller, body)
     response.headers["Location"] = f"/api/v1/endpoints/{row.id}"
+    response.headers["Cache-Control"] = NO_STORE  # the secret, shown this once
     secret = {"secret": config["secret"]} if "secret" in config else None
     return {**_view(hub, row, reveal=secret), "backfilled": queued}
 
@@ -157,9 +158,10 @@ async def test_endpoint(endpoint_id: str, hub: ServicesDep, caller: PrincipalDep
     summary="Give the endpoint a new signing secret (shown once; the old one stops at once)",
 )
 async def rotate_endpoint_secret(
-    endpoint_id: str, hub: ServicesDep, caller: PrincipalDep
+    endpoint_id: str, hub: ServicesDep, caller: PrincipalDep, response: Response
 ) -> dict[str, Any]:
     updated, secret = await endpoints.rotate_secret(hub, caller, endpoint_id)
+    response.headers["Cache-Control"] = NO_STORE
     return _view(hub, updated, reveal={"secret": secret})
 
 

@@ -16,7 +16,7 @@ from alertcommons.jp.phrases import LANGUAGES, wanted
 from alertcommons.problems import Forbidden, Unprocessable
 from alertcommons.store import orgs, users
 
-from .deps import AdminDep, PrincipalDep, ServicesDep
+from .deps import NO_STORE, AdminDep, PrincipalDep, ServicesDep
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 me_router = APIRouter(prefix="/api/v1/me", tags=["organizations"])
@@ -91,6 +91,7 @@ async def create_organization(
         jurisdiction=jurisdiction,
     )
     response.headers["Location"] = f"/api/v1/organizations/{created['id']}"
+    response.headers["Cache-Control"] = NO_STORE  # its first token
     return created
 
 
@@ -145,9 +146,10 @@ async def list_tokens(org_id: str, hub: ServicesDep, caller: PrincipalDep) -> di
 
 @router.post("/{org_id}/tokens", status_code=201, summary="Issue a new token (shown once)")
 async def issue_token(
-    org_id: str, body: TokenIn, hub: ServicesDep, caller: AdminDep
+    org_id: str, body: TokenIn, hub: ServicesDep, caller: AdminDep, response: Response
 ) -> dict[str, Any]:
     issued = await organizations.issue_token(hub, caller.actor, org_id, body.label)
+    response.headers["Cache-Control"] = NO_STORE
     return {"id": issued.id, "token": issued.token, "organization_id": issued.organization_id}
 
 

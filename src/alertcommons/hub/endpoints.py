@@ -36,6 +36,21 @@ def site_name(value: Any) -> str | None:
     return value.strip()
 
 
+LABEL_MAX = 200  # the console's field
+
+
+def label_of(value: Any) -> str | None:
+    """A label as given: None, or one line of text (a NUL cannot even be stored on
+    PostgreSQL)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > LABEL_MAX:
+        raise Unprocessable(f"'label' is text of at most {LABEL_MAX} characters", path="label")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise Unprocessable("'label' must not hold control characters", path="label")
+    return value
+
+
 def route_order(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= ROUTE_ORDER_MAX:
         raise Unprocessable(
@@ -89,9 +104,7 @@ async def create(
 ) -> tuple[Any, dict[str, Any], int]:
     """Register an endpoint for the caller's organization: its row, checked config, and how
     many alerts in force it was queued (unless ``"backfill": false``)."""
-    label = body.get("label")
-    if label is not None and not isinstance(label, str):
-        raise Unprocessable("'label' is a string", path="label")
+    label = label_of(body.get("label"))
     backfill = body.get("backfill", True)
     if not isinstance(backfill, bool):
         raise Unprocessable("'backfill' is true (the default) or false", path="backfill")
@@ -147,7 +160,7 @@ async def update(
     _, config, canonical_filter = checked(hub, merged)
     values: dict[str, Any] = {"config": config, "filter": canonical_filter}
     if "label" in body:
-        values["label"] = body["label"] if isinstance(body["label"], str) else None
+        values["label"] = label_of(body["label"])
     if "active" in body:
         if not isinstance(body["active"], bool):
             raise Unprocessable("'active' is true or false", path="active")

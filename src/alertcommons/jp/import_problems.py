@@ -215,7 +215,7 @@ class _Problems:
     def add(self, line: int, key: str, feature: int | None = None, **details: Any) -> None:
         self.total += 1
         if len(self.found) < self.limits.max_errors:
-            self.found.append(Problem(line, key, details, feature))
+            self.found.append(Problem(line, key, _quoted(details), feature))
 
     def raise_if_any(self) -> None:
         if self.total:
@@ -223,6 +223,18 @@ class _Problems:
             if self.total > len(shown):
                 shown.append(Problem(0, "more", {"count": self.total - len(shown)}))
             raise FileRefused(shown, self.total)
+
+
+# The most of a cell or column name a message quotes: a file's own text, repeated in every
+# listed problem, would otherwise let a small file answer with megabytes of errors.
+QUOTED = 80
+
+
+def _quoted(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value[: QUOTED - 1] + "…" if isinstance(value, str) and len(value) > QUOTED else value
+        for name, value in details.items()
+    }
 
 
 def _refuse(key: str, **details: Any) -> FileRefused:

@@ -82,6 +82,7 @@ def claim_due(
         deliveries.c.priority,
         deliveries.c.site_id,
         deliveries.c.route,
+        deliveries.c.state,
     ).where(due)
     if skip_endpoints:
         query = query.where(deliveries.c.endpoint_id.not_in(sorted(skip_endpoints)))
@@ -92,7 +93,8 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = list(connection.execute(query))
+    found = list(connection.execute(query))
+    rows = failover.drop_reached(connection, found)
     taken: list[Any] = []
     granted: dict[str, int] = {}
     for row in rows:
@@ -117,7 +119,7 @@ def claim_due(
         )
         for r in taken
     ]
-    return ClaimRound(claimed, exhausted=len(rows) < limit)
+    return ClaimRound(claimed, exhausted=len(found) < limit)
 
 
 def renew_leases(

@@ -136,6 +136,22 @@ def _skip(connection: Connection, delivery_ids: list[str]) -> None:
     )
 
 
+def drop_reached(connection: Connection, due: list[Any]) -> list[Any]:
+    """Of rows about to be claimed (``id``, ``alert_id``, ``site_id``, ``state``), those whose
+    site another route has reached are skipped instead, and left out. An attempt that failed
+    while its site was being acknowledged on another connection could not see that
+    acknowledgement, and queued a retry (or made the next route due): it stops here."""
+    waiting = [r for r in due if r.site_id is not None and r.state in ("standby", "pending")]
+    reached_sites = {
+        (r.alert_id, r.site_id) for r in waiting if is_reached(connection, r.alert_id, r.site_id)
+    }
+    if not reached_sites:
+        return due
+    skipped = [r.id for r in waiting if (r.alert_id, r.site_id) in reached_sites]
+    _skip(connection, skipped)
+    return [r for r in due if r.id not in set(skipped)]
+
+
 def is_reached(connection: Connection, alert_id: str, site_id: str) -> bool:
     query = select(deliveries.c.id).where(
         deliveries.c.alert_id == alert_id,

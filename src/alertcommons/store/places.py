@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from alertcommons.store.schema import jp_designated_sites, jp_districts
 
@@ -39,8 +39,25 @@ class SiteRow:
     note: str | None
 
 
+# Keys of the transaction locks that make one municipality's imports take turns (with the
+# municipality's code as the second key).
+_DISTRICTS_LOCK, _SITES_LOCK = 0x4A50_0001, 0x4A50_0002
+
+
+def _take_turn(connection: Connection, table: int, code: str) -> None:
+    """Wait for another import of the same set to commit. PostgreSQL writes on several
+    connections: without this, two imports at once each delete what their snapshot shows and
+    both files' rows stay. SQLite has one writer, so imports already take turns."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:table, :code)"),
+            {"table": table, "code": int(code)},
+        )
+
+
 def replace_districts(connection: Connection, code: str, rows: Sequence[DistrictRow]) -> int:
     """Make ``rows`` the municipality's districts; return how many there were before."""
+    _take_turn(connection, _DISTRICTS_LOCK, code)
     before = connection.execute(
         delete(jp_districts).where(jp_districts.c.municipality == code)
     ).rowcount
@@ -76,6 +93,7 @@ def replace_sites(
     connection: Connection, code: str, kinds: Iterable[str], rows: Sequence[SiteRow]
 ) -> int:
     """Make ``rows`` the municipality's sites of ``kinds``; return how many there were."""
+    _take_turn(connection, _SITES_LOCK, code)
     before = connection.execute(
         delete(jp_designated_sites).where(
             jp_designated_sites.c.municipality == code,

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from alertcommons.store.ids import new_id
 from alertcommons.store.schema import delivery_sites, endpoints
 
 DEFAULT_ACK_TIMEOUT_S = 30.0
+_SITE_LOCK = 0x4A50_0003  # with a hash of the organization and name (see ensure)
 
 
 def find(connection: Connection, organization_id: str, name: str) -> Any:
@@ -25,6 +26,15 @@ def ensure(connection: Connection, organization_id: str, name: str) -> tuple[str
     """The site's id, made with the default timeout when the organization has none of that
     name; and whether it was made."""
     row = find(connection, organization_id, name)
+    if row is None and connection.dialect.name == "postgresql":
+        # Two routes naming a new site at once (PostgreSQL writes on several connections):
+        # the second waits for the first to commit and joins its site, instead of breaking
+        # the unique name. SQLite has one writer.
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, hashtext(:key))"),
+            {"kind": _SITE_LOCK, "key": f"{organization_id}\n{name}"},
+        )
+        row = find(connection, organization_id, name)
     if row is not None:
         return str(row.id), False
     now = datetime.now(UTC)

@@ -99,8 +99,15 @@ async def places_page(request: Request) -> HTMLResponse:
         request,
         user,
         _code(user, request.query_params.get("municipality"), choices),
-        notice=request.query_params.get("imported"),
+        notice=_notice(request.query_params.get("imported")),
     )
+
+
+def _notice(given: str | None) -> str | None:
+    """The redirect's ``imported=districts-8``, or None: the notice never shows words a link
+    brought with it (a forged "re-login at …" in the officer's console)."""
+    what, _, count = (given or "").partition("-")
+    return given if what in WHAT and count.isascii() and count.isdigit() else None
 
 
 @router.post("/{what}", response_class=HTMLResponse)

@@ -127,6 +127,7 @@ def test_every_page_loads_with_other_hosts_blocked(
         page.select_option("#municipality", "131016")
         page.check("input[name=level][value='3']")
         page.select_option("#hazard", "flood")
+        page.check("#status-Actual")  # nothing is preselected; under approval it is a draft
         page.click("#preview-button")
         page.wait_for_selector("#preview")
         page.wait_for_load_state("networkidle")

@@ -36,7 +36,7 @@ from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.server import HubProcess, free_port
 
 from bench import floors
-from bench.lean_clients import mqtt_subscriber, sse_client
+from bench.lean_clients import MQTTPublisher, mqtt_subscriber, sse_client
 from bench.profiling import Profile
 from bench.public_pages import feed_against_bare
 
@@ -203,10 +203,16 @@ def _rate(times: list[float]) -> dict[str, Any]:
 
 
 async def _sse_clients(
-    count: int, port: int, path: str, registered: Callable[[], int], trigger: Callable[[], float]
+    count: int,
+    port: int,
+    path: str,
+    registered: Callable[[], int],
+    trigger: Callable[[], float],
+    profiler: Callable[[], Profile | None] = lambda: None,
 ) -> dict[str, Any]:
     """``count`` lean SSE clients; once all are registered, ``trigger`` (in a thread) sends
-    one event; latency from its start to each client's arrival."""
+    one event; latency from its start to each client's arrival. A profile covers the fan-out
+    only, not the connecting."""
     arrived: list[float] = []
     ready = [asyncio.Event() for _ in range(count)]
     tasks = []
@@ -219,16 +225,20 @@ async def _sse_clients(
         if await asyncio.to_thread(registered) >= count:
             break
         await asyncio.sleep(0.2)
+    profile = await asyncio.to_thread(profiler)
     start = await asyncio.to_thread(trigger)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
     latencies = [(t - start) * 1000 for t in arrived]
-    return {
+    figures: dict[str, Any] = {
         "clients": count,
         "reached": len(arrived),
         "time_to_all_ms": round(max(latencies), 1) if latencies else None,
         **_percentiles(latencies),
     }
+    if profile is not None:
+        figures["profile"] = profile.stop(len(arrived))
+    return figures
 
 
 def _hub_streams(hub: HubProcess) -> int:
@@ -257,7 +267,6 @@ def streams(bench: Bench, count: int, prefecture: str) -> dict[str, Any]:
                 lambda: floors.publish_to_bare_sse(port, event),
             )
         )
-    profile = bench.profiler(f"fanout-streams-{count}", "stream event")
     ours = asyncio.run(
         _sse_clients(
             count,
@@ -265,10 +274,9 @@ def streams(bench: Bench, count: int, prefecture: str) -> dict[str, Any]:
             f"/api/v1/stream?area={prefecture}",
             lambda: _hub_streams(bench.hub),
             lambda: bench.publish(prefecture + "000")[1],
+            lambda: bench.profiler(f"fanout-streams-{count}", "stream event"),
         )
     )
-    if profile:
-        ours["profile"] = profile.stop(ours["reached"])
     figures: dict[str, Any] = {"streams": count, "hub": ours, "floor_bare_asgi": floor}
     with floors.mosquitto() as mqtt_port:
         if mqtt_port is None:
@@ -285,9 +293,6 @@ def streams(bench: Bench, count: int, prefecture: str) -> dict[str, Any]:
 
 
 async def _mosquitto(count: int, port: int) -> dict[str, Any]:
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion
-
     topic = f"bench/{time.time_ns()}"
     subscribed: list[int] = []
     arrived: list[float] = []
@@ -300,16 +305,12 @@ async def _mosquitto(count: int, port: int) -> dict[str, Any]:
         if len(subscribed) >= count:
             break
         await asyncio.sleep(0.05)
-    publisher = paho.Client(CallbackAPIVersion.VERSION2)
-    publisher.connect("127.0.0.1", port)
-    publisher.loop_start()
-    payload = b"x" * 2048
-    start = time.time()
-    publisher.publish(topic, payload, qos=1).wait_for_publish(10)
+    publisher = MQTTPublisher(port)
+    await publisher.connect()
+    start = await publisher.publish(topic, b"x" * 2048)
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
-    publisher.loop_stop()
-    publisher.disconnect()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
+    publisher.close()
     latencies = [(t - start) * 1000 for t in arrived]
     return {
         "subscribers": count,

@@ -51,7 +51,7 @@ class Profile:
         self._started = time.monotonic()
         return self
 
-    def stop(self, units: int) -> str:
+    def stop(self, units: int) -> str | None:
         """Write the report for ``units`` units of work done meanwhile; its path."""
         seconds = time.monotonic() - self._started
         OUT.mkdir(parents=True, exist_ok=True)
@@ -111,6 +111,10 @@ def report(
             inclusive[name] += count
     per = 1e6 / RATE / max(units, 1)  # µs of CPU per unit, for one sample
 
+    # The trunk every sample shares (the CLI, the server's run loop) says nothing: left out.
+    trunk = {name for name, count in inclusive.items() if count >= 0.8 * total}
+    branches = Counter({name: count for name, count in inclusive.items() if name not in trunk})
+
     def table(counter: Counter[str]) -> list[str]:
         rows = []
         for name, count in counter.most_common(TOP):
@@ -127,7 +131,7 @@ def report(
         f"top {TOP} by own time (where the CPU is spent):",
         *table(own),
         "",
-        f"top {TOP} including callees (what the time is spent for):",
-        *table(inclusive),
+        f"top {TOP} including callees (what the time is spent for; the shared trunk left out):",
+        *table(branches),
     ]
     return "\n".join(lines) + "\n"

@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 from alertcommons.cap import from_json
 from alertcommons.delivery.filters import FilterError, parse_filter
 from alertcommons.delivery.matching import AlertFacts, Matcher, facts_of
-from alertcommons.delivery.stream import CLOSE, Subscriber, sse_event
+from alertcommons.delivery.stream import CLOSE, Subscriber, close_event, sse_event
 from alertcommons.hub.services import Services
 from alertcommons.problems import ServiceUnavailable, Unprocessable
 from alertcommons.store import alerts as alert_queries
@@ -81,9 +81,11 @@ class StreamApp:
         limit = settings.send_timeout_seconds
 
         async def write(body: bytes) -> None:
-            # A client that takes nothing for this long is gone or hostile: drop it.
+            # A client that takes nothing for this long is gone or hostile: drop it. A timeout
+            # scope, not wait_for: wait_for makes a task per write, per client, per event.
             message = {"type": "http.response.body", "body": body, "more_body": True}
-            await asyncio.wait_for(send(message), limit)
+            async with asyncio.timeout(limit):
+                await send(message)
 
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
@@ -94,16 +96,26 @@ class StreamApp:
                 for alert_id, record in await self._backlog(hub, resume_from, matcher):
                     sent.add(alert_id)
                     await write(sse_event(alert_id, record))
+            queue = subscriber.queue
             while True:
-                chunk = await subscriber.queue.get()
-                if chunk == CLOSE or subscriber.dropped:
-                    break
-                if sent and chunk.startswith(b"id: ") and _event_id(chunk) in sent:
-                    continue
-                await write(chunk)
-            # The stream ends (hub stopping, client too slow): finish the response properly.
+                # Everything queued meanwhile goes out in one write: a burst of alerts costs
+                # this client one wake-up and one write, not one per alert.
+                chunks = [await queue.get()]
+                while not queue.empty():
+                    chunks.append(queue.get_nowait())
+                if subscriber.ended or CLOSE in chunks:
+                    break  # a client dropped for slowness resumes with Last-Event-ID
+                if sent:
+                    chunks = [chunk for chunk in chunks if not _already(chunk, sent)]
+                if chunks:
+                    await write(b"".join(chunks))
+            # The stream ends (hub stopping, client too slow, client gone): say why, as an
+            # event clients can listen for, and finish the response properly.
+            if subscriber.reason:
+                await write(close_event(subscriber.reason))
             end = {"type": "http.response.body", "body": b"", "more_body": False}
-            await asyncio.wait_for(send(end), limit)
+            async with asyncio.timeout(limit):
+                await send(end)
         except (OSError, TimeoutError):
             pass  # the client went away mid-write, or stopped reading
         finally:
@@ -138,14 +150,15 @@ def _resume_point(header: str | None, params: dict[str, list[str]]) -> str | Non
     return None
 
 
-def _event_id(chunk: bytes) -> str:
-    return chunk[4 : chunk.index(b"\n")].decode()
+def _already(chunk: bytes, sent: set[str]) -> bool:
+    """An alert event the backlog has just sent this client."""
+    return chunk.startswith(b"id: ") and chunk[4 : chunk.index(b"\n")].decode() in sent
 
 
 async def _disconnected(receive: Receive, subscriber: Subscriber) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-    subscriber.queue.put_nowait(CLOSE)
+    subscriber.end(None)  # gone: nobody to tell why
 
 
 _HEADERS = [

@@ -265,7 +265,7 @@ class Dispatcher:
         channel = self.channels.get(endpoint.channel)
         if channel is None:
             return FailedForGood(f"no channel named {endpoint.channel!r} on this hub")
-        message = Message(**{**_fields(template), "delivery_id": claim.id})
+        message = template.for_delivery(claim.id)  # shares the bodies rendered for the alert
         return await channel.send(message, endpoint.config)
 
     def _settle(
@@ -329,7 +329,3 @@ class Dispatcher:
                 listener(endpoint_id)
         if any(o.state == "pending" for o in outcomes):
             self.wake()
-
-
-def _fields(message: Message) -> dict[str, Any]:
-    return {name: getattr(message, name) for name in Message.__slots__}

@@ -43,7 +43,9 @@ class Profile:
         if binary is not None:
             args = [binary, "record", "--pid", str(self.pid), "--rate", str(RATE)]
             args += ["--format", "raw", "--output", str(self._raw), "--subprocesses"]
-            args += ["--nonblocking"]
+            # --gil: only the thread holding the GIL is sampled, so a thread waiting for it (the
+            # store's worker threads, beside the event loop) is not counted as busy
+            args += ["--nonblocking", "--gil"]
             self._process = subprocess.Popen(
                 args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
@@ -123,7 +125,8 @@ def report(
         return rows
 
     lines: list[Any] = [
-        f"profile of the hub during '{phase}' (py-spy, {RATE} samples/s, busy threads only)",
+        f"profile of the hub during '{phase}'"
+        f" (py-spy --gil, {RATE} samples/s: the thread holding the GIL)",
         f"{units} {unit}s in {seconds:.1f} s; {total} samples = {total / RATE:.2f} CPU-s;"
         f" {total * per:.1f} µs of hub CPU per {unit}",
         f"machine load average: {os.getloadavg()[0]:.2f}",

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import Connection, select
 from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alertcommons.cap import from_json
 from alertcommons.delivery.filters import FilterError, parse_filter
@@ -40,6 +40,27 @@ from .errors import problem_response
 BACKLOG_LIMIT = 500
 BACKLOG_WINDOW = 24 * 3600.0  # older alerts: the Atom feeds and /api/v1/alerts
 FACTS_CACHE = 2000
+
+
+STREAM_PATH = "/api/v1/stream"
+_SERVER_SEND = "alertcommons.server_send"
+
+
+class ServerSendForStreams:
+    """The outermost middleware: hands a live stream the server's own ``send`` for its body
+    chunks. The response start still goes through every middleware (the access log sees the
+    status, X-Request-ID is added); the chunks that follow, one per event per client, skip a
+    chain of wrappers that only look at the start (four awaits per chunk, half a stream's CPU
+    in the profile)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == STREAM_PATH:
+            extensions = {**(scope.get("extensions") or {}), _SERVER_SEND: send}
+            scope = {**scope, "extensions": extensions}
+        await self.app(scope, receive, send)
 
 
 class StreamApp:
@@ -79,13 +100,14 @@ class StreamApp:
         subscriber = hub.broadcaster.subscribe(key, stream_filter, heartbeat)
         gone = asyncio.ensure_future(_disconnected(receive, subscriber))
         limit = settings.send_timeout_seconds
+        send_body: Send = (scope.get("extensions") or {}).get(_SERVER_SEND) or send
 
         async def write(body: bytes) -> None:
             # A client that takes nothing for this long is gone or hostile: drop it. A timeout
             # scope, not wait_for: wait_for makes a task per write, per client, per event.
             message = {"type": "http.response.body", "body": body, "more_body": True}
             async with asyncio.timeout(limit):
-                await send(message)
+                await send_body(message)
 
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
@@ -115,7 +137,7 @@ class StreamApp:
                 await write(close_event(subscriber.reason))
             end = {"type": "http.response.body", "body": b"", "more_body": False}
             async with asyncio.timeout(limit):
-                await send(end)
+                await send_body(end)
         except (OSError, TimeoutError):
             pass  # the client went away mid-write, or stopped reading
         finally:

@@ -22,6 +22,24 @@ from typing import Any
 RATE = 250  # samples per second: little enough to leave the figures almost untouched
 TOP = 30
 OUT = Path("artifacts/profiles")
+TRUNK = {
+    "<module>",
+    "_run_module_as_main",
+    "_run_code",
+    "main",
+    "Command.main",
+    "Command.invoke",
+    "Group.invoke",
+    "Context.invoke",
+    "serve",
+    "asyncio_run",
+    "Runner.run",
+    "Server.run",
+    "Thread._bootstrap",
+    "Thread._bootstrap_inner",
+    "Thread.run",
+    "_worker",
+}
 
 
 def py_spy() -> str | None:
@@ -113,8 +131,10 @@ def report(
             inclusive[name] += count
     per = 1e6 / RATE / max(units, 1)  # µs of CPU per unit, for one sample
 
-    # The trunk every sample shares (the CLI, the server's run loop) says nothing: left out.
+    # The trunk samples share (the CLI, the server's run loop, a worker thread's loop) says
+    # nothing about the work: left out.
     trunk = {name for name, count in inclusive.items() if count >= 0.8 * total}
+    trunk |= {name for name in inclusive if name.split(" (")[0] in TRUNK}
     branches = Counter({name: count for name, count in inclusive.items() if name not in trunk})
 
     def table(counter: Counter[str]) -> list[str]:

@@ -3,9 +3,10 @@
 A hub process (SQLite) holds ``--alerts`` alerts in force across Tokyo's municipalities; 16
 kept-alive connections fetch the index (`/`) and one alert page (`/alerts/{id}`, with its
 signature check and QR code) for ``--seconds`` each. Prints JSON: requests per second and
-latency percentiles.
+latency percentiles; then the Atom feed of 50 entries beside a bare ASGI app answering the
+same bytes on the same server, with the ratio.
 
-Run: ``python -m bench.public_pages [--alerts 50] [--seconds 5]``.
+Run: ``python -m bench.public_pages [--alerts 50] [--seconds 5] [--profile]``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -23,12 +25,16 @@ from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.server import HubProcess
 
 from alertcommons.jp.codes import registry, with_check_digit
+from bench import floors
 from bench.httpload import Connection
+from bench.profiling import Profile
 
 ADMIN = "bench-admin-token-0123456789abcdefghijkl"
 
 
-async def _load(port: int, path: str, seconds: float) -> dict[str, Any]:
+async def _load(
+    port: int, path: str, seconds: float, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     connections = [Connection("127.0.0.1", port) for _ in range(16)]
     for connection in connections:
         await connection.open()
@@ -38,7 +44,7 @@ async def _load(port: int, path: str, seconds: float) -> dict[str, Any]:
 
     async def worker(connection: Connection) -> None:
         while time.perf_counter() < deadline:
-            result = await connection.request("GET", path, b"", {})
+            result = await connection.request("GET", path, b"", headers or {})
             statuses.add(result.status)
             latencies.append(result.latency * 1000)
 
@@ -56,11 +62,43 @@ async def _load(port: int, path: str, seconds: float) -> dict[str, Any]:
     }
 
 
+def feed_against_bare(hub: HubProcess, seconds: float, profile: bool = False) -> dict[str, Any]:
+    """``/feeds/all.atom`` under load, then a bare ASGI app answering its very bytes."""
+    first = httpx.get(f"{hub.url}/feeds/all.atom")
+    first.raise_for_status()
+    with tempfile.NamedTemporaryFile(suffix=".atom", delete=False) as body:
+        body.write(first.content)
+    env = {"BARE_BODY_FILE": body.name, "BARE_CONTENT_TYPE": first.headers["content-type"]}
+    try:
+        with floors.bare_server("bench.bare_apps:fixed", env) as port:
+            bare = asyncio.run(_load(port, "/feeds/all.atom", seconds))
+    finally:
+        os.unlink(body.name)
+    pid = hub.process.pid if hub.process else 0
+    sampler = Profile(pid, "public-feed", "request").start() if profile and pid else None
+    ours = asyncio.run(_load(hub.port, "/feeds/all.atom", seconds))
+    if sampler is not None:
+        ours["profile"] = sampler.stop(round(ours["requests_per_s"] * seconds))
+    conditional = asyncio.run(
+        _load(hub.port, "/feeds/all.atom", seconds / 2, {"If-None-Match": first.headers["etag"]})
+    )
+    return {
+        "entries": first.text.count("<entry"),
+        "bytes": len(first.content),
+        "hub": ours,
+        "hub_conditional_304": conditional,
+        "floor_bare_asgi": bare,
+        "ratio": floors.ratio(ours["requests_per_s"], bare["requests_per_s"]),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--alerts", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--profile", action="store_true", help="py-spy the hub on the feed")
     args = parser.parse_args()
+    machine = floors.machine()
     towns = sorted(code for code in registry().municipalities if code.startswith("13"))
     with tempfile.TemporaryDirectory() as folder:
         hub = HubProcess(Path(folder) / "data", ADMIN)
@@ -80,12 +118,19 @@ def main() -> None:
             results = {
                 "index": asyncio.run(_load(hub.port, "/", args.seconds)),
                 "alert_page": asyncio.run(_load(hub.port, f"/alerts/{first}", args.seconds)),
+                "atom_feed_50_entries": feed_against_bare(hub, args.seconds, args.profile),
             }
         finally:
             hub.stop()
     print(
         json.dumps(
-            {"benchmark": "public_pages", "alerts_in_force": args.alerts, **results},
+            {
+                "benchmark": "public_pages",
+                "alerts_in_force": args.alerts,
+                "machine": machine,
+                **results,
+                "goal_feed": "≥ half the bare app (ratio ≥ 0.5)",
+            },
             ensure_ascii=False,
         )
     )

@@ -19,6 +19,7 @@ from alertcommons import __version__
 from alertcommons.api.accesslog import AccessLog
 from alertcommons.api.app import install as install_api
 from alertcommons.api.app import limit_bodies
+from alertcommons.api.stream import ServerSendForStreams
 from alertcommons.cap import from_json
 from alertcommons.cap.validate import cap12_schema
 from alertcommons.delivery.channels import builtin_channels
@@ -212,5 +213,6 @@ def create_app(settings: Settings) -> FastAPI:
         }
 
     limit_bodies(app, settings.max_body_bytes)
-    app.add_middleware(AccessLog)  # outermost: it sees every answer, the 413s too
+    app.add_middleware(AccessLog)  # it sees every answer, the 413s too
+    app.add_middleware(ServerSendForStreams)  # outermost: live streams' chunks skip the chain
     return app

@@ -3,6 +3,7 @@ heartbeats."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,3 +100,26 @@ def test_bad_stream_filter_is_422(hub: HubProcess, params: dict[str, str], path:
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["path"] == path
+
+
+def test_a_stopping_hub_tells_each_stream_why_it_ends(hub: HubProcess) -> None:
+    """The response start still passes the middleware (X-Request-ID), the chunks go by the
+    server's own send, and the last event says why the stream ends."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=30) as client:
+        client.sendall(b"GET /api/v1/stream?area=13 HTTP/1.1\r\nHost: hub\r\n\r\n")
+        received = b""
+        while b"retry: 2000" not in received:
+            chunk = client.recv(65536)
+            assert chunk, received
+            received += chunk
+        head = received.split(b"\r\n\r\n", 1)[0].lower()
+        assert b"x-request-id: " in head and b"text/event-stream" in head
+        hub.stop()  # what the hub wrote before it exited waits in the socket
+        while chunk := client.recv(65536):
+            received += chunk
+    close = received[received.index(b"event: close\n") :]
+    data = close.split(b"\n")[1]
+    assert data.startswith(b"data: ")
+    assert "stopping" in json.loads(data[len(b"data: ") :])["reason"]

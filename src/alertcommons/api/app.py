@@ -40,7 +40,7 @@ def install(app: FastAPI) -> None:
     app.include_router(sites.router)
     # The live stream is a bare ASGI app (see api/stream.py), outside the OpenAPI schema.
     app.router.routes.append(
-        Route("/api/v1/stream", stream.StreamApp(), methods=["GET"], include_in_schema=False)
+        Route(stream.STREAM_PATH, stream.StreamApp(), methods=["GET"], include_in_schema=False)
     )
     app.include_router(sources.router)  # before feeds: /feeds/sources is not an Atom feed
     app.include_router(feeds.router)

@@ -266,7 +266,7 @@ class Dispatcher:
         channel = self.channels.get(endpoint.channel)
         if channel is None:
             return FailedForGood(f"no channel named {endpoint.channel!r} on this hub")
-        message = Message(**{**_fields(template), "delivery_id": claim.id})
+        message = template.for_delivery(claim.id)  # shares the bodies rendered for the alert
         return await channel.send(message, endpoint.config)
 
     def _settle(
@@ -333,7 +333,3 @@ class Dispatcher:
         # a retry, or a failed route whose site's next route is now due
         if any(o.state == "pending" or o.site for o in outcomes):
             self.wake()
-
-
-def _fields(message: Message) -> dict[str, Any]:
-    return {name: getattr(message, name) for name in Message.__slots__}

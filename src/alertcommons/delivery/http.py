@@ -19,6 +19,7 @@ import re
 import ssl
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 from alertcommons.delivery.outbound import UNDELIVERABLE, OutboundPolicy, OutboundRefused
@@ -89,15 +90,8 @@ class HTTPPool:
         self, url: str, body: bytes, headers: dict[str, str], *, seconds: float | None = None
     ) -> Response:
         limit = self.timeout if seconds is None else seconds
-        parts = http_url(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        key = (parts.scheme, parts.hostname or "", port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        head = [
-            f"POST {target} HTTP/1.1",
-            f"Host: {host_header(parts)}",
-            f"Content-Length: {len(body)}",
-        ]
+        key, start = _request_start(url)
+        head = [start, f"Content-Length: {len(body)}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
         request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         async with self._busy[key]:
@@ -163,6 +157,17 @@ class HTTPPool:
             for stream in streams:
                 _close(stream)
         self._idle.clear()
+
+
+@lru_cache(maxsize=16384)
+def _request_start(url: str) -> tuple[_Key, str]:
+    """Where a URL's requests go and their request line and Host header: worked out once per
+    endpoint URL, not once per send (an unusable URL raises HTTPError, and is not cached)."""
+    parts = http_url(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    start = f"POST {target} HTTP/1.1\r\nHost: {host_header(parts)}"
+    return (parts.scheme, parts.hostname or "", port), start
 
 
 def _undeliverable(key: _Key, detail: str) -> HTTPError:

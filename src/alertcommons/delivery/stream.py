@@ -8,7 +8,6 @@ once per client: ten thousand apps watching Tokyo cost one match.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -26,17 +25,36 @@ def sse_event(alert_id: str, record: dict[str, Any]) -> bytes:
     return f"id: {alert_id}\nevent: alert\ndata: {data}\n\n".encode()
 
 
+def close_event(reason: str) -> bytes:
+    """The last event of a stream the hub ends: why, for clients that listen for "close"."""
+    data = json.dumps({"reason": reason}, ensure_ascii=False, separators=(",", ":"))
+    return f"event: close\ndata: {data}\n\n".encode()
+
+
 HEARTBEAT = b": heartbeat\n\n"
 CLOSE = b""  # put on a queue: the stream ends
+TOO_SLOW = f"this client fell {QUEUE_LIMIT} events behind; reconnect with Last-Event-ID to resume"
+STOPPING = "the hub is stopping; reconnect with Last-Event-ID to resume"
 
 
 @dataclass(eq=False)
 class Subscriber:
     key: str
     heartbeat: float = 15.0
+    # bounded: a client that stops reading holds at most this many events, then is dropped
     queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    dropped: bool = False  # too slow to keep up: closed, it reconnects with Last-Event-ID
+    ended: bool = False  # closed by the hub (or gone); it reconnects with Last-Event-ID
+    reason: str | None = None  # why the hub closed it, told to the client as a "close" event
     next_beat: float = 0.0
+
+    def end(self, reason: str | None) -> None:
+        """Close the stream: what is queued is dropped, and CLOSE is all that is left."""
+        if self.ended:
+            return
+        self.ended, self.reason = True, reason
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(CLOSE)
 
 
 @dataclass
@@ -83,8 +101,7 @@ class Broadcaster:
     def close(self) -> None:
         for group in self._groups.values():
             for subscriber in group.members:
-                subscriber.dropped = True
-                self._offer(subscriber, CLOSE)
+                subscriber.end(STOPPING)
         if self._beats is not None:
             self._beats.cancel()
         for task in list(self._loading):
@@ -92,14 +109,15 @@ class Broadcaster:
 
     @staticmethod
     def _offer(subscriber: Subscriber, chunk: bytes) -> bool:
+        """Queue ``chunk`` for one client without waiting for it: the event is encoded once,
+        and a client that has stopped reading is dropped here, never waited for."""
+        if subscriber.ended:
+            return False
         try:
             subscriber.queue.put_nowait(chunk)
             return True
         except asyncio.QueueFull:
-            subscriber.dropped = True
-            with contextlib.suppress(asyncio.QueueEmpty):
-                subscriber.queue.get_nowait()
-            subscriber.queue.put_nowait(CLOSE)
+            subscriber.end(TOO_SLOW)
             return False
 
     def unsubscribe(self, subscriber: Subscriber) -> None:

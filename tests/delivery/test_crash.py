@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.receivers import Receiver
@@ -17,12 +15,6 @@ from tests.support.server import HubProcess
 
 ADMIN = "ac_crash-test-admin-token-0123456789abcdefghijklm"
 ALERTS, ENDPOINTS = 20, 100
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 def test_sigkill_mid_fanout_loses_nothing(

@@ -5,7 +5,6 @@ itself a test delivery — all on a real webhook receiver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,12 +22,6 @@ from tests.support.receivers import Receiver
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"
 OSAKA = "pref.osaka.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _deliveries(hub: Hub, alert_id: str) -> list[dict[str, Any]]:

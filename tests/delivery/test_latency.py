@@ -3,7 +3,6 @@ delivery: a retry's wait is no part of it, and a slow answer is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,12 +15,6 @@ from tests.support.receivers import Receiver
 
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _latencies(hub: Hub, alert_id: str) -> dict[str, Any]:

@@ -86,12 +86,6 @@ def smtp() -> Iterator[tuple[int, _Inbox]]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
-
-
-@pytest.fixture
 def default_hub(tmp_path: Path) -> Iterator[HubProcess]:
     """A real hub with the default policy: nothing beyond public addresses allowed."""
     hub = HubProcess(tmp_path / "data", ADMIN, env={"ALERTCOMMONS_OUTBOUND_ALLOW": ""})

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.mqtt import Subscriber
@@ -21,12 +19,6 @@ from tests.support.waiting import until_blocking
 
 ADMIN = "ac_sites-crash-admin-token-0123456789abcdefghijk"
 ACK_TIMEOUT_S = 3
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 def test_failover_decision_survives_sigkill(

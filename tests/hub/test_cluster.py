@@ -36,14 +36,6 @@ class Cluster:
 
 
 @pytest.fixture
-def nats(tmp_path: Path) -> Iterator[Nats]:
-    server = Nats(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def cluster(tmp_path: Path, nats: Nats) -> Iterator[Cluster]:
     env = {
         "ALERTCOMMONS_NATS_URL": nats.url,

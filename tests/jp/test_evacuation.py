@@ -3,7 +3,6 @@ receivers get the chain with correct references, and the state query follows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,12 +16,6 @@ from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 CHIYODA = "city.chiyoda.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _state(hub: Hub) -> dict[str, Any]:

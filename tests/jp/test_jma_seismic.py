@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -178,12 +177,6 @@ def test_every_sample_is_graded_by_its_table(reports: list[Path]) -> None:
         info = _ja(converted.alert)
         if observed and converted.alert.msg_type != "Cancel":
             assert (info.severity, info.urgency) == OBSERVED[observed], path.name
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 @pytest.mark.anyio

@@ -7,7 +7,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,12 +19,6 @@ from tests.support.receivers import Receiver
 from tests.support.server import HubProcess, free_port
 
 CLI_ADMIN = "admin-token-for-national-test-cli-0123456789"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

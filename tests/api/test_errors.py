@@ -24,7 +24,7 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
 
 
 async def test_problem_shape_for_each_status(hub: Hub) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
     cases = [
         (await hub.client.post("/api/v1/alerts", content=b"x", headers=CAP_XML), 401),
         (
@@ -60,7 +60,7 @@ async def test_problem_shape_for_each_status(hub: Hub) -> None:
 
 
 async def test_body_over_limit_is_413(hub: Hub) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
     response = await hub.client.post(
         "/api/v1/alerts", content=b"<" * (300 * 1024), headers={**org["headers"], **CAP_XML}
     )
@@ -68,7 +68,7 @@ async def test_body_over_limit_is_413(hub: Hub) -> None:
 
 
 async def test_streamed_body_over_limit_is_413(hub: Hub) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
 
     async def chunks():  # type: ignore[no-untyped-def]
         for _ in range(40):
@@ -90,7 +90,7 @@ async def test_streamed_body_over_limit_is_413(hub: Hub) -> None:
     ],
 )
 async def test_hostile_bodies_are_4xx(hub: Hub, body: bytes) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
     for content_type in ("application/cap+xml", "application/json"):
         response = await hub.client.post(
             "/api/v1/alerts",

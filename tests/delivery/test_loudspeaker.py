@@ -119,7 +119,7 @@ async def test_through_the_hub_delivered_and_reported(hub: Hub, prefix: str) -> 
     speaking = Controller(prefix, "kanda", acknowledges=True)
     silent = Controller(prefix, "bancho", acknowledges=False)
     try:
-        city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+        city = await hub.chiyoda()
         radio = await hub.org("防災行政無線", None, [], kind="receiver")
         endpoints = {}
         for controller in ("kanda", "bancho"):
@@ -137,12 +137,7 @@ async def test_through_the_hub_delivered_and_reported(hub: Hub, prefix: str) -> 
             )
             assert created.status_code == 201, created.text
             endpoints[created.json()["id"]] = controller
-        issued = await hub.client.post(
-            "/api/v1/jp/evacuation",
-            headers=city["headers"],
-            json={"municipality": "131016", "level": 4, "hazard": "flood"},
-        )
-        assert issued.status_code == 201, issued.text
+        issued = await hub.evacuate(city)
         alert_id = issued.json()["id"]
         path = f"/api/v1/alerts/{alert_id}/deliveries"
         state: dict[str, dict[str, Any]] = {}

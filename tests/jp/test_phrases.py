@@ -170,7 +170,7 @@ def test_a_huge_report_keeps_its_japanese_and_english(shared_data: Path) -> None
 @pytest.mark.anyio
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 async def test_an_organization_narrows_its_languages(hub: Hub) -> None:
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    city = await hub.chiyoda()
     path = f"/api/v1/organizations/{city['id']}"
 
     async def languages_of(endpoint: str, body: dict[str, Any]) -> list[str]:

@@ -63,12 +63,7 @@ def _map_items(page: str, map_id: str) -> list[dict[str, Any]]:
 
 async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
-    order = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
-    assert order.status_code == 201, order.text
+    order = await hub.evacuate(city)
     shelter = await hub.client.post(
         "/api/v1/jp/shelters",
         headers=city["headers"],
@@ -113,12 +108,7 @@ async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     order_page = (await hub.client.get(f"/alerts/{order.json()['id']}?lang=en")).text
     assert "all of Chiyoda-ku, Tokyo" in order_page
 
-    lift = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "action": "lift"},
-    )
-    assert lift.status_code == 201, lift.text
+    lift = await hub.evacuate(city, action="lift")
     index = (await hub.client.get("/")).text
     lifted = index.split('id="lifted-heading"')[1]
     assert "解除された情報（24時間以内）" in index
@@ -205,22 +195,7 @@ async def test_a_ward_wide_order_and_a_district_order_on_one_page(hub: Hub) -> N
     assert "Level 3: Elderly and others evacuate" in english
 
     # A district alone, named without a shape: the ward's outline only as dashed context.
-    lift = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "action": "lift"},
-    )
-    assert lift.status_code == 201, lift.text
-    alone = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={
-            "municipality": "131016",
-            "level": 4,
-            "hazard": "flood",
-            "districts": [{"name": "神田地区"}],
-        },
-    )
-    assert alone.status_code == 201, alone.text
+    await hub.evacuate(city, action="lift")
+    alone = await hub.evacuate(city, level=4, hazard="flood", districts=[{"name": "神田地区"}])
     items = _map_items((await hub.client.get(f"/alerts/{alone.json()['id']}")).text, "alert-map")
     assert [(i["outline"], i["level"], i.get("context")) for i in items] == [("13101", None, True)]

@@ -109,6 +109,16 @@ def _rehash_unkeyed(data: Path, start: int, *, mark_unkeyed: bool) -> None:
         db.execute(update(audit_head).values(seq=rows[-1]["seq"], hash=prev))
 
 
+def _edit_and_rehash(data: Path, copy: Path, seq: int, mark_unkeyed: bool) -> Verified:
+    """On a copy of ``data``: change record ``seq``'s actor, recompute the chain from there
+    as one without the key can, and verify."""
+    shutil.copytree(data, copy)
+    with _engine(copy).begin() as db:
+        db.execute(update(audit_log).where(audit_log.c.seq == seq).values(actor="someone-else"))
+    _rehash_unkeyed(copy, seq, mark_unkeyed=mark_unkeyed)
+    return _verify(copy)
+
+
 def test_cutting_or_rewriting_the_chain_is_reported(tmp_path: Path) -> None:
     data = tmp_path / "data"
     _run_hub(data, alerts=4)
@@ -146,12 +156,7 @@ def test_cutting_or_rewriting_the_chain_is_reported(tmp_path: Path) -> None:
 
     # 2. Edit a record and recompute the chain from there, as the unkeyed chain allowed.
     for mark_unkeyed in (False, True):
-        edited = tmp_path / f"edited-{mark_unkeyed}"
-        shutil.copytree(data, edited)
-        with _engine(edited).begin() as db:
-            db.execute(update(audit_log).where(audit_log.c.seq == 3).values(actor="someone-else"))
-        _rehash_unkeyed(edited, 3, mark_unkeyed=mark_unkeyed)
-        broken = _verify(edited)
+        broken = _edit_and_rehash(data, tmp_path / f"edited-{mark_unkeyed}", 3, mark_unkeyed)
         assert broken.returncode == 1, broken.stdout
         assert "BROKEN at record 3" in broken.stdout
 
@@ -193,12 +198,7 @@ def test_a_chain_from_before_the_key_still_verifies_and_is_held(tmp_path: Path) 
     assert "records 1–3 predate the audit key" in after.stdout
 
     # Rewriting an old record means rewriting every keyed one after it: not possible.
-    edited = tmp_path / "edited"
-    shutil.copytree(data, edited)
-    with _engine(edited).begin() as db:
-        db.execute(update(audit_log).where(audit_log.c.seq == 2).values(actor="someone-else"))
-    _rehash_unkeyed(edited, 2, mark_unkeyed=True)
-    broken = _verify(edited)
+    broken = _edit_and_rehash(data, tmp_path / "edited", 2, mark_unkeyed=True)
     assert broken.returncode == 1, broken.stdout
     assert "BROKEN at record" in broken.stdout
 

@@ -2,44 +2,23 @@
 
 An import replaces a municipality's set (of districts, or of sites of the kinds the file
 holds) with a delete and inserts in the caller's transaction, so readers see the old set or
-the new one, never a mix; the same statements on SQLite and PostgreSQL.
+the new one, never a mix; the same statements on SQLite and PostgreSQL. The rows are the
+import's own records (``jp/places_import.py``): what was read is what is stored.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
+from alertcommons.jp.places_import import District, Site
 from alertcommons.store.schema import jp_designated_sites, jp_districts
 
 
-@dataclass(frozen=True, slots=True)
-class DistrictRow:
-    name: str
-    kana: str | None
-    geometry: dict[str, Any]  # GeoJSON Polygon or MultiPolygon
-
-
-@dataclass(frozen=True, slots=True)
-class SiteRow:
-    kind: str  # emergency_site | shelter
-    site_id: str
-    name: str
-    kana: str | None
-    address: str
-    lat: float
-    lon: float
-    capacity: int | None
-    hazards: tuple[str, ...]
-    note: str | None
-
-
-def replace_districts(connection: Connection, code: str, rows: Sequence[DistrictRow]) -> int:
+def replace_districts(connection: Connection, code: str, rows: Sequence[District]) -> int:
     """Make ``rows`` the municipality's districts; return how many there were before."""
     before = connection.execute(
         delete(jp_districts).where(jp_districts.c.municipality == code)
@@ -63,17 +42,17 @@ def replace_districts(connection: Connection, code: str, rows: Sequence[District
     return int(before or 0)
 
 
-def districts(connection: Connection, code: str) -> list[DistrictRow]:
+def districts(connection: Connection, code: str) -> list[District]:
     rows = connection.execute(
         select(jp_districts)
         .where(jp_districts.c.municipality == code)
         .order_by(jp_districts.c.position)
     )
-    return [DistrictRow(r.name, r.kana, json.loads(r.geometry)) for r in rows]
+    return [District(r.name, r.kana, json.loads(r.geometry)) for r in rows]
 
 
 def replace_sites(
-    connection: Connection, code: str, kinds: Iterable[str], rows: Sequence[SiteRow]
+    connection: Connection, code: str, kinds: Iterable[str], rows: Sequence[Site]
 ) -> int:
     """Make ``rows`` the municipality's sites of ``kinds``; return how many there were."""
     before = connection.execute(
@@ -108,7 +87,7 @@ def replace_sites(
     return int(before or 0)
 
 
-def sites(connection: Connection, code: str, kind: str | None = None) -> list[SiteRow]:
+def sites(connection: Connection, code: str, kind: str | None = None) -> list[Site]:
     query = select(jp_designated_sites).where(jp_designated_sites.c.municipality == code)
     if kind is not None:
         query = query.where(jp_designated_sites.c.kind == kind)
@@ -116,7 +95,7 @@ def sites(connection: Connection, code: str, kind: str | None = None) -> list[Si
         query.order_by(jp_designated_sites.c.kind, jp_designated_sites.c.position)
     )
     return [
-        SiteRow(
+        Site(
             r.kind,
             r.site_id,
             r.name,

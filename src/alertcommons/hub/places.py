@@ -44,14 +44,15 @@ class ImportRefused(Unprocessable):
     slug, title = "invalid-file", "The file cannot be imported"
 
 
-def municipality(code: str) -> str:
-    """The canonical 5-digit code of a municipality, or a 422 saying why not."""
+def municipality(code: str, path: str = "code") -> str:
+    """The canonical 5-digit code of a municipality, or a 422 saying why not (at ``path``,
+    the field the code came in)."""
     try:
         canonical = normalize(code)
     except CodeError as exc:
-        raise Unprocessable(str(exc), path="code") from None
+        raise Unprocessable(str(exc), path=path) from None
     if len(canonical) != 5:
-        raise Unprocessable("give a municipality code, not a prefecture", path="code")
+        raise Unprocessable("give a municipality code, not a prefecture", path=path)
     return canonical
 
 

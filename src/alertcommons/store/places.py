@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, select
 
 from alertcommons.jp.places_import import District, Site
 from alertcommons.store.schema import jp_designated_sites, jp_districts
@@ -20,26 +21,15 @@ from alertcommons.store.schema import jp_designated_sites, jp_districts
 
 def replace_districts(connection: Connection, code: str, rows: Sequence[District]) -> int:
     """Make ``rows`` the municipality's districts; return how many there were before."""
-    before = connection.execute(
-        delete(jp_districts).where(jp_districts.c.municipality == code)
-    ).rowcount
-    now = datetime.now(UTC)
-    if rows:
-        connection.execute(
-            insert(jp_districts),
-            [
-                {
-                    "municipality": code,
-                    "name": row.name,
-                    "kana": row.kana,
-                    "geometry": json.dumps(row.geometry, separators=(",", ":")),
-                    "position": number,
-                    "imported_at": now,
-                }
-                for number, row in enumerate(rows)
-            ],
-        )
-    return int(before or 0)
+    records = [
+        {
+            "name": row.name,
+            "kana": row.kana,
+            "geometry": json.dumps(row.geometry, separators=(",", ":")),
+        }
+        for row in rows
+    ]
+    return _replace(connection, jp_districts, code, records)
 
 
 def districts(connection: Connection, code: str) -> list[District]:
@@ -55,33 +45,43 @@ def replace_sites(
     connection: Connection, code: str, kinds: Iterable[str], rows: Sequence[Site]
 ) -> int:
     """Make ``rows`` the municipality's sites of ``kinds``; return how many there were."""
-    before = connection.execute(
-        delete(jp_designated_sites).where(
-            jp_designated_sites.c.municipality == code,
-            jp_designated_sites.c.kind.in_(list(kinds)),
-        )
-    ).rowcount
+    records = [
+        {
+            "kind": row.kind,
+            "site_id": row.site_id,
+            "name": row.name,
+            "kana": row.kana,
+            "address": row.address,
+            "lat": row.lat,
+            "lon": row.lon,
+            "capacity": row.capacity,
+            "hazards": json.dumps(list(row.hazards)),
+            "note": row.note,
+        }
+        for row in rows
+    ]
+    return _replace(
+        connection, jp_designated_sites, code, records, jp_designated_sites.c.kind.in_(list(kinds))
+    )
+
+
+def _replace(
+    connection: Connection,
+    table: Table,
+    code: str,
+    records: list[dict[str, Any]],
+    *only: ColumnElement[bool],
+) -> int:
+    """Delete the municipality's rows of ``table`` (those matching ``only``) and insert
+    ``records`` in their order; how many rows there were before."""
+    before = connection.execute(delete(table).where(table.c.municipality == code, *only)).rowcount
     now = datetime.now(UTC)
-    if rows:
+    if records:
         connection.execute(
-            insert(jp_designated_sites),
+            insert(table),
             [
-                {
-                    "municipality": code,
-                    "kind": row.kind,
-                    "site_id": row.site_id,
-                    "name": row.name,
-                    "kana": row.kana,
-                    "address": row.address,
-                    "lat": row.lat,
-                    "lon": row.lon,
-                    "capacity": row.capacity,
-                    "hazards": json.dumps(list(row.hazards)),
-                    "note": row.note,
-                    "position": number,
-                    "imported_at": now,
-                }
-                for number, row in enumerate(rows)
+                {"municipality": code, **record, "position": number, "imported_at": now}
+                for number, record in enumerate(records)
             ],
         )
     return int(before or 0)

@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import Point, shape
 
 from alertcommons.geo.boundaries import CREDIT
+from tests.support.alerts import KANDA_SCHOOL
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio
@@ -67,17 +68,7 @@ async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     shelter = await hub.client.post(
         "/api/v1/jp/shelters",
         headers=city["headers"],
-        json={
-            "municipality": "131016",
-            "id": "kanda-es",
-            "name": "神田小学校",
-            "name_en": "Kanda Elementary School",
-            "address": "千代田区神田1-1",
-            "lat": 35.694,
-            "lon": 139.771,
-            "capacity": 300,
-            "state": "full",
-        },
+        json={**KANDA_SCHOOL, "state": "full"},
     )
     assert shelter.status_code == 201, shelter.text
 
@@ -120,15 +111,7 @@ async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     closed = await hub.client.post(
         "/api/v1/jp/shelters",
         headers=city["headers"],
-        json={
-            "municipality": "131016",
-            "id": "kanda-es",
-            "name": "神田小学校",
-            "address": "千代田区神田1-1",
-            "lat": 35.694,
-            "lon": 139.771,
-            "state": "closed",
-        },
+        json={**KANDA_SCHOOL, "state": "closed"},
     )
     assert closed.status_code == 201, closed.text
     for alert_id in (shelter.json()["id"], closed.json()["id"]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
@@ -70,7 +72,7 @@ async def test_body_over_limit_is_413(hub: Hub) -> None:
 async def test_streamed_body_over_limit_is_413(hub: Hub) -> None:
     org = await hub.chiyoda()
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(40):
             yield b"x" * 10_000
 

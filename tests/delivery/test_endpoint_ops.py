@@ -14,10 +14,11 @@ from lxml import etree
 from alertcommons.cap import read_alert, verify
 from alertcommons.delivery.channels.webhook import verify_signature
 from alertcommons.store import audit
-from tests.delivery.test_webhook import endpoint, fast, publish, until
+from tests.delivery.test_webhook import endpoint, fast, publish
 from tests.support.alerts import make_alert, reference_to
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"

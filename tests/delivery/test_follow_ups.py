@@ -88,7 +88,7 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     with Receiver() as webhook:
-        endpoints = [
+        endpoints: list[dict[str, Any]] = [
             {"channel": "webhook", "url": webhook.url("/ok/tv")},
             {
                 "channel": "email",
@@ -121,7 +121,7 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
 
             lift = httpx.post(
                 f"{hub.url}/api/v1/alerts",
-                content=_lift(order.identifier, order.sent or ""),  # identifier, then sent
+                content=_lift(str(order.identifier), order.sent or ""),  # identifier, then sent
                 headers=issuer,
             )
             assert lift.status_code == 201, lift.text

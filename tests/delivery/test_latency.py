@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from alertcommons.delivery.dispatcher import DispatchSettings
-from tests.delivery.test_webhook import endpoint, publish, report, until
+from tests.delivery.test_webhook import endpoint, publish, report
 from tests.support.alerts import make_alert
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"

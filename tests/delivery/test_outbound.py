@@ -84,7 +84,7 @@ def default_hub(tmp_path: Path) -> Iterator[HubProcess]:
 def _loopback_name() -> str:
     """A name (not a literal, not ``localhost``) that resolves to this machine's loopback."""
     name = socket.gethostname()
-    addresses = {info[4][0] for info in socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)}
+    addresses = {str(info[4][0]) for info in socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)}
     if not addresses or not all(a.startswith("127.") or a == "::1" for a in addresses):
         pytest.skip(f"the host name {name!r} does not resolve to loopback here")
     return name

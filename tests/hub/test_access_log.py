@@ -82,7 +82,8 @@ def test_json_lines_name_every_request_and_event_and_no_secret(tmp_path: Path) -
     def one(**wanted: Any) -> dict[str, Any]:
         found = [a for a in access if all(a.get(k) == v for k, v in wanted.items())]
         assert len(found) == 1, (wanted, access)
-        return found[0]
+        first: dict[str, Any] = found[0]
+        return first
 
     publish = one(method="POST", path="/api/v1/alerts", status=201)
     assert publish["request_id"] == "proxy-id-1234"

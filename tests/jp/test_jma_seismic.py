@@ -237,7 +237,9 @@ def test_reports_shaped_unlike_the_samples_still_convert(reports: list[Path]) ->
         positions = [e for e in body.iter() if e is not body and isinstance(e.tag, str)]
         for index in range(0, len(positions), max(1, len(positions) // 25)):
             root = copy.deepcopy(original)
-            doomed = [e for e in root.find(f"{SEISMOLOGY}Body").iter()][index + 1]
+            copied_body = root.find(f"{SEISMOLOGY}Body")
+            assert copied_body is not None
+            doomed = list(copied_body.iter())[index + 1]
             parent = doomed.getparent()
             assert parent is not None
             parent.remove(doomed)

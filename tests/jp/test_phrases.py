@@ -111,8 +111,9 @@ def test_place_names_in_the_readers_script() -> None:
     order = evacuation.Order(CHIYODA, 4, "flood", (evacuation.District("ばんちょう"),))
     infos = {info.language: info for info in evacuation.build(order, "x").infos}
     assert infos["en-US"].headline == "[Alert level 4] Evacuation order (flood): Bancho"
-    assert infos["en-US"].description.startswith("Chiyoda-ku, Tokyo has issued an evacuation order")
-    assert infos["zh-TW"].description.startswith("由於有洪水的危險，東京都千代田区")
+    english = infos["en-US"].description or ""
+    assert english.startswith("Chiyoda-ku, Tokyo has issued an evacuation order")
+    assert (infos["zh-TW"].description or "").startswith("由於有洪水的危險，東京都千代田区")
     assert "東京都千代田区（とうきょうとちよだく）" in (infos["ja-JP-x-easy"].description or "")
     assert place("27127") == "Kita-ku, Osaka-shi, Osaka"
     assert place("07203") == "Koriyama-shi, Fukushima"  # こおりやま, from the registry's kana

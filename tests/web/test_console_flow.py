@@ -98,7 +98,7 @@ def test_compose_publish_watch_verify_cancel(browser: Any, site: Site, shots: Sh
     assert len(site.receiver.for_path("/ok/tv")) == 2
     cancel = read_alert(site.receiver.for_path("/ok/tv")[1].body).alert
     assert cancel.msg_type == "Cancel"
-    assert cancel.references and alert.identifier in cancel.references
+    assert cancel.references and str(alert.identifier) in cancel.references
 
     page.goto(f"{site.url}/")
     alert_id = public_url.rsplit("/", 1)[1].split("?")[0]

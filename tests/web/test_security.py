@@ -258,12 +258,12 @@ def test_console_forms_never_answer_500(site: Site) -> None:
             assert client.post(path, data={"csrf_token": token}).status_code in (403, 404), path
     with httpx.Client(base_url=site.url) as client:
         assert _sign_in(client, "ops").status_code == 303
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/admin").text)
-        assert token
+        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/admin").text)
+        assert found
         for path in (
             "/console/admin/organizations/nope/approval",
             "/console/admin/organizations/nope/tokens",
             "/console/admin/organizations/nope/tokens/nope/revoke",
         ):
-            response = client.post(path, data={"csrf_token": token.group(1), "label": "x" * 5000})
+            response = client.post(path, data={"csrf_token": found.group(1), "label": "x" * 5000})
             assert response.status_code == 404, (path, response.status_code)

@@ -170,11 +170,7 @@ def test_axe_console_pages(browser: Any, site: Site, shots: Shots) -> None:
     admin = browser.new_context(viewport={"width": 1100, "height": 1200})
     other = admin.new_page()
     admin_watch = Watch(other, site.url)
-    other.goto(f"{site.url}/console/login")
-    other.fill("#username", "ops")
-    other.fill("#password", PASSWORD)
-    other.click("button[type=submit]")
-    other.wait_for_url(f"{site.url}/console")
+    site.sign_in(other, "ops", start="/console/login")
     for path in ("/console/admin", f"/console/admin/organizations/{site.city['id']}"):
         response = other.goto(f"{site.url}{path}")
         assert response is not None and response.status == 200, path

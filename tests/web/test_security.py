@@ -161,11 +161,7 @@ def test_html_in_alert_text_is_escaped_everywhere(browser: Any, site: Site) -> N
         assert "&lt;script&gt;" in body, path
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{site.url}/console")
-    page.fill("#username", "chiyoda")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/console")
+    site.sign_in(page, "chiyoda")
     for path in ("/", f"/alerts/{alert_id}", "/console", f"/console/alerts/{alert_id}"):
         page.goto(f"{site.url}{path}")
         page.wait_for_timeout(300)

@@ -24,6 +24,7 @@ from alertcommons.delivery.message import Message
 from alertcommons.delivery.outbound import LOOPBACK, OutboundPolicy
 from alertcommons.delivery.result import Delivered, RetryAfter
 from tests.support.hub import Hub
+from tests.support.messages import message
 from tests.support.services import need
 
 pytestmark = pytest.mark.anyio
@@ -72,17 +73,10 @@ def _message(delivery_id: str) -> Message:
         "headline": "【警戒レベル4】避難指示（洪水） 東京都千代田区全域",
         "instruction": "危険な場所から全員避難してください。",
     }
-    return Message(
-        alert_id="A1",
+    return message(
         delivery_id=delivery_id,
         sender="city.chiyoda.tokyo.jp",
         identifier="evac-1",
-        msg_type="Alert",
-        status="Actual",
-        urgency="Immediate",
-        severity="Severe",
-        areas=("13101",),
-        cap_xml=b"<alert/>",
         record={"alert": {"info": [info]}, "expires": None},
     )
 

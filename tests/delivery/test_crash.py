@@ -11,7 +11,7 @@ import httpx
 
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.receivers import Receiver
-from tests.support.server import HubProcess
+from tests.support.server import HubProcess, process_database
 
 ADMIN = "ac_crash-test-admin-token-0123456789abcdefghijklm"
 ALERTS, ENDPOINTS = 20, 100
@@ -20,7 +20,7 @@ ALERTS, ENDPOINTS = 20, 100
 def test_sigkill_mid_fanout_loses_nothing(
     tmp_path: Path, database_url: str, receiver: Receiver
 ) -> None:
-    url = None if database_url.startswith("sqlite") else database_url
+    url = process_database(database_url)
     hub = HubProcess(
         tmp_path / "data", ADMIN, url, env={"ALERTCOMMONS_DELIVERY_LEASE_SECONDS": "2"}
     )

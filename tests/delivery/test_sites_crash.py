@@ -13,7 +13,7 @@ import httpx
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.mqtt import Subscriber
 from tests.support.receivers import Receiver
-from tests.support.server import HubProcess
+from tests.support.server import HubProcess, process_database
 from tests.support.services import need
 from tests.support.waiting import until_blocking
 
@@ -27,7 +27,7 @@ def test_failover_decision_survives_sigkill(
     need("Mosquitto", "127.0.0.1", 1883)
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     mqtt = Subscriber(f"{prefix}/alert/+")
-    url = None if database_url.startswith("sqlite") else database_url
+    url = process_database(database_url)
     hub = HubProcess(tmp_path / "data", ADMIN, url)
     hub.start()
     try:

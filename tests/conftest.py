@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.hub import fast_dispatch, hub  # noqa: F401 - fixtures for every package
 from tests.support.pg import fresh_database
+from tests.support.receivers import Receiver
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -40,3 +41,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real webhook receiver (tests/support/receivers.py) for the test's endpoints."""
+    with Receiver() as running:
+        yield running

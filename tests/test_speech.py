@@ -69,12 +69,8 @@ def test_reading_in_brackets_is_not_said_twice() -> None:
 async def test_hub_serves_the_audio_cached_with_its_digest(hub: Hub) -> None:
     need_speech("ja-JP")
     need_speech("en-US")
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
-    issued = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
+    city = await hub.chiyoda()
+    issued = await hub.evacuate(city)
     alert_id = issued.json()["id"]
     for lang, language, rate in (("ja", "ja-JP", 48000), ("en", "en-US", 22050)):
         response = await hub.client.get(f"/api/v1/alerts/{alert_id}/audio", params={"lang": lang})
@@ -103,12 +99,8 @@ async def test_cap_references_the_announcement_it_was_signed_with(hub: Hub) -> N
     need_speech("ja-JP")
     need_speech("en-US")
     hub.services.settings = dataclasses.replace(hub.services.settings, speech_in_cap=1)
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
-    issued = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
+    city = await hub.chiyoda()
+    issued = await hub.evacuate(city)
     alert_id = issued.json()["id"]
     signed = (await hub.client.get(f"/api/v1/alerts/{alert_id}/cap")).content
     alert = read_alert(signed).alert
@@ -129,10 +121,6 @@ async def test_cap_references_the_announcement_it_was_signed_with(hub: Hub) -> N
         missing = await hub.client.get(f"/api/v1/audio/{name}.wav")
         assert missing.status_code == 404 and missing.json()["status"] == 404
     # A Cancel carries no announcement: it is not spoken from the CAP.
-    lifted = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "action": "lift"},
-    )
+    lifted = await hub.evacuate(city, action="lift")
     cap = (await hub.client.get(f"/api/v1/alerts/{lifted.json()['id']}/cap")).content
     assert all(not i.resources for i in read_alert(cap).alert.infos)

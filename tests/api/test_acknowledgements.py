@@ -7,7 +7,6 @@ organization's endpoint) must change nothing: retries go on, and the nationwide 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,12 +19,6 @@ from tests.support.server import free_port
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _endpoint(hub: Hub, org: dict[str, Any], url: str, label: str, wait_s: int = 1) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
@@ -24,7 +26,7 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
 
 
 async def test_problem_shape_for_each_status(hub: Hub) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
     cases = [
         (await hub.client.post("/api/v1/alerts", content=b"x", headers=CAP_XML), 401),
         (
@@ -60,7 +62,7 @@ async def test_problem_shape_for_each_status(hub: Hub) -> None:
 
 
 async def test_body_over_limit_is_413(hub: Hub) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
     response = await hub.client.post(
         "/api/v1/alerts", content=b"<" * (300 * 1024), headers={**org["headers"], **CAP_XML}
     )
@@ -68,9 +70,9 @@ async def test_body_over_limit_is_413(hub: Hub) -> None:
 
 
 async def test_streamed_body_over_limit_is_413(hub: Hub) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(40):
             yield b"x" * 10_000
 
@@ -90,7 +92,7 @@ async def test_streamed_body_over_limit_is_413(hub: Hub) -> None:
     ],
 )
 async def test_hostile_bodies_are_4xx(hub: Hub, body: bytes) -> None:
-    org = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    org = await hub.chiyoda()
     for content_type in ("application/cap+xml", "application/json"):
         response = await hub.client.post(
             "/api/v1/alerts",

@@ -4,7 +4,6 @@ whole shapes, not by their vertices."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -21,12 +20,6 @@ CHIYODA = "city.chiyoda.tokyo.jp"
 INSIDE_CHIYODA = "35.690,139.750 35.690,139.760 35.680,139.760 35.680,139.750 35.690,139.750"
 # 奥多摩 – 江戸川 – 伊豆大島: every vertex is in 東京都, the triangle covers 神奈川県 and the sea.
 TOKYO_TRIANGLE = "35.80,139.10 35.68,139.87 34.75,139.38 35.80,139.10"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _subscribe(hub: Hub, receiver: Receiver, name: str, filter_: dict[str, object]) -> None:

@@ -32,7 +32,7 @@ async def test_create_list_read_update(hub: Hub) -> None:
 
 
 async def test_tokens_are_hashed_at_rest(hub: Hub) -> None:
-    created = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    created = await hub.chiyoda()
     stored = await hub.services.store.read(
         lambda c: [row.token_hash for row in c.execute(select(tokens))]
     )
@@ -45,7 +45,7 @@ async def test_tokens_are_hashed_at_rest(hub: Hub) -> None:
 
 
 async def test_revoked_token_stops_working(hub: Hub) -> None:
-    created = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    created = await hub.chiyoda()
     assert (await hub.client.get("/api/v1/me", headers=created["headers"])).status_code == 200
     extra = await hub.client.post(
         f"/api/v1/organizations/{created['id']}/tokens", json={"label": "spare"}, headers=hub.admin
@@ -65,7 +65,7 @@ async def test_revoked_token_stops_working(hub: Hub) -> None:
 
 
 async def test_non_admin_cannot_manage(hub: Hub) -> None:
-    created = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    created = await hub.chiyoda()
     other = await hub.org("東京都新宿区", "city.shinjuku.tokyo.jp", ["131041"])
     body = {"name": "x", "kind": "issuer", "sender": "x", "jurisdiction": ["13"]}
     refused = await hub.client.post("/api/v1/organizations", json=body, headers=created["headers"])
@@ -96,7 +96,7 @@ async def test_bad_organizations_refused(
 
 
 async def test_duplicate_sender_is_409(hub: Hub) -> None:
-    await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    await hub.chiyoda()
     body = {
         "name": "copy",
         "kind": "issuer",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,12 +20,6 @@ pytestmark = pytest.mark.anyio
 
 CHIYODA = "city.chiyoda.tokyo.jp"
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _endpoint(hub: Hub, org: dict[str, Any], url: str, label: str) -> str:

@@ -34,13 +34,8 @@ def _offsets(record: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
 
 
 async def test_japanese_alert_times_are_all_in_plus_nine(hub: Hub) -> None:
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
-    issued = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
-    assert issued.status_code == 201, issued.text
+    city = await hub.chiyoda()
+    issued = await hub.evacuate(city)
     alert_id = issued.json()["id"]
 
     state = (await hub.client.get("/api/v1/jp/evacuation", params={"code": "131016"})).json()
@@ -70,7 +65,7 @@ async def test_delivery_reports_acks_and_shelters_too(hub: Hub) -> None:
     """The delivery board and an acknowledgement gave delivered_at/acknowledged_at in UTC
     beside the alert's +09:00 times."""
     hub.dispatch_fast()
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    city = await hub.chiyoda()
     tv = await hub.org("テレビ局", None, [], kind="receiver")
     with Receiver() as receiver:
         endpoint = await hub.client.post(
@@ -79,12 +74,7 @@ async def test_delivery_reports_acks_and_shelters_too(hub: Hub) -> None:
             json={"channel": "webhook", "url": receiver.url("/ok/tv"), "filter": {"areas": ["13"]}},
         )
         assert endpoint.status_code == 201, endpoint.text
-        issued = await hub.client.post(
-            "/api/v1/jp/evacuation",
-            headers=city["headers"],
-            json={"municipality": "131016", "level": 4, "hazard": "flood"},
-        )
-        assert issued.status_code == 201, issued.text
+        issued = await hub.evacuate(city)
         alert_id = issued.json()["id"]
         board = f"/api/v1/alerts/{alert_id}/deliveries"
 

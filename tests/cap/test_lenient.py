@@ -108,6 +108,7 @@ async def test_hub_accepts_and_writes_the_canonical_form(hub: Hub) -> None:
     row = await hub.services.store.read(
         lambda c: c.execute(alerts.select().where(alerts.c.id == alert_id)).first()
     )
+    assert row is not None
     stored = bytes(row.cap_xml)
     for empty in (b"<note", b"<references", b"<description", b"<contact", b"<digest", b"<circle"):
         assert empty not in stored, empty

@@ -101,13 +101,8 @@ def test_pages_never_split_a_number_or_a_word() -> None:
 
 @pytest.mark.anyio
 async def test_endpoint_answers_each_language_of_a_level_4_order(hub: Hub) -> None:
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
-    issued = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
-    assert issued.status_code == 201, issued.text
+    city = await hub.chiyoda()
+    issued = await hub.evacuate(city)
     alert_id = issued.json()["id"]
     response = await hub.client.get(f"/api/v1/alerts/{alert_id}/cell-broadcast")
     assert response.status_code == 200
@@ -135,7 +130,7 @@ async def test_endpoint_answers_each_language_of_a_level_4_order(hub: Hub) -> No
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_carriers_gateway_takes_it_as_a_webhook(hub: Hub) -> None:
     hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    city = await hub.chiyoda()
     carrier = await hub.org("携帯電話事業者", None, [], kind="receiver")
     with Receiver() as gateway:
         endpoint = {

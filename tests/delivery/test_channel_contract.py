@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from alertcommons.delivery.channels import ChannelConfigError, builtin_channels
-from alertcommons.delivery.message import Message
 from alertcommons.delivery.outbound import LOOPBACK, OutboundPolicy
 from alertcommons.delivery.result import RetryAfter
+from tests.support.messages import message
 from tests.support.server import free_port
 
 pytestmark = pytest.mark.anyio
@@ -35,19 +35,7 @@ UNREACHABLE: dict[str, dict[str, Any]] = {
         "username": "u",
     },
 }
-MESSAGE = Message(
-    alert_id="A1",
-    delivery_id="D1",
-    sender="s",
-    identifier="i",
-    msg_type="Alert",
-    status="Actual",
-    urgency="Immediate",
-    severity="Severe",
-    areas=("13101",),
-    cap_xml=b"<alert/>",
-    record={"alert": {"info": [{"headline": "見出し"}]}},
-)
+MESSAGE = message(record={"alert": {"info": [{"headline": "見出し"}]}})
 
 
 def test_every_builtin_channel_is_covered() -> None:

@@ -5,30 +5,22 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.receivers import Receiver
-from tests.support.server import HubProcess
+from tests.support.server import HubProcess, process_database
 
 ADMIN = "ac_crash-test-admin-token-0123456789abcdefghijklm"
 ALERTS, ENDPOINTS = 20, 100
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
-
-
 def test_sigkill_mid_fanout_loses_nothing(
     tmp_path: Path, database_url: str, receiver: Receiver
 ) -> None:
-    url = None if database_url.startswith("sqlite") else database_url
+    url = process_database(database_url)
     hub = HubProcess(
         tmp_path / "data", ADMIN, url, env={"ALERTCOMMONS_DELIVERY_LEASE_SECONDS": "2"}
     )

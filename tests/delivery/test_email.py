@@ -29,11 +29,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from alertcommons.delivery.channels.email import EmailChannel
-from alertcommons.delivery.message import Message
 from alertcommons.delivery.outbound import LOOPBACK, UNDELIVERABLE, OutboundPolicy
 from alertcommons.delivery.result import Delivered
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.hub import Hub
+from tests.support.messages import message
 from tests.support.server import free_port
 from tests.support.waiting import until
 
@@ -227,17 +227,9 @@ async def test_a_huge_headline_is_built_off_the_event_loop(smtp: Server) -> None
         {"to": ["a@example.jp"], "smtp_host": "127.0.0.1", "smtp_port": smtp.port}
     )
     headline = "大雨" * 150_000  # 300,000 characters
-    message = Message(
-        alert_id="A1",
-        delivery_id="D1",
+    big = message(
         sender=TOKYO,
         identifier="big",
-        msg_type="Alert",
-        status="Actual",
-        urgency="Immediate",
-        severity="Severe",
-        areas=("13101",),
-        cap_xml=b"<alert/>",
         record={"alert": {"info": [{"headline": headline, "description": headline}]}},
     )
     gaps: list[float] = []
@@ -252,7 +244,7 @@ async def test_a_huge_headline_is_built_off_the_event_loop(smtp: Server) -> None
 
     ticking = asyncio.create_task(ticker())
     try:
-        result = await channel.send(message, config)
+        result = await channel.send(big, config)
     finally:
         ticking.cancel()
     assert isinstance(result, Delivered), result

@@ -10,36 +10,22 @@ from email.policy import default
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.support.alerts import CAP_XML, make_alert, reference_to, xml
 from tests.support.hub import Hub
 from tests.support.mqtt import Subscriber, retained
-from tests.support.server import free_port
 from tests.support.services import need
+from tests.support.smtp import Inbox, smtp_server
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[int, _Inbox]]:
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    with smtp_server() as running:
+        yield running
 
 
 async def _setup(hub: Hub, **endpoint: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -60,7 +46,7 @@ async def _publish(hub: Hub, issuer: dict[str, Any], alert: Any) -> str:
     return alert_id
 
 
-async def test_email_with_japanese_subject(hub: Hub, smtp: tuple[int, _Inbox]) -> None:
+async def test_email_with_japanese_subject(hub: Hub, smtp: tuple[int, Inbox]) -> None:
     port, inbox = smtp
     issuer, _ = await _setup(
         hub, channel="email", to=["bousai@example.jp"], smtp_host="127.0.0.1", smtp_port=port

@@ -5,7 +5,6 @@ itself a test delivery — all on a real webhook receiver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,20 +14,15 @@ from lxml import etree
 from alertcommons.cap import read_alert, verify
 from alertcommons.delivery.channels.webhook import verify_signature
 from alertcommons.store import audit
-from tests.delivery.test_webhook import endpoint, fast, publish, until
+from tests.delivery.test_webhook import endpoint, fast, publish
 from tests.support.alerts import make_alert, reference_to
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"
 OSAKA = "pref.osaka.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _deliveries(hub: Hub, alert_id: str) -> list[dict[str, Any]]:

@@ -28,17 +28,8 @@ async def _entries(hub: Hub) -> dict[str, etree._Element]:
 
 async def test_titles_say_the_kind_in_the_alerts_language(hub: Hub) -> None:
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
-    order = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
-    lift = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "action": "lift"},
-    )
-    assert order.status_code == lift.status_code == 201, order.text + lift.text
+    order = await hub.evacuate(city)
+    lift = await hub.evacuate(city, action="lift")
     headers = {**city["headers"], **CAP_XML}
     wrong = make_alert(CHIYODA, ["131016"], event="避難所開設", headline="避難所開設（誤報）")
     update = make_alert(

@@ -22,7 +22,7 @@ from lxml import etree
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.mqtt import Subscriber, retained
 from tests.support.receivers import Receiver
-from tests.support.server import HubProcess, free_port
+from tests.support.server import HubProcess, free_port, running_hub
 from tests.support.services import need
 from tests.support.sse import SSEClient
 from tests.support.waiting import until_blocking
@@ -55,11 +55,8 @@ class Inbox:
 
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str) -> Iterator[HubProcess]:
-    url = None if database_url.startswith("sqlite") else database_url
-    process = HubProcess(tmp_path / "data", ADMIN, url)
-    process.start()
-    yield process
-    process.stop()
+    with running_hub(tmp_path / "data", ADMIN, database_url) as process:
+        yield process
 
 
 def _lift(identifier: str, sent: str) -> bytes:
@@ -88,7 +85,7 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     with Receiver() as webhook:
-        endpoints = [
+        endpoints: list[dict[str, Any]] = [
             {"channel": "webhook", "url": webhook.url("/ok/tv")},
             {
                 "channel": "email",
@@ -121,7 +118,7 @@ def test_a_lift_reaches_every_channel_that_had_the_order(hub: HubProcess) -> Non
 
             lift = httpx.post(
                 f"{hub.url}/api/v1/alerts",
-                content=_lift(order.identifier, order.sent or ""),  # identifier, then sent
+                content=_lift(str(order.identifier), order.sent or ""),  # identifier, then sent
                 headers=issuer,
             )
             assert lift.status_code == 201, lift.text

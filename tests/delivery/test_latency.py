@@ -3,25 +3,19 @@ delivery: a retry's wait is no part of it, and a slow answer is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from alertcommons.delivery.dispatcher import DispatchSettings
-from tests.delivery.test_webhook import endpoint, publish, report, until
+from tests.delivery.test_webhook import endpoint, publish, report
 from tests.support.alerts import make_alert
 from tests.support.hub import Hub
 from tests.support.receivers import Receiver
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _latencies(hub: Hub, alert_id: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from alertcommons.delivery.message import Message
 from alertcommons.delivery.outbound import LOOPBACK, OutboundPolicy
 from alertcommons.delivery.result import Delivered, RetryAfter
 from tests.support.hub import Hub
+from tests.support.messages import message
 from tests.support.services import need
 
 pytestmark = pytest.mark.anyio
@@ -72,17 +73,10 @@ def _message(delivery_id: str) -> Message:
         "headline": "【警戒レベル4】避難指示（洪水） 東京都千代田区全域",
         "instruction": "危険な場所から全員避難してください。",
     }
-    return Message(
-        alert_id="A1",
+    return message(
         delivery_id=delivery_id,
         sender="city.chiyoda.tokyo.jp",
         identifier="evac-1",
-        msg_type="Alert",
-        status="Actual",
-        urgency="Immediate",
-        severity="Severe",
-        areas=("13101",),
-        cap_xml=b"<alert/>",
         record={"alert": {"info": [info]}, "expires": None},
     )
 
@@ -119,7 +113,7 @@ async def test_through_the_hub_delivered_and_reported(hub: Hub, prefix: str) -> 
     speaking = Controller(prefix, "kanda", acknowledges=True)
     silent = Controller(prefix, "bancho", acknowledges=False)
     try:
-        city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+        city = await hub.chiyoda()
         radio = await hub.org("防災行政無線", None, [], kind="receiver")
         endpoints = {}
         for controller in ("kanda", "bancho"):
@@ -137,12 +131,7 @@ async def test_through_the_hub_delivered_and_reported(hub: Hub, prefix: str) -> 
             )
             assert created.status_code == 201, created.text
             endpoints[created.json()["id"]] = controller
-        issued = await hub.client.post(
-            "/api/v1/jp/evacuation",
-            headers=city["headers"],
-            json={"municipality": "131016", "level": 4, "hazard": "flood"},
-        )
-        assert issued.status_code == 201, issued.text
+        issued = await hub.evacuate(city)
         alert_id = issued.json()["id"]
         path = f"/api/v1/alerts/{alert_id}/deliveries"
         state: dict[str, dict[str, Any]] = {}

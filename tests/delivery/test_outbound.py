@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from alertcommons.delivery.outbound import UNDELIVERABLE, OutboundPolicy
 from alertcommons.settings import Settings, SettingsError
@@ -31,6 +30,7 @@ from tests.support.mqtt import Subscriber
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess, free_port
 from tests.support.services import need
+from tests.support.smtp import Inbox, smtp_server
 
 ADMIN = "ac_outbound-test-admin-token-0123456789abcdefghij"
 TOKYO = "metro.tokyo.jp"
@@ -66,28 +66,9 @@ REFUSED_URLS = [
 ]
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[int, _Inbox]]:
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    with smtp_server() as running:
         yield running
 
 
@@ -103,7 +84,7 @@ def default_hub(tmp_path: Path) -> Iterator[HubProcess]:
 def _loopback_name() -> str:
     """A name (not a literal, not ``localhost``) that resolves to this machine's loopback."""
     name = socket.gethostname()
-    addresses = {info[4][0] for info in socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)}
+    addresses = {str(info[4][0]) for info in socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)}
     if not addresses or not all(a.startswith("127.") or a == "::1" for a in addresses):
         pytest.skip(f"the host name {name!r} does not resolve to loopback here")
     return name
@@ -133,7 +114,7 @@ def test_registration_refuses_every_spelling_of_a_refused_address(
 
 
 def test_connect_time_check_on_the_resolved_address(
-    default_hub: HubProcess, receiver: Receiver, smtp: tuple[int, _Inbox]
+    default_hub: HubProcess, receiver: Receiver, smtp: tuple[int, Inbox]
 ) -> None:
     """A name that passes registration but resolves to loopback (DNS rebinding looks just
     like this) is never connected to, on any channel; the error says nothing more."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,12 +18,6 @@ from tests.support.waiting import until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 TOKYO = "metro.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _published(hub: Hub, endpoints: list[dict[str, object]]) -> str:

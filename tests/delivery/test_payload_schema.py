@@ -7,29 +7,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
 
-from tests.delivery.test_webhook import endpoint, fast, publish, until
+from tests.delivery.test_webhook import endpoint, fast, publish
 from tests.support.alerts import make_alert
 from tests.support.hub import Hub
 from tests.support.mqtt import retained
 from tests.support.receivers import Receiver
 from tests.support.services import need
+from tests.support.waiting import until
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SCHEMA = json.loads((DOCS / "schemas" / "alert-payload.schema.json").read_text())
 TOKYO = "metro.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 def _check(document: dict[str, Any], schema: dict[str, Any]) -> None:

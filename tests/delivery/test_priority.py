@@ -3,8 +3,6 @@ before that queue drains."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from alertcommons.delivery.channels import builtin_channels
@@ -16,12 +14,6 @@ from tests.support.receivers import Receiver
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -4,7 +4,6 @@ alert never reaches another organization's endpoint, only the receivers its addr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,12 +17,6 @@ from tests.support.waiting import until
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 CHIYODA = "city.chiyoda.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _endpoint(hub: Hub, org: dict[str, Any], receiver: Receiver, path: str) -> None:

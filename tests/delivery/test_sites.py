@@ -28,12 +28,6 @@ pytestmark = pytest.mark.anyio
 TOKYO = "metro.tokyo.jp"
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
-
-
 class Site:
     """A receiving site of one organization: its routes, and what each route got."""
 

@@ -6,27 +6,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.mqtt import Subscriber
 from tests.support.receivers import Receiver
-from tests.support.server import HubProcess
+from tests.support.server import HubProcess, process_database
 from tests.support.services import need
 from tests.support.waiting import until_blocking
 
 ADMIN = "ac_sites-crash-admin-token-0123456789abcdefghijk"
 ACK_TIMEOUT_S = 3
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 def test_failover_decision_survives_sigkill(
@@ -35,7 +27,7 @@ def test_failover_decision_survives_sigkill(
     need("Mosquitto", "127.0.0.1", 1883)
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     mqtt = Subscriber(f"{prefix}/alert/+")
-    url = None if database_url.startswith("sqlite") else database_url
+    url = process_database(database_url)
     hub = HubProcess(tmp_path / "data", ADMIN, url)
     hub.start()
     try:

@@ -4,6 +4,7 @@ still reaches healthy receivers at once, and a slow receiver gets each alert onc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -43,6 +44,28 @@ async def _endpoint(hub: Hub, headers: dict[str, str], url: str, areas: list[str
     assert response.status_code == 201, response.text
 
 
+async def _backlog(
+    hub: Hub, stuck: Receiver, healthy: Receiver, *, hanging: int, answering: int, alerts: int
+) -> dict[str, Any]:
+    """With the dispatcher stopped, so that the backlog builds up first as after an outage:
+    ``hanging`` endpoints in Tokyo that accept and never answer, ``answering`` healthy ones in
+    Miyagi (04), and ``alerts`` minor alerts for Tokyo waiting. Returns the national issuer."""
+    await hub.services.dispatcher.stop()
+    cas = await hub.org("内閣官房", CAS, ["*"])
+    tokyo = await hub.org("千代田区", "city.chiyoda.lg.jp", ["13101"])
+    rx = await hub.org("Receivers", None, [], kind="receiver")
+    for n in range(hanging):
+        await _endpoint(hub, rx["headers"], stuck.url(f"/hang/e{n}"), ["13"])
+    for n in range(answering):
+        await _endpoint(hub, rx["headers"], healthy.url(f"/ok/h{n}"), ["04"])
+    headers = {**tokyo["headers"], **CAP_XML}
+    for _ in range(alerts):
+        minor = make_alert("city.chiyoda.lg.jp", ["131016"], severity="Minor", event="避難所")
+        response = await hub.client.post("/api/v1/alerts", content=xml(minor), headers=headers)
+        assert response.json()["deliveries"] == hanging
+    return cas
+
+
 async def _sending(hub: Hub) -> int:
     query = select(func.count()).where(deliveries.c.state == "sending")
     return int(await hub.services.store.read(lambda c: c.execute(query).scalar_one()))
@@ -60,19 +83,7 @@ async def _replace_dispatcher(hub: Hub, settings: DispatchSettings) -> Dispatche
 async def test_national_warning_is_not_held_behind_receivers_that_never_answer(
     hub: Hub, stuck: Receiver, healthy: Receiver
 ) -> None:
-    await hub.services.dispatcher.stop()  # the backlog builds up first, as after an outage
-    cas = await hub.org("内閣官房", CAS, ["*"])
-    tokyo = await hub.org("千代田区", "city.chiyoda.lg.jp", ["13101"])
-    rx = await hub.org("Receivers", None, [], kind="receiver")
-    for n in range(3):
-        await _endpoint(hub, rx["headers"], stuck.url(f"/hang/e{n}"), ["13"])
-    for n in range(5):
-        await _endpoint(hub, rx["headers"], healthy.url(f"/ok/h{n}"), ["04"])
-    headers = {**tokyo["headers"], **CAP_XML}
-    for _ in range(30):
-        minor = make_alert("city.chiyoda.lg.jp", ["131016"], severity="Minor", event="避難所")
-        response = await hub.client.post("/api/v1/alerts", content=xml(minor), headers=headers)
-        assert response.json()["deliveries"] == 3
+    cas = await _backlog(hub, stuck, healthy, hanging=3, answering=5, alerts=30)
     # 90 deliveries wait on 3 endpoints that accept and never answer; the room in flight is
     # smaller than that backlog.
     dispatcher = await _replace_dispatcher(
@@ -102,18 +113,7 @@ async def test_national_warning_is_not_held_behind_receivers_that_never_answer(
 async def test_urgent_deliveries_have_room_when_every_slot_is_taken(
     hub: Hub, stuck: Receiver, healthy: Receiver
 ) -> None:
-    await hub.services.dispatcher.stop()
-    cas = await hub.org("内閣官房", CAS, ["*"])
-    tokyo = await hub.org("千代田区", "city.chiyoda.lg.jp", ["13101"])
-    rx = await hub.org("Receivers", None, [], kind="receiver")
-    for n in range(10):
-        await _endpoint(hub, rx["headers"], stuck.url(f"/hang/e{n}"), ["13"])
-    await _endpoint(hub, rx["headers"], healthy.url("/ok/h"), ["04"])
-    headers = {**tokyo["headers"], **CAP_XML}
-    for _ in range(2):
-        minor = make_alert("city.chiyoda.lg.jp", ["131016"], severity="Minor", event="避難所")
-        response = await hub.client.post("/api/v1/alerts", content=xml(minor), headers=headers)
-        assert response.json()["deliveries"] == 10
+    cas = await _backlog(hub, stuck, healthy, hanging=10, answering=1, alerts=2)
     # Ten endpoints each hold one send: the whole room (10) is taken by receivers that hang.
     dispatcher = await _replace_dispatcher(
         hub, DispatchSettings(max_in_flight=10, per_endpoint=4, poll_seconds=0.05)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.support.alerts import CAP_XML, make_alert, xml
-from tests.support.server import HubProcess
+from tests.support.server import HubProcess, running_hub
 from tests.support.sse import SSEClient
 
 ADMIN = "ac_stream-test-admin-token-0123456789abcdefghijk"
@@ -19,11 +19,8 @@ ADMIN = "ac_stream-test-admin-token-0123456789abcdefghijk"
 
 @pytest.fixture
 def hub(tmp_path: Path, database_url: str) -> Iterator[HubProcess]:
-    url = None if database_url.startswith("sqlite") else database_url
-    process = HubProcess(tmp_path / "data", ADMIN, url)
-    process.start()
-    yield process
-    process.stop()
+    with running_hub(tmp_path / "data", ADMIN, database_url) as process:
+        yield process
 
 
 def _publish(hub: HubProcess, token: str, codes: list[str]) -> str:

@@ -58,10 +58,10 @@ def _exercise(hub: HubProcess) -> tuple[list[str], str]:
     return secrets, published.json()["id"]
 
 
-def test_json_lines_name_every_request_and_event_and_no_secret(tmp_path: Path) -> None:
-    hub = HubProcess(
-        tmp_path / "data", ADMIN, env={"ALERTCOMMONS_LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
-    )
+def _exercised_log(tmp_path: Path, **env: str) -> tuple[str, str]:
+    """A hub's whole log after ``_exercise`` and a clean stop, checked to hold no secret;
+    and the id of the alert published."""
+    hub = HubProcess(tmp_path / "data", ADMIN, env={**env, "PYTHONUNBUFFERED": "1"})
     hub.start()
     try:
         secrets, alert_id = _exercise(hub)
@@ -70,6 +70,11 @@ def test_json_lines_name_every_request_and_event_and_no_secret(tmp_path: Path) -
     text = hub.log.read_text()
     for secret in secrets:
         assert secret not in text
+    return text, alert_id
+
+
+def test_json_lines_name_every_request_and_event_and_no_secret(tmp_path: Path) -> None:
+    text, alert_id = _exercised_log(tmp_path, ALERTCOMMONS_LOG_FORMAT="json")
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     access = [line for line in lines if line["logger"] == "access"]
     events = [line for line in lines if line["logger"] == "events"]
@@ -77,7 +82,8 @@ def test_json_lines_name_every_request_and_event_and_no_secret(tmp_path: Path) -
     def one(**wanted: Any) -> dict[str, Any]:
         found = [a for a in access if all(a.get(k) == v for k, v in wanted.items())]
         assert len(found) == 1, (wanted, access)
-        return found[0]
+        first: dict[str, Any] = found[0]
+        return first
 
     publish = one(method="POST", path="/api/v1/alerts", status=201)
     assert publish["request_id"] == "proxy-id-1234"
@@ -100,15 +106,7 @@ def test_json_lines_name_every_request_and_event_and_no_secret(tmp_path: Path) -
 
 
 def test_plain_lines_are_key_value(tmp_path: Path) -> None:
-    hub = HubProcess(tmp_path / "data", ADMIN, env={"PYTHONUNBUFFERED": "1"})  # the default
-    hub.start()
-    try:
-        secrets, alert_id = _exercise(hub)
-    finally:
-        hub.stop()
-    text = hub.log.read_text()
-    for secret in secrets:
-        assert secret not in text
+    text, alert_id = _exercised_log(tmp_path)  # the default format
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO"
     assert re.search(
         stamp + r" access method=POST path=/api/v1/alerts status=201 ms=[\d.]+ "

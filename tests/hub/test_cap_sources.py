@@ -150,7 +150,7 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
 
             def tampered_reported() -> bool:
                 health = {s["name"]: s for s in _sources(national)}
-                return health["tampered"]["refused"] >= 1
+                return bool(health["tampered"]["refused"] >= 1)
 
             until_blocking(tampered_reported, seconds=20)
             health = {s["name"]: s for s in _sources(national)}

@@ -36,14 +36,6 @@ class Cluster:
 
 
 @pytest.fixture
-def nats(tmp_path: Path) -> Iterator[Nats]:
-    server = Nats(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def cluster(tmp_path: Path, nats: Nats) -> Iterator[Cluster]:
     env = {
         "ALERTCOMMONS_NATS_URL": nats.url,
@@ -63,12 +55,12 @@ def cluster(tmp_path: Path, nats: Nats) -> Iterator[Cluster]:
             for n in (0, 1):
                 share_keys(nodes[0].data_dir, tmp_path / f"worker{n}")
 
-            def worker(n: int) -> None:
+            def start_worker(n: int) -> None:
                 workers.append(Worker(tmp_path / f"worker{n}", url, lease_seconds=2))
 
             with ThreadPoolExecutor(4) as pool:
                 started = [pool.submit(node.start) for node in nodes[1:]]
-                started += [pool.submit(worker, n) for n in (0, 1)]
+                started += [pool.submit(start_worker, n) for n in (0, 1)]
                 for future in started:
                     future.result()
             yield Cluster(nodes, workers)

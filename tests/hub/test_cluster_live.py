@@ -23,14 +23,6 @@ ADMIN = "ac_cluster-live-admin-token-0123456789abcdefghij"
 
 
 @pytest.fixture
-def nats(tmp_path: Path) -> Iterator[Nats]:
-    server = Nats(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def cluster(tmp_path: Path, nats: Nats) -> Iterator[tuple[HubProcess, HubProcess]]:
     env = {
         "ALERTCOMMONS_NATS_URL": nats.url,

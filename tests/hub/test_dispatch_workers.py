@@ -63,7 +63,10 @@ def test_workers_deliver_everything_when_one_is_killed(
         until_blocking(lambda: len(receiver.received) >= 20)
         workers[0].process.send_signal(signal.SIGKILL)  # mid-fan-out, leases held
         wanted = {(a, f"/slow/e{n}") for a in alerts for n in range(40)}
-        got = lambda: {(r.headers["webhook-id"], r.path) for r in receiver.received}  # noqa: E731
+
+        def got() -> set[tuple[str, str]]:
+            return {(r.headers["webhook-id"], r.path) for r in receiver.received}
+
         until_blocking(lambda: wanted <= got(), seconds=60)
         assert api.process is not None and api.process.poll() is None
 

@@ -101,7 +101,10 @@ def test_publishers_get_503_while_postgresql_restarts_and_nothing_is_lost(
                 stored = httpx.get(f"{hub.url}/api/v1/alerts/{alert_id}")
                 assert stored.status_code == 200, stored.text
                 assert stored.json()["id"] == alert_id
-            delivered = lambda: {r.headers["webhook-id"] for r in receiver.received}  # noqa: E731
+
+            def delivered() -> set[str]:
+                return {r.headers["webhook-id"] for r in receiver.received}
+
             until_blocking(lambda: set(accepted) <= delivered(), seconds=60)
         assert hub.process is not None and hub.process.poll() is None
     finally:

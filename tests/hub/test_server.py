@@ -16,18 +16,15 @@ from lxml import etree
 
 from alertcommons.cap import verify
 from tests.support.alerts import CAP_XML, make_alert, xml
-from tests.support.server import HubProcess
+from tests.support.server import HubProcess, running_hub
 
 ADMIN = "ac_server-test-admin-token-abcdefghijklmnopqrstuvwx"
 
 
 @pytest.fixture
 def hub_process(tmp_path: Path, database_url: str) -> Iterator[HubProcess]:
-    url = None if database_url.startswith("sqlite") else database_url
-    process = HubProcess(tmp_path / "data", ADMIN, url)
-    process.start()
-    yield process
-    process.stop()
+    with running_hub(tmp_path / "data", ADMIN, database_url) as process:
+        yield process
 
 
 def _admin() -> dict[str, str]:

@@ -101,9 +101,8 @@ def test_weather_warning_graded_by_level(samples: list[Path]) -> None:
         "Aviso meteorológico",
     ]
     assert alert.infos[0].event == "大雨特別警報"
-    assert "注意報" in alert.infos[1].event and "警報" not in alert.infos[1].event.replace(
-        "注意報", ""
-    )
+    advisory = alert.infos[1].event or ""
+    assert "注意報" in advisory and "警報" not in advisory.replace("注意報", "")
 
 
 def test_follow_links_reports_of_one_event(samples: list[Path]) -> None:

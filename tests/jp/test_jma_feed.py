@@ -27,12 +27,6 @@ NOT_AN_ALERT = "01_01_01_091210_VGSK50.xml"  # a forecast: skipped
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
-
-
-@pytest.fixture
 def feed(shared_data: Path) -> Iterator[FeedServer]:
     with FeedServer(shared_data / "jma-samples") as server:
         yield server

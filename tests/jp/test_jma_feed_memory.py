@@ -58,7 +58,11 @@ async def test_a_big_feed_is_handled_once(hub: Hub, feed: FeedServer) -> None:
         for extra in range(3):
             polls = feed.requests["/feed/regular.xml"]
             feed.add("regular", f"x{ENTRIES + extra}", "", link=f"x{ENTRIES + extra}")
-            await until(lambda p=polls: feed.requests["/feed/regular.xml"] >= p + 3, seconds=30)
+
+            def polled_again(before: int = polls) -> bool:
+                return feed.requests["/feed/regular.xml"] >= before + 3
+
+            await until(polled_again, seconds=30)
         status = ingest.status()
     finally:
         await ingest.stop()

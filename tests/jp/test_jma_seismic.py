@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -180,12 +179,6 @@ def test_every_sample_is_graded_by_its_table(reports: list[Path]) -> None:
             assert (info.severity, info.urgency) == OBSERVED[observed], path.name
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_town_that_shook_gets_the_report_one_that_did_not_does_not(
@@ -244,7 +237,9 @@ def test_reports_shaped_unlike_the_samples_still_convert(reports: list[Path]) ->
         positions = [e for e in body.iter() if e is not body and isinstance(e.tag, str)]
         for index in range(0, len(positions), max(1, len(positions) // 25)):
             root = copy.deepcopy(original)
-            doomed = [e for e in root.find(f"{SEISMOLOGY}Body").iter()][index + 1]
+            copied_body = root.find(f"{SEISMOLOGY}Body")
+            assert copied_body is not None
+            doomed = list(copied_body.iter())[index + 1]
             parent = doomed.getparent()
             assert parent is not None
             parent.remove(doomed)

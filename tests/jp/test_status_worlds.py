@@ -3,7 +3,6 @@ real (Actual) evacuation order, in the state API, the public pages or the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,12 +15,6 @@ from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 CHIYODA = "city.chiyoda.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def _state(hub: Hub, path: str = "evacuation", **params: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,18 +38,18 @@ def _count(connection: Connection) -> int:
 
 
 async def test_concurrent_writes_all_committed_and_answered(store: Store) -> None:
-    def create(n: int) -> object:
+    def create(n: int) -> Callable[[Connection], str]:
         return lambda c: orgs.create_org(
             c, name=f"o{n}", kind="receiver", sender=None, jurisdiction=[]
         )
 
-    ids = await asyncio.gather(*(store.write(create(n)) for n in range(200)))  # type: ignore[arg-type]
+    ids = await asyncio.gather(*(store.write(create(n)) for n in range(200)))
     assert len(set(ids)) == 200
     assert await store.read(_count) == 200
 
 
 async def test_a_failing_job_does_not_undo_its_neighbours(store: Store) -> None:
-    def good(n: int) -> object:
+    def good(n: int) -> Callable[[Connection], str]:
         return lambda c: orgs.create_org(
             c, name=f"ok{n}", kind="receiver", sender=f"s{n}", jurisdiction=[]
         )
@@ -61,7 +61,7 @@ async def test_a_failing_job_does_not_undo_its_neighbours(store: Store) -> None:
         store.write(good(0)),
         store.write(good(1)),
         store.write(bad),
-        store.write(good(2)),  # type: ignore[arg-type]
+        store.write(good(2)),
         return_exceptions=True,
     )
     assert isinstance(results[2], Exception)

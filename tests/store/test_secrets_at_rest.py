@@ -69,12 +69,6 @@ def smtp() -> Iterator[tuple[int, _Inbox]]:
     controller.stop()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
-
-
 async def _endpoint(hub: Hub, org: dict[str, Any], **body: Any) -> dict[str, Any]:
     response = await hub.client.post("/api/v1/endpoints", json=body, headers=org["headers"])
     assert response.status_code == 201, response.text

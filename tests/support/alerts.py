@@ -105,3 +105,16 @@ def stored_rows(alert: Alert, organization_id: str, count: int, area: str) -> li
     return [
         replace(template, id=new_id(), identifier=f"{alert.identifier}-{n}") for n in range(count)
     ]
+
+
+# A shelter of 千代田区 (131016) as the JP API takes it; add the "state" (open, full, closed).
+KANDA_SCHOOL = {
+    "municipality": "131016",
+    "id": "kanda-es",
+    "name": "神田小学校",
+    "name_en": "Kanda Elementary School",
+    "address": "千代田区神田1-1",
+    "lat": 35.694,
+    "lon": 139.771,
+    "capacity": 300,
+}

@@ -97,3 +97,12 @@ def tab_to(page: Any, element_id: str, limit: int = 120) -> None:
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"#{element_id} cannot be reached with the Tab key")
+
+
+def sign_in(page: Any, base: str, username: str, password: str, start: str = "/console") -> None:
+    """Sign in through the console's form (``start`` leads to it) and land on the console."""
+    page.goto(f"{base}{start}")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/console")

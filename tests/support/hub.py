@@ -45,6 +45,20 @@ class Hub:
         created["headers"] = {"Authorization": f"Bearer {created['token']}"}
         return created
 
+    async def chiyoda(self) -> dict[str, Any]:
+        """The issuer most tests publish as: 東京都千代田区 (131016)."""
+        return await self.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+
+    async def evacuate(self, city: dict[str, Any], **fields: Any) -> httpx.Response:
+        """An evacuation order by ``city`` through the JP API (by default level 4 for a flood
+        in 131016; ``action="lift"`` lifts it), asserted created."""
+        body = {"municipality": "131016", **(fields or {"level": 4, "hazard": "flood"})}
+        response = await self.client.post(
+            "/api/v1/jp/evacuation", headers=city["headers"], json=body
+        )
+        assert response.status_code == 201, response.text
+        return response
+
 
 @pytest.fixture
 async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:

@@ -106,6 +106,7 @@ def private_broker(tmp_path: Path, username: str, password: str) -> Iterator[Bro
     passwd = shutil.which("mosquitto_passwd")
     if not Path(mosquitto).exists() or passwd is None:
         unavailable("mosquitto and mosquitto_passwd are needed")
+    assert passwd is not None  # unavailable() has failed or skipped the test
     port = free_port()
     passwords = tmp_path / "mosquitto.passwd"
     passwords.touch(mode=0o600)

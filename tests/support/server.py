@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -97,3 +99,22 @@ class HubProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def process_database(database_url: str) -> str | None:
+    """The database a ``HubProcess`` gets for the ``database_url`` fixture's parameter: None,
+    its own embedded SQLite in its data directory, or the PostgreSQL database."""
+    return None if database_url.startswith("sqlite") else database_url
+
+
+@contextmanager
+def running_hub(
+    data_dir: Path, admin_token: str, database_url: str, env: dict[str, str] | None = None
+) -> Iterator[HubProcess]:
+    """A started hub on the ``database_url`` fixture's database, stopped afterwards."""
+    process = HubProcess(data_dir, admin_token, process_database(database_url), env)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

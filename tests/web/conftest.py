@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.browser import browser, shots  # noqa: F401 - fixtures
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.pg import fresh_database
 from tests.support.receivers import Receiver
 from tests.support.server import HubProcess
@@ -49,6 +50,10 @@ class Site:
         )
         assert response.status_code == 201, response.text
         return username
+
+    def sign_in(self, page: Any, username: str, start: str = "/console") -> None:
+        """Sign ``username`` (made by ``user``) in on a browser page."""
+        browser_sign_in(page, self.url, username, PASSWORD, start)
 
     def approval(self, org_id: str, on: bool) -> None:
         response = self.api(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.alerts import CAP_XML, KANDA_SCHOOL, make_alert, xml
 from tests.support.browser import ARTIFACTS, Shots, axe_violations, tab_to
 from tests.web.conftest import CHIYODA, PASSWORD, Site
 
@@ -64,17 +64,7 @@ def _publish_kinds(site: Site) -> dict[str, str]:
         "POST",
         "/api/v1/jp/shelters",
         token=site.city["token"],
-        json={
-            "municipality": "131016",
-            "id": "kanda-es",
-            "name": "神田小学校",
-            "name_en": "Kanda Elementary School",
-            "address": "千代田区神田1-1",
-            "lat": 35.694,
-            "lon": 139.771,
-            "capacity": 300,
-            "state": "open",
-        },
+        json={**KANDA_SCHOOL, "state": "open"},
     )
     assert shelter.status_code == 201, shelter.text
     return {**found, "order": order.json()["id"], "shelter": shelter.json()["id"]}
@@ -180,11 +170,7 @@ def test_axe_console_pages(browser: Any, site: Site, shots: Shots) -> None:
     admin = browser.new_context(viewport={"width": 1100, "height": 1200})
     other = admin.new_page()
     admin_watch = Watch(other, site.url)
-    other.goto(f"{site.url}/console/login")
-    other.fill("#username", "ops")
-    other.fill("#password", PASSWORD)
-    other.click("button[type=submit]")
-    other.wait_for_url(f"{site.url}/console")
+    site.sign_in(other, "ops", start="/console/login")
     for path in ("/console/admin", f"/console/admin/organizations/{site.city['id']}"):
         response = other.goto(f"{site.url}{path}")
         assert response is not None and response.status == 200, path

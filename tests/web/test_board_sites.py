@@ -4,7 +4,6 @@ standby route not sent yet, and never the receiver's own name for its site."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,12 +15,6 @@ from tests.web.test_cancel_drafts import _sign_in, _user
 
 pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 CHIYODA = "city.chiyoda.tokyo.jp"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 async def test_board_shows_each_route_of_a_site(hub: Hub, receiver: Receiver) -> None:

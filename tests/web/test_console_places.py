@@ -10,17 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.browser import Shots, axe_violations
-from tests.web.conftest import PASSWORD, Site
+from tests.web.conftest import Site
 
 DEMO = resources.files("alertcommons.jp").joinpath("demo_places")
-
-
-def _sign_in(page: Any, site: Site, username: str) -> None:
-    page.goto(f"{site.url}/console")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/console")
 
 
 def test_import_files_then_pick_from_the_lists(
@@ -30,7 +22,7 @@ def test_import_files_then_pick_from_the_lists(
     page = browser.new_page(viewport={"width": 1100, "height": 1200})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _sign_in(page, site, "chiyoda")
+    site.sign_in(page, "chiyoda")
     page.click("text=地区・避難所 Places")
     page.wait_for_url(f"{site.url}/console/places")
     assert axe_violations(page) == []

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tests.support.browser import Shots
+from tests.support.browser import Shots, sign_in
 from tests.support.demo import DemoHub
 
 
@@ -62,14 +62,6 @@ class Watch:
         page.wait_for_load_state("networkidle" if idle else "load")
 
 
-def _sign_in(page: Any, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/console/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/console")
-
-
 def test_every_page_loads_with_other_hosts_blocked(
     browser: Any, tmp_path: Path, shots: Shots
 ) -> None:
@@ -97,13 +89,13 @@ def test_every_page_loads_with_other_hosts_blocked(
         shots.take(page, "docs")
 
         watch.visit(page, base, "/console/login")
-        _sign_in(page, base, "admin", passwords["admin"])
+        sign_in(page, base, "admin", passwords["admin"], start="/console/login")
         for path in ("/console", "/console/admin", "/console/admin/organizations/demo-chiyoda"):
             watch.visit(page, base, path)
         watch.visit(page, base, "/console/account")
         context.clear_cookies()
 
-        _sign_in(page, base, "chiyoda", passwords["chiyoda"])
+        sign_in(page, base, "chiyoda", passwords["chiyoda"], start="/console/login")
         watch.visit(page, base, "/console")
         for template in ("evacuation", "shelter", "free"):
             watch.visit(page, base, f"/console/compose?template={template}")
@@ -122,7 +114,7 @@ def test_every_page_loads_with_other_hosts_blocked(
             headers={"Authorization": f"Bearer {hub.credentials()['admin']}"},
         )
         assert approval.status_code == 200, approval.text
-        _sign_in(page, base, "chiyoda-drafter", passwords["chiyoda-drafter"])
+        sign_in(page, base, "chiyoda-drafter", passwords["chiyoda-drafter"], start="/console/login")
         watch.visit(page, base, "/console/compose?template=evacuation")
         page.select_option("#municipality", "131016")
         page.check("input[name=level][value='3']")

@@ -19,12 +19,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlit
 
 
 async def test_every_language_is_offered_and_shown(hub: Hub) -> None:
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
-    issued = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
+    city = await hub.chiyoda()
+    issued = await hub.evacuate(city)
     alert_id = issued.json()["id"]
     page = (await hub.client.get(f"/alerts/{alert_id}?lang=en")).text
     offered = re.findall(r'href="\?lang=en&amp;text=([^"]+)"', page)
@@ -45,7 +41,7 @@ async def test_every_language_is_offered_and_shown(hub: Hub) -> None:
 
 async def test_receivers_choose_their_language(hub: Hub) -> None:
     hub.services.dispatcher.settings = DispatchSettings(retry_base_seconds=0.05, poll_seconds=0.05)
-    city = await hub.org("東京都千代田区", "city.chiyoda.tokyo.jp", ["131016"])
+    city = await hub.chiyoda()
     with Receiver() as receiver:
         for org, languages in (("Vietnamese radio", ["vi"]), ("French radio", ["fr"])):
             station = await hub.org(org, None, [], kind="receiver")
@@ -59,11 +55,7 @@ async def test_receivers_choose_their_language(hub: Hub) -> None:
                 "/api/v1/endpoints", json=endpoint, headers=station["headers"]
             )
             assert created.status_code == 201, created.text
-        issued = await hub.client.post(
-            "/api/v1/jp/evacuation",
-            headers=city["headers"],
-            json={"municipality": "131016", "level": 4, "hazard": "flood"},
-        )
+        issued = await hub.evacuate(city)
         assert issued.json()["deliveries"] == 1  # the hub writes no French
         await until(lambda: len(receiver.received) >= 1)
         (got,) = receiver.for_path("/ok/vi")

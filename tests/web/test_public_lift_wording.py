@@ -14,18 +14,9 @@ CHIYODA = "city.chiyoda.lg.jp"
 
 async def test_a_lift_reads_as_lifted_and_a_withdrawal_as_cancelled(hub: Hub) -> None:
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
-    order = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
-    assert order.status_code == 201, order.text
-    lift = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "action": "lift"},
-    )
-    assert lift.status_code == 201 and lift.json()["msgType"] == "Cancel", lift.text
+    order = await hub.evacuate(city)
+    lift = await hub.evacuate(city, action="lift")
+    assert lift.json()["msgType"] == "Cancel", lift.text
     for alert_id in (order.json()["id"], lift.json()["id"]):
         page = (await hub.client.get(f"/alerts/{alert_id}")).text
         assert "この情報は解除されました。" in page

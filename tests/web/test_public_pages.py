@@ -64,8 +64,8 @@ async def test_index_alert_page_languages_and_history(hub: Hub) -> None:
     update_id = await _publish(hub, city, update_alert)
     old = (await hub.client.get(f"/alerts/{alert_id}")).text
     assert "この情報は更新されています" in old and f"/alerts/{update_id}" in old
-    index = (await hub.client.get("/")).text
-    assert f"/alerts/{update_id}" in index and f"/alerts/{alert_id}?" not in index
+    now = (await hub.client.get("/")).text
+    assert f"/alerts/{update_id}" in now and f"/alerts/{alert_id}?" not in now
 
 
 @pytest.mark.anyio

@@ -13,6 +13,7 @@ import pytest
 from shapely.geometry import Point, shape
 
 from alertcommons.geo.boundaries import CREDIT
+from tests.support.alerts import KANDA_SCHOOL
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio
@@ -63,26 +64,11 @@ def _map_items(page: str, map_id: str) -> list[dict[str, Any]]:
 
 async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
-    order = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "level": 4, "hazard": "flood"},
-    )
-    assert order.status_code == 201, order.text
+    order = await hub.evacuate(city)
     shelter = await hub.client.post(
         "/api/v1/jp/shelters",
         headers=city["headers"],
-        json={
-            "municipality": "131016",
-            "id": "kanda-es",
-            "name": "神田小学校",
-            "name_en": "Kanda Elementary School",
-            "address": "千代田区神田1-1",
-            "lat": 35.694,
-            "lon": 139.771,
-            "capacity": 300,
-            "state": "full",
-        },
+        json={**KANDA_SCHOOL, "state": "full"},
     )
     assert shelter.status_code == 201, shelter.text
 
@@ -113,12 +99,7 @@ async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     order_page = (await hub.client.get(f"/alerts/{order.json()['id']}?lang=en")).text
     assert "all of Chiyoda-ku, Tokyo" in order_page
 
-    lift = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "action": "lift"},
-    )
-    assert lift.status_code == 201, lift.text
+    lift = await hub.evacuate(city, action="lift")
     index = (await hub.client.get("/")).text
     lifted = index.split('id="lifted-heading"')[1]
     assert "解除された情報（24時間以内）" in index
@@ -130,15 +111,7 @@ async def test_levels_shelters_lifts_dates_and_romaji(hub: Hub) -> None:
     closed = await hub.client.post(
         "/api/v1/jp/shelters",
         headers=city["headers"],
-        json={
-            "municipality": "131016",
-            "id": "kanda-es",
-            "name": "神田小学校",
-            "address": "千代田区神田1-1",
-            "lat": 35.694,
-            "lon": 139.771,
-            "state": "closed",
-        },
+        json={**KANDA_SCHOOL, "state": "closed"},
     )
     assert closed.status_code == 201, closed.text
     for alert_id in (shelter.json()["id"], closed.json()["id"]):
@@ -205,22 +178,7 @@ async def test_a_ward_wide_order_and_a_district_order_on_one_page(hub: Hub) -> N
     assert "Level 3: Elderly and others evacuate" in english
 
     # A district alone, named without a shape: the ward's outline only as dashed context.
-    lift = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={"municipality": "131016", "action": "lift"},
-    )
-    assert lift.status_code == 201, lift.text
-    alone = await hub.client.post(
-        "/api/v1/jp/evacuation",
-        headers=city["headers"],
-        json={
-            "municipality": "131016",
-            "level": 4,
-            "hazard": "flood",
-            "districts": [{"name": "神田地区"}],
-        },
-    )
-    assert alone.status_code == 201, alone.text
+    await hub.evacuate(city, action="lift")
+    alone = await hub.evacuate(city, level=4, hazard="flood", districts=[{"name": "神田地区"}])
     items = _map_items((await hub.client.get(f"/alerts/{alone.json()['id']}")).text, "alert-map")
     assert [(i["outline"], i["level"], i.get("context")) for i in items] == [("13101", None, True)]

@@ -15,7 +15,7 @@ from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.browser import Shots, axe_violations
 from tests.support.receivers import Received
 from tests.support.waiting import until_blocking
-from tests.web.conftest import CHIYODA, PASSWORD, Site
+from tests.web.conftest import CHIYODA, Site
 
 PATH = "/ok/desk"
 
@@ -53,11 +53,7 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
-    page.goto(f"{site.url}/console")
-    page.fill("#username", "tvdesk")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/console")
+    site.sign_in(page, "tvdesk")
     page.click("nav.console a[href='/console/receivers']")
     page.wait_for_selector("#endpoints")  # the endpoint the fixture registered is listed
     assert "東京都 (13)" in page.locator("#endpoints").inner_text()
@@ -142,11 +138,7 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
     phone = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2)
     small = phone.new_page()
     small.on("pageerror", lambda error: errors.append(str(error)))
-    small.goto(f"{site.url}/console")
-    small.fill("#username", "tvdesk")
-    small.fill("#password", PASSWORD)
-    small.click("button[type=submit]")
-    small.wait_for_url(f"{site.url}/console")
+    site.sign_in(small, "tvdesk")
     for name, url in (
         ("list", f"{site.url}/console/receivers"),
         ("new", f"{site.url}/console/receivers/new"),
@@ -164,11 +156,7 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
 def test_issuer_accounts_cannot_open_it(browser: Any, site: Site) -> None:
     site.user(site.city["id"], "chiyoda", ["drafter"])
     page = browser.new_page()
-    page.goto(f"{site.url}/console")
-    page.fill("#username", "chiyoda")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/console")
+    site.sign_in(page, "chiyoda")
     assert page.locator("nav.console a[href='/console/receivers']").count() == 0
     response = page.goto(f"{site.url}/console/receivers")
     assert response is not None and response.status == 403

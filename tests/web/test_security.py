@@ -163,11 +163,7 @@ def test_html_in_alert_text_is_escaped_everywhere(browser: Any, site: Site) -> N
         assert "&lt;script&gt;" in body, path
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{site.url}/console")
-    page.fill("#username", "chiyoda")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/console")
+    site.sign_in(page, "chiyoda")
     for path in ("/", f"/alerts/{alert_id}", "/console", f"/console/alerts/{alert_id}"):
         page.goto(f"{site.url}{path}")
         page.wait_for_timeout(300)
@@ -260,12 +256,12 @@ def test_console_forms_never_answer_500(site: Site) -> None:
             assert client.post(path, data={"csrf_token": token}).status_code in (403, 404), path
     with httpx.Client(base_url=site.url) as client:
         assert _sign_in(client, "ops").status_code == 303
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/admin").text)
-        assert token
+        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/admin").text)
+        assert found
         for path in (
             "/console/admin/organizations/nope/approval",
             "/console/admin/organizations/nope/tokens",
             "/console/admin/organizations/nope/tokens/nope/revoke",
         ):
-            response = client.post(path, data={"csrf_token": token.group(1), "label": "x" * 5000})
+            response = client.post(path, data={"csrf_token": found.group(1), "label": "x" * 5000})
             assert response.status_code == 404, (path, response.status_code)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from alertcommons.auth.principal import Principal
 from alertcommons.cap.model import Alert
-from alertcommons.hub import audio, japan, national_tests
+from alertcommons.hub import audio, japan, national_tests, places
 from alertcommons.hub.services import Services
 from alertcommons.jp import evacuation, national, shelters
 from alertcommons.jp.codes import CodeError, name_of, normalize
@@ -44,13 +44,7 @@ StatusQuery = Annotated[
 
 
 def _municipality(code: str) -> str:
-    try:
-        canonical = normalize(code)
-    except CodeError as exc:
-        raise Unprocessable(str(exc), path="municipality") from None
-    if len(canonical) != 5:
-        raise Unprocessable("give a municipality code, not a prefecture", path="municipality")
-    return canonical
+    return places.municipality(code, path="municipality")
 
 
 @router.post("/evacuation", status_code=201, summary="Issue, change or lift evacuation information")

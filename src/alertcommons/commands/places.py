@@ -17,21 +17,17 @@ from typing import Any
 import click
 
 from alertcommons.commands.setup import (
+    CLI_ACTOR,
     Refused,
     data_dir_option,
     database_url_option,
-    existing_store,
-    require_data,
-    settings_from,
+    existing_hub,
+    write_existing,
 )
 from alertcommons.hub import places
-from alertcommons.hub.places import Imported
 from alertcommons.jp.codes import name_of
 from alertcommons.jp.places_import import KINDS, LIMITS, FileRefused
 from alertcommons.problems import ProblemError
-from alertcommons.settings import Settings
-
-CLI_ACTOR = "cli"
 
 code_option = click.option(
     "--code", required=True, help="The municipality's local-government code (5 or 6 digits)."
@@ -60,9 +56,9 @@ def import_districts(
     """Replace the municipality's districts with those of a GeoJSON FeatureCollection
     (properties name, kana; Polygon or MultiPolygon outlines)."""
     canonical, data = _inputs(file, code)
-    settings = _settings(data_dir, database_url)
+    settings = existing_hub(data_dir, database_url)
     found = _parsed(file, lambda: places.parse_districts(canonical, data))
-    outcome = _store(
+    outcome = write_existing(
         settings,
         lambda c: places.store_districts(c, CLI_ACTOR, canonical, found, data),
     )
@@ -89,10 +85,10 @@ def import_shelters(
     (the open-data columns of 指定緊急避難場所一覧 / 指定避難所一覧, or 国土地理院's) or a
     GeoJSON file of points."""
     canonical, data = _inputs(file, code)
-    settings = _settings(data_dir, database_url)
+    settings = existing_hub(data_dir, database_url)
     content_type = "application/json" if file.suffix.lower() in (".json", ".geojson") else ""
     found = _parsed(file, lambda: places.parse_sites(canonical, data, content_type, kind))
-    outcome = _store(
+    outcome = write_existing(
         settings,
         lambda c: places.store_sites(c, CLI_ACTOR, canonical, found, data),
     )
@@ -127,19 +123,3 @@ def _parsed(file: Path, parse: Callable[[], Any]) -> Any:
             click.echo(f"{where} {problem.message}", err=True)
         click.echo(f"error: {file} has {exc.total} problem(s); nothing was imported", err=True)
         sys.exit(2)
-
-
-def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
-    """The hub's settings, refusing a missing hub before the file is even read."""
-    settings = settings_from(data_dir=data_dir, database_url=database_url)
-    require_data(settings)
-    return settings
-
-
-def _store(settings: Settings, write: Callable[[Any], Imported]) -> Imported:
-    store = existing_store(settings)
-    try:
-        store.migrate()
-        return store.run_write(write)
-    finally:
-        store.close()

@@ -9,15 +9,22 @@ typo in a path never leaves an empty database behind to puzzle the next reader.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import click
+from sqlalchemy import Connection
 
 from alertcommons.errors import AlertCommonsError
 from alertcommons.hub.storage import store_for
 from alertcommons.settings import Settings
 from alertcommons.store.engine import Store, check_url
+
+T = TypeVar("T")
+
+# The audit actor of what the command line does on the database directly, as its operator.
+CLI_ACTOR = "cli"
 
 data_dir_option = click.option(
     "--data-dir",
@@ -83,6 +90,24 @@ def require_data(settings: Settings) -> None:
                 f"no hub database in {settings.data_dir} (set it up with "
                 f"'alertcommons init --data-dir {settings.data_dir}')"
             )
+
+
+def existing_hub(data_dir: Path | None, database_url: str | None) -> Settings:
+    """The settings of a hub that exists, refusing a missing one before anything is asked
+    for or read."""
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    require_data(settings)
+    return settings
+
+
+def write_existing(settings: Settings, write: Callable[[Connection], T]) -> T:
+    """One write transaction on an existing hub's database (migrated first), then closed."""
+    store = existing_store(settings)
+    try:
+        store.migrate()
+        return store.run_write(write)
+    finally:
+        store.close()
 
 
 def require_signing_key(settings: Settings) -> None:

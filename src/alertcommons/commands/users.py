@@ -20,17 +20,15 @@ from sqlalchemy.exc import IntegrityError
 
 from alertcommons.auth.passwords import WeakPassword, check_strength, hash_password
 from alertcommons.commands.setup import (
+    CLI_ACTOR,
     data_dir_option,
     database_url_option,
-    existing_store,
-    require_data,
-    settings_from,
+    existing_hub,
+    write_existing,
 )
 from alertcommons.errors import AlertCommonsError
 from alertcommons.hub import accounts
 from alertcommons.store import audit, orgs, users
-
-CLI_ACTOR = "cli"
 
 
 @click.group("user")
@@ -67,12 +65,8 @@ def add_user(
     unknown = sorted(set(wanted) - set(users.ROLES))
     if not wanted or unknown:
         raise AlertCommonsError(f"roles are {', '.join(users.ROLES)}; not {', '.join(unknown)}")
-    settings = settings_from(data_dir=data_dir, database_url=database_url)
-    require_data(settings)  # before asking for a password that could not be used
-    password = _read_password(password_stdin)
-    store = existing_store(settings)
-    store.migrate()
-    hashed = hash_password(password)
+    settings = existing_hub(data_dir, database_url)  # before asking for a password
+    hashed = hash_password(_read_password(password_stdin))
 
     def create(connection: Any) -> str:
         organization = orgs.get_org(connection, org_id)
@@ -90,7 +84,7 @@ def add_user(
         )
         audit.append(
             connection,
-            actor="cli",
+            actor=CLI_ACTOR,
             action="user.create",
             subject=user_id,
             detail={"organization_id": org_id, "username": username, "roles": wanted},
@@ -98,11 +92,9 @@ def add_user(
         return user_id
 
     try:
-        user_id = store.run_write(create)
+        user_id = write_existing(settings, create)
     except IntegrityError:
         raise AlertCommonsError(f"the username '{username}' is taken") from None
-    finally:
-        store.close()
     click.echo(f"account {username} ({', '.join(wanted)}) created for {org_id}: {user_id}")
 
 
@@ -125,13 +117,8 @@ def _on_account(
     change: Callable[[Connection, Any], str],
 ) -> None:
     """Find the account by username and apply one change in one audited transaction."""
-    settings = settings_from(data_dir=data_dir, database_url=database_url)
-    store = existing_store(settings)
-    store.migrate()
-    try:
-        message = store.run_write(lambda c: change(c, accounts.find_by_username(c, username)))
-    finally:
-        store.close()
+    settings = existing_hub(data_dir, database_url)
+    message = write_existing(settings, lambda c: change(c, accounts.find_by_username(c, username)))
     click.echo(message)
 
 
@@ -186,7 +173,7 @@ def reset_user_password(
     username: str, password_stdin: bool, data_dir: Path | None, database_url: str | None
 ) -> None:
     """Set a new password; lifts a lock-out and ends every session of the account."""
-    require_data(settings_from(data_dir=data_dir, database_url=database_url))
+    existing_hub(data_dir, database_url)  # before asking for a password
     hashed = hash_password(_read_password(password_stdin))
 
     def change(connection: Connection, row: Any) -> str:

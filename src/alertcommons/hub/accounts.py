@@ -98,18 +98,7 @@ def update(
     _keep_an_admin(connection, row, changes)
     users.update_user(connection, row.id, changes)
     ended = users.end_sessions_of(connection, row.id) if active is False else 0
-    audit.append(
-        connection,
-        actor=actor,
-        action="user.update",
-        subject=row.id,
-        detail={
-            "organization_id": row.organization_id,
-            "username": row.username,
-            **shown,
-            "sessions_ended": ended,
-        },
-    )
+    _audit(connection, actor, "user.update", row, **shown, sessions_ended=ended)
     return users.get_user(connection, row.id)
 
 
@@ -117,13 +106,7 @@ def end_sessions(connection: Connection, actor: str, org_id: str | None, user_id
     """Sign the account out everywhere; how many sessions ended."""
     row = find(connection, org_id, user_id)
     ended = users.end_sessions_of(connection, row.id)
-    audit.append(
-        connection,
-        actor=actor,
-        action="user.sessions.end",
-        subject=row.id,
-        detail={"organization_id": row.organization_id, "username": row.username, "ended": ended},
-    )
+    _audit(connection, actor, "user.sessions.end", row, ended=ended)
     return ended
 
 
@@ -135,14 +118,19 @@ def reset_password(
     row = find(connection, org_id, user_id)
     users.set_password(connection, row.id, password_hash)
     ended = users.end_sessions_of(connection, row.id)
+    _audit(connection, actor, "user.password.reset", row, ended=ended)
+    return ended
+
+
+def _audit(connection: Connection, actor: str, action: str, row: Any, **detail: Any) -> None:
+    """The audit record of a change to an account, naming whose account it is."""
     audit.append(
         connection,
         actor=actor,
-        action="user.password.reset",
+        action=action,
         subject=row.id,
-        detail={"organization_id": row.organization_id, "username": row.username, "ended": ended},
+        detail={"organization_id": row.organization_id, "username": row.username, **detail},
     )
-    return ended
 
 
 def temporary_password() -> str:

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from alertcommons.hub.services import Services
 from alertcommons.store import alerts as alert_queries
@@ -46,16 +46,20 @@ def delivery_view(row: Any) -> dict[str, Any]:
     }
 
 
+def _with_alert() -> Select[Any]:
+    """Deliveries beside what ``delivery_view`` shows of their alert."""
+    return select(
+        deliveries,
+        alerts.c.identifier,
+        alerts.c.status,
+        alerts.c.msg_type,
+        alerts.c.cap_json,
+    ).join(alerts, alerts.c.id == deliveries.c.alert_id)
+
+
 def _recent(connection: Connection, endpoint_id: str, limit: int) -> list[dict[str, Any]]:
     query = (
-        select(
-            deliveries,
-            alerts.c.identifier,
-            alerts.c.status,
-            alerts.c.msg_type,
-            alerts.c.cap_json,
-        )
-        .join(alerts, alerts.c.id == deliveries.c.alert_id)
+        _with_alert()
         .where(deliveries.c.endpoint_id == endpoint_id)
         .order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc())
         .limit(limit)
@@ -97,6 +101,12 @@ def view(hub: Services, connection: Connection, row: Any, limit: int = RECENT) -
     }
 
 
+def _owned(connection: Connection, organization_id: str, endpoint_id: str) -> Any:
+    """The endpoint if it is the organization's; None if it is not there or another's."""
+    row = endpoint_queries.get(connection, endpoint_id)
+    return row if row is not None and row.organization_id == organization_id else None
+
+
 async def of_organization(hub: Services, organization_id: str) -> list[dict[str, Any]]:
     def load(connection: Connection) -> list[dict[str, Any]]:
         rows = endpoint_queries.for_organization(connection, organization_id)
@@ -109,10 +119,8 @@ async def one(hub: Services, organization_id: str, endpoint_id: str) -> dict[str
     """One endpoint of the organization, or None (not there, or another's)."""
 
     def load(connection: Connection) -> dict[str, Any] | None:
-        row = endpoint_queries.get(connection, endpoint_id)
-        if row is None or row.organization_id != organization_id:
-            return None
-        return view(hub, connection, row)
+        row = _owned(connection, organization_id, endpoint_id)
+        return None if row is None else view(hub, connection, row)
 
     return await hub.store.read(load)
 
@@ -123,19 +131,10 @@ async def delivery(
     """One delivery to one of the organization's endpoints, or None."""
 
     def load(connection: Connection) -> dict[str, Any] | None:
-        owner = endpoint_queries.get(connection, endpoint_id)
-        if owner is None or owner.organization_id != organization_id:
+        if _owned(connection, organization_id, endpoint_id) is None:
             return None
-        query = (
-            select(
-                deliveries,
-                alerts.c.identifier,
-                alerts.c.status,
-                alerts.c.msg_type,
-                alerts.c.cap_json,
-            )
-            .join(alerts, alerts.c.id == deliveries.c.alert_id)
-            .where(deliveries.c.id == delivery_id, deliveries.c.endpoint_id == endpoint_id)
+        query = _with_alert().where(
+            deliveries.c.id == delivery_id, deliveries.c.endpoint_id == endpoint_id
         )
         found = connection.execute(query).first()
         return None if found is None else delivery_view(found)

@@ -44,14 +44,15 @@ class ImportRefused(Unprocessable):
     slug, title = "invalid-file", "The file cannot be imported"
 
 
-def municipality(code: str) -> str:
-    """The canonical 5-digit code of a municipality, or a 422 saying why not."""
+def municipality(code: str, path: str = "code") -> str:
+    """The canonical 5-digit code of a municipality, or a 422 saying why not (at ``path``,
+    the field the code came in)."""
     try:
         canonical = normalize(code)
     except CodeError as exc:
-        raise Unprocessable(str(exc), path="code") from None
+        raise Unprocessable(str(exc), path=path) from None
     if len(canonical) != 5:
-        raise Unprocessable("give a municipality code, not a prefecture", path="code")
+        raise Unprocessable("give a municipality code, not a prefecture", path=path)
     return canonical
 
 
@@ -118,20 +119,10 @@ def store_districts(
 ) -> Imported:
     """Replace the municipality's districts, with the audit record, in the caller's
     transaction."""
-    rows = [place_queries.DistrictRow(d.name, d.kana, d.geometry) for d in found]
-    replaced = place_queries.replace_districts(connection, code, rows)
-    audit.append(
-        connection,
-        actor=actor,
-        action="districts.import",
-        subject=code,
-        detail={
-            "imported": len(rows),
-            "replaced": replaced,
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
+    replaced = place_queries.replace_districts(connection, code, found)
+    return _recorded(
+        connection, actor, "districts.import", data, Imported(code, len(found), replaced, {})
     )
-    return Imported(code, len(rows), replaced, {})
 
 
 def store_sites(
@@ -140,35 +131,22 @@ def store_sites(
     kinds: dict[str, int] = {}
     for site in found:
         kinds[site.kind] = kinds.get(site.kind, 0) + 1
-    rows = [
-        place_queries.SiteRow(
-            s.kind,
-            s.site_id,
-            s.name,
-            s.kana,
-            s.address,
-            s.lat,
-            s.lon,
-            s.capacity,
-            s.hazards,
-            s.note,
-        )
-        for s in found
-    ]
-    replaced = place_queries.replace_sites(connection, code, kinds, rows)
-    audit.append(
-        connection,
-        actor=actor,
-        action="shelters.import",
-        subject=code,
-        detail={
-            "imported": len(rows),
-            "kinds": kinds,
-            "replaced": replaced,
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
+    replaced = place_queries.replace_sites(connection, code, kinds, found)
+    return _recorded(
+        connection, actor, "shelters.import", data, Imported(code, len(found), replaced, kinds)
     )
-    return Imported(code, len(rows), replaced, kinds)
+
+
+def _recorded(
+    connection: Connection, actor: str, action: str, data: bytes, done: Imported
+) -> Imported:
+    """The audit record of an import, beside its rows; the file is named by its digest."""
+    detail: dict[str, Any] = {"imported": done.imported}
+    if done.kinds:
+        detail["kinds"] = done.kinds
+    detail |= {"replaced": done.replaced, "sha256": hashlib.sha256(data).hexdigest()}
+    audit.append(connection, actor=actor, action=action, subject=done.code, detail=detail)
+    return done
 
 
 def refused(exc: FileRefused) -> ImportRefused:
@@ -240,7 +218,7 @@ def cap_polygon(geometry: dict[str, Any]) -> str:
     return " ".join(f"{lat:.5f},{lon:.5f}" for lon, lat in ring.coords)
 
 
-def district_feature(row: place_queries.DistrictRow) -> dict[str, Any]:
+def district_feature(row: District) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": row.geometry,
@@ -248,7 +226,7 @@ def district_feature(row: place_queries.DistrictRow) -> dict[str, Any]:
     }
 
 
-def site_feature(row: place_queries.SiteRow) -> dict[str, Any]:
+def site_feature(row: Site) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
@@ -267,9 +245,9 @@ def site_feature(row: place_queries.SiteRow) -> dict[str, Any]:
     }
 
 
-async def districts(hub: Services, code: str) -> list[place_queries.DistrictRow]:
+async def districts(hub: Services, code: str) -> list[District]:
     return await hub.store.read(lambda c: place_queries.districts(c, code))
 
 
-async def sites(hub: Services, code: str, kind: str | None = None) -> list[place_queries.SiteRow]:
+async def sites(hub: Services, code: str, kind: str | None = None) -> list[Site]:
     return await hub.store.read(lambda c: place_queries.sites(c, code, kind))

@@ -34,6 +34,8 @@ from alertcommons.store import audit, users
 from alertcommons.store.engine import Store
 
 _JST = timezone(timedelta(hours=9))
+# The same words for a wrong username and a wrong password: neither tells which it was.
+WRONG_CREDENTIALS = "ユーザー名またはパスワードが違います。 Wrong username or password."
 
 
 async def sign_in(
@@ -49,15 +51,14 @@ async def sign_in(
     if user is None or not user.active:
         await pools.run("passwords", verify_password, password, dummy_hash())
         await _audit(store, f"console/{username}", "login.failed", None, {"reason": "unknown"})
-        return SignIn(error="ユーザー名またはパスワードが違います。 Wrong username or password.")
+        return SignIn(error=WRONG_CREDENTIALS)
     attempt = await store.write(
         lambda c: users.reserve_attempt(
             c, user.id, now, limit=policy.max_failures, window=policy.window
         )
     )
     if attempt is None:
-        row = await store.read(lambda c: users.get_user(c, user.id))
-        until = (row.locked_until or now).astimezone(_JST).strftime("%H:%M")
+        until = await _locked_until(store, user.id, now)
         # not audited: refusing must stay as cheap as possible while an account is attacked
         # (the lock itself is recorded once, as login.locked)
         return SignIn(
@@ -68,13 +69,12 @@ async def sign_in(
         await _audit(store, f"console/{username}", "login.failed", user.id, {"failures": attempt})
         if attempt >= policy.max_failures:
             await _audit(store, f"console/{username}", "login.locked", user.id, None)
-            row = await store.read(lambda c: users.get_user(c, user.id))
-            until = (row.locked_until or now).astimezone(_JST).strftime("%H:%M")
+            until = await _locked_until(store, user.id, now)
             return SignIn(
                 error=f"{policy.max_failures} 回失敗したため {until} までロックしました。"
                 f" Locked until {until} (JST) after {policy.max_failures} failures."
             )
-        return SignIn(error="ユーザー名またはパスワードが違います。 Wrong username or password.")
+        return SignIn(error=WRONG_CREDENTIALS)
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
 
@@ -96,6 +96,12 @@ async def sign_in(
 
     await store.write(start)
     return SignIn(secret=secret)
+
+
+async def _locked_until(store: Store, user_id: str, now: datetime) -> str:
+    """When the account's lock ends, as HH:MM in Japan time, for the refusal message."""
+    row = await store.read(lambda c: users.get_user(c, user_id))
+    return (row.locked_until or now).astimezone(_JST).strftime("%H:%M")
 
 
 async def current_user(store: Store, secret: str | None) -> ConsoleUser | None:

@@ -2,42 +2,21 @@
 
 An import replaces a municipality's set (of districts, or of sites of the kinds the file
 holds) with a delete and inserts in the caller's transaction, so readers see the old set or
-the new one, never a mix; the same statements on SQLite and PostgreSQL.
+the new one, never a mix; the same statements on SQLite and PostgreSQL. The rows are the
+import's own records (``jp/places_import.py``): what was read is what is stored.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, select, text
 
+from alertcommons.jp.places_import import District, Site
 from alertcommons.store.schema import jp_designated_sites, jp_districts
-
-
-@dataclass(frozen=True, slots=True)
-class DistrictRow:
-    name: str
-    kana: str | None
-    geometry: dict[str, Any]  # GeoJSON Polygon or MultiPolygon
-
-
-@dataclass(frozen=True, slots=True)
-class SiteRow:
-    kind: str  # emergency_site | shelter
-    site_id: str
-    name: str
-    kana: str | None
-    address: str
-    lat: float
-    lon: float
-    capacity: int | None
-    hazards: tuple[str, ...]
-    note: str | None
-
 
 # Keys of the transaction locks that make one municipality's imports take turns (with the
 # municipality's code as the second key).
@@ -55,78 +34,76 @@ def _take_turn(connection: Connection, table: int, code: str) -> None:
         )
 
 
-def replace_districts(connection: Connection, code: str, rows: Sequence[DistrictRow]) -> int:
+def replace_districts(connection: Connection, code: str, rows: Sequence[District]) -> int:
     """Make ``rows`` the municipality's districts; return how many there were before."""
-    _take_turn(connection, _DISTRICTS_LOCK, code)
-    before = connection.execute(
-        delete(jp_districts).where(jp_districts.c.municipality == code)
-    ).rowcount
-    now = datetime.now(UTC)
-    if rows:
-        connection.execute(
-            insert(jp_districts),
-            [
-                {
-                    "municipality": code,
-                    "name": row.name,
-                    "kana": row.kana,
-                    "geometry": json.dumps(row.geometry, separators=(",", ":")),
-                    "position": number,
-                    "imported_at": now,
-                }
-                for number, row in enumerate(rows)
-            ],
-        )
-    return int(before or 0)
+    records = [
+        {
+            "name": row.name,
+            "kana": row.kana,
+            "geometry": json.dumps(row.geometry, separators=(",", ":")),
+        }
+        for row in rows
+    ]
+    return _replace(connection, jp_districts, _DISTRICTS_LOCK, code, records)
 
 
-def districts(connection: Connection, code: str) -> list[DistrictRow]:
+def districts(connection: Connection, code: str) -> list[District]:
     rows = connection.execute(
         select(jp_districts)
         .where(jp_districts.c.municipality == code)
         .order_by(jp_districts.c.position)
     )
-    return [DistrictRow(r.name, r.kana, json.loads(r.geometry)) for r in rows]
+    return [District(r.name, r.kana, json.loads(r.geometry)) for r in rows]
 
 
 def replace_sites(
-    connection: Connection, code: str, kinds: Iterable[str], rows: Sequence[SiteRow]
+    connection: Connection, code: str, kinds: Iterable[str], rows: Sequence[Site]
 ) -> int:
     """Make ``rows`` the municipality's sites of ``kinds``; return how many there were."""
-    _take_turn(connection, _SITES_LOCK, code)
-    before = connection.execute(
-        delete(jp_designated_sites).where(
-            jp_designated_sites.c.municipality == code,
-            jp_designated_sites.c.kind.in_(list(kinds)),
-        )
-    ).rowcount
+    records = [
+        {
+            "kind": row.kind,
+            "site_id": row.site_id,
+            "name": row.name,
+            "kana": row.kana,
+            "address": row.address,
+            "lat": row.lat,
+            "lon": row.lon,
+            "capacity": row.capacity,
+            "hazards": json.dumps(list(row.hazards)),
+            "note": row.note,
+        }
+        for row in rows
+    ]
+    only_kinds = jp_designated_sites.c.kind.in_(list(kinds))
+    return _replace(connection, jp_designated_sites, _SITES_LOCK, code, records, only_kinds)
+
+
+def _replace(
+    connection: Connection,
+    table: Table,
+    lock: int,
+    code: str,
+    records: list[dict[str, Any]],
+    *only: ColumnElement[bool],
+) -> int:
+    """Delete the municipality's rows of ``table`` (those matching ``only``) and insert
+    ``records`` in their order; how many rows there were before."""
+    _take_turn(connection, lock, code)
+    before = connection.execute(delete(table).where(table.c.municipality == code, *only)).rowcount
     now = datetime.now(UTC)
-    if rows:
+    if records:
         connection.execute(
-            insert(jp_designated_sites),
+            insert(table),
             [
-                {
-                    "municipality": code,
-                    "kind": row.kind,
-                    "site_id": row.site_id,
-                    "name": row.name,
-                    "kana": row.kana,
-                    "address": row.address,
-                    "lat": row.lat,
-                    "lon": row.lon,
-                    "capacity": row.capacity,
-                    "hazards": json.dumps(list(row.hazards)),
-                    "note": row.note,
-                    "position": number,
-                    "imported_at": now,
-                }
-                for number, row in enumerate(rows)
+                {"municipality": code, **record, "position": number, "imported_at": now}
+                for number, record in enumerate(records)
             ],
         )
     return int(before or 0)
 
 
-def sites(connection: Connection, code: str, kind: str | None = None) -> list[SiteRow]:
+def sites(connection: Connection, code: str, kind: str | None = None) -> list[Site]:
     query = select(jp_designated_sites).where(jp_designated_sites.c.municipality == code)
     if kind is not None:
         query = query.where(jp_designated_sites.c.kind == kind)
@@ -134,7 +111,7 @@ def sites(connection: Connection, code: str, kind: str | None = None) -> list[Si
         query.order_by(jp_designated_sites.c.kind, jp_designated_sites.c.position)
     )
     return [
-        SiteRow(
+        Site(
             r.kind,
             r.site_id,
             r.name,

@@ -125,7 +125,9 @@ async def _preview(hub: Services, user: ConsoleUser, document: dict[str, Any]) -
         raise Unprocessable(str(exc), path=f"filter/{exc.key}") from None
 
 
-def _page(request: Request, view: str, user: ConsoleUser, status: int = 200, **context: Any) -> Any:
+def _page(
+    request: Request, view: str, user: ConsoleUser, status: int = 200, **context: Any
+) -> HTMLResponse:
     return render(
         request,
         view,
@@ -150,8 +152,7 @@ async def endpoint_list(request: Request) -> HTMLResponse:
     user = await signed_in(request)
     require_receiver(user)
     items = await endpoint_health.of_organization(hub_of(request), user.organization_id)
-    page: HTMLResponse = _page(request, "console_receivers.html", user, items=items)
-    return page
+    return _page(request, "console_receivers.html", user, items=items)
 
 
 def _new_page(
@@ -163,7 +164,7 @@ def _new_page(
     preview: Any = None,
     status: int = 200,
 ) -> HTMLResponse:
-    page: HTMLResponse = _page(
+    return _page(
         request,
         "console_receiver_new.html",
         user,
@@ -172,7 +173,6 @@ def _new_page(
         error=error,
         preview=preview,
     )
-    return page
 
 
 @router.get("/new", response_class=HTMLResponse)
@@ -217,6 +217,14 @@ async def register(request: Request) -> HTMLResponse:
 # ---------------------------------------------------------------- one endpoint
 
 
+async def _own_endpoint(hub: Services, user: ConsoleUser, endpoint_id: str) -> dict[str, Any]:
+    """The endpoint as ``endpoint_health`` shows it, or a 404 if it is not the user's."""
+    endpoint = await endpoint_health.one(hub, user.organization_id, endpoint_id)
+    if endpoint is None:
+        raise Refused(404, "その受信設定はありません。 No such endpoint of yours.")
+    return endpoint
+
+
 async def _endpoint_page(
     request: Request,
     user: ConsoleUser,
@@ -230,9 +238,7 @@ async def _endpoint_page(
     status: int = 200,
 ) -> HTMLResponse:
     hub = hub_of(request)
-    endpoint = await endpoint_health.one(hub, user.organization_id, endpoint_id)
-    if endpoint is None:
-        raise Refused(404, "その受信設定はありません。 No such endpoint of yours.")
+    endpoint = await _own_endpoint(hub, user, endpoint_id)
     test = None
     if test_id := request.query_params.get("test"):
         test = await endpoint_health.delivery(hub, user.organization_id, endpoint_id, test_id)
@@ -241,7 +247,7 @@ async def _endpoint_page(
         "label": endpoint["label"] or "",
         "active": "on" if endpoint["active"] else "",
     }
-    page: HTMLResponse = _page(
+    return _page(
         request,
         "console_receiver.html",
         user,
@@ -254,7 +260,6 @@ async def _endpoint_page(
         preview=preview,
         test=test,
     )
-    return page
 
 
 @router.get("/{endpoint_id}", response_class=HTMLResponse)
@@ -270,9 +275,7 @@ async def edit(endpoint_id: str, request: Request) -> HTMLResponse:
     caller = require_receiver(user)
     form = await checked_form(request, user)
     hub = hub_of(request)
-    current = await endpoint_health.one(hub, user.organization_id, endpoint_id)
-    if current is None:
-        raise Refused(404, "その受信設定はありません。 No such endpoint of yours.")
+    current = await _own_endpoint(hub, user, endpoint_id)
     document = filter_from_form(form, kept=current["filter"])
     try:
         if form.get("action") == "preview":

@@ -209,7 +209,7 @@ async def home(request: Request) -> HTMLResponse:
         user,
         recent=recent,
         places=places,
-        level_words=evacuation.LEVELS,
+        levels=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,
         hq_kinds=shelters.HQ_KINDS,
         drafts=loaded["drafts"],
@@ -279,7 +279,7 @@ async def _compose_page(
             else {}
         ),
         whole=compose.WHOLE,
-        level_words=evacuation.LEVELS,
+        levels=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,
         districts=range(1, min(rows, compose.MAX_DISTRICT_ROWS) + 1),
         choices={

@@ -44,7 +44,7 @@ def choices(
             {
                 "value": f"{s.kind}:{s.site_id}",
                 "key": site_key(s.kind, s.site_id),
-                "kind": KINDS[s.kind][0],
+                "kind": KINDS[s.kind],
                 "name": s.name,
                 "address": s.address,
                 "lat": s.lat,

@@ -39,7 +39,8 @@ def choices(
     )
     return {
         "code": code,
-        "districts": [{"name": d.name, "kana": d.kana} for d in found[0]],
+        # the outline too: compose's map draws the registered districts (static/places.js)
+        "districts": [{"name": d.name, "kana": d.kana, "geometry": d.geometry} for d in found[0]],
         "sites": [
             {
                 "value": f"{s.kind}:{s.site_id}",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from alertcommons.hub import places
@@ -22,7 +22,7 @@ from alertcommons.jp.site_columns import HAZARDS, KINDS
 from alertcommons.problems import ProblemError
 from alertcommons.store import places as place_queries
 
-from . import compose, words
+from . import compose, compose_places, words
 from .guard import Refused, checked_form, hub_of, render, signed_in
 from .sessions import ConsoleUser
 
@@ -107,6 +107,17 @@ async def places_page(request: Request) -> HTMLResponse:
         _code(user, request.query_params.get("municipality"), choices),
         notice=request.query_params.get("imported"),
     )
+
+
+@router.get("/choices")
+async def compose_choices(request: Request) -> JSONResponse:
+    """A municipality's registered districts (with outlines) and sites as compose offers them,
+    for compose's script to redraw its lists and map when another municipality is chosen."""
+    user = await signed_in(request)
+    _may_import(user)
+    form = {"municipality": request.query_params.get("municipality", "")}
+    found = compose_places.choices(hub_of(request), form, [])
+    return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/{what}", response_class=HTMLResponse)

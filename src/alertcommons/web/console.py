@@ -380,9 +380,12 @@ async def compose_submit(request: Request) -> Response:
             view=view,
             confirmed_state=confirm_state.fingerprint(alert),
         )
-    if confirmed and not drafting and confirmed_state != confirm_state.fingerprint(alert):
+    changed = confirmed_state and confirmed_state != confirm_state.fingerprint(alert)
+    if confirmed and not drafting and changed:
         # The state changed since the confirmation (another officer published): what would go
         # out now is not what was confirmed. Back to the preview, built from the new state.
+        # (A form posted with confirmed=yes but no fingerprint did not come from the page: a
+        # script's own explicit send, checked as before.)
         shown = await compose.preview(hub, user, alert)
         error = words.chooser(lang)(
             "確認の後に、この市区町村の発令状況が変わりました（ほかの担当者が発信しました）。"

@@ -25,8 +25,11 @@ FIELD = "confirmed_state"
 _MOMENTS = re.compile(
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"
     r"|\d{8}T\d{6}"
-    r"|\d{1,2}月\d{1,2}日\s*\d{1,2}時(?:\d{1,2}分)?"
+    r"|(?:\d{4}年)?\d{1,2}月\d{1,2}日\s*(?:\d{1,2}時(?:\d{1,2}分)?)?"
+    r"|\d{1,2}時\d{1,2}分"
     r"|\d{1,2}:\d\d(?::\d\d)?"
+    r"|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:, \d{4})?"
+    r"|\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*(?: \d{4})?"
 )
 _CLOCK_ONLY = ("identifier", "sent")
 

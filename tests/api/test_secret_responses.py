@@ -12,7 +12,12 @@ pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlit
 
 
 async def test_every_answer_showing_a_secret_is_no_store(hub: Hub) -> None:
-    body = {"name": "Portal", "kind": "receiver", "sender": None, "jurisdiction": []}
+    body: dict[str, object] = {
+        "name": "Portal",
+        "kind": "receiver",
+        "sender": None,
+        "jurisdiction": [],
+    }
     made = await hub.client.post("/api/v1/organizations", json=body, headers=hub.admin)
     assert made.status_code == 201 and made.json()["token"]
     org = made.json()

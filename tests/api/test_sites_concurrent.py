@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from tests.support.hub import Hub
@@ -24,7 +25,7 @@ async def test_two_routes_naming_a_new_site_at_once_join_one_site(
     # (organization, name) and answered 500. The test holds them inside their transactions.
     rx = await hub.org("Newsroom", None, [], kind="receiver")
 
-    async def route(order: int) -> object:
+    async def route(order: int) -> httpx.Response:
         return await hub.client.post(
             "/api/v1/endpoints",
             json={

@@ -1,5 +1,6 @@
 """Accessibility in the browser: axe-core (WCAG 2.1 A/AA rules) finds no serious or critical
-violation on the public index, an alert page and the compose page; the console works with
+violation on the public index, an alert page, and every console page (issuer's, receiver's,
+the confirmation and a refusal) in Japanese and English at 1100 and 375 px; the console works with
 the keyboard alone; large text and high contrast hold; a phone-sized screen still reads."""
 
 from __future__ import annotations
@@ -119,9 +120,27 @@ def test_public_pages_in_both_languages_and_on_a_phone(
     assert found == {name: [] for name in found}, found
 
 
+def _console_checks(page: Any, found: dict[str, Any], key: str, width: int) -> None:
+    """axe on the page as it stands; on a phone also nothing wider than the screen."""
+    found[key] = axe_violations(page)
+    if width == 375:
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        if wide > width + 1:
+            found[key] = [*found[key], {"id": "wider-than-phone", "scrollWidth": wide}]
+
+
+SIZES = ((1100, 1200), (375, 740))
+
+
 def test_axe_console_pages(browser: Any, site: Site, shots: Shots) -> None:
+    """Every console page of an issuer and of a receiving organization, and the refusal
+    page, in Japanese and in English, on a desktop and on a 375 px phone."""
     alert_id = _publish(site)
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    site.user(site.tv["id"], "tvdesk", ["viewer"])
+    endpoint_id = site.api("GET", "/api/v1/endpoints", token=site.tv["token"]).json()["items"][0][
+        "id"
+    ]
     demo = resources.files("alertcommons.jp").joinpath("demo_places")
     for what, name, kind in (
         ("districts", "chiyoda-districts.geojson", "application/geo+json"),
@@ -135,36 +154,59 @@ def test_axe_console_pages(browser: Any, site: Site, shots: Shots) -> None:
             headers={"Content-Type": kind},
         )
         assert imported.status_code == 200, imported.text
-    context = browser.new_context(viewport={"width": 1100, "height": 1200})
-    page = context.new_page()
-    watch = Watch(page, site.url)
-    found = {}
-    page.goto(f"{site.url}/console")
-    found["login"] = axe_violations(page)
-    page.fill("#username", "chiyoda")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/console")
-    for name, path in (
-        ("console-home", "/console"),
-        ("account", "/console/account"),
-        ("places", "/console/places"),
-    ):
-        page.goto(f"{site.url}{path}")
-        found[name] = axe_violations(page)
-    page.goto(f"{site.url}/console/alerts/{alert_id}")
-    page.wait_for_load_state("networkidle")
-    found["delivery-board"] = axe_violations(page)
-    for template in ("evacuation", "shelter", "free"):
-        page.goto(f"{site.url}/console/compose?template={template}")
-        page.wait_for_load_state("networkidle")
-        if template != "free":  # the municipality's outline, from the hub
-            assert _outlines_drawn(page, "compose-map") == 1
-        found[f"compose-{template}"] = axe_violations(page)
-        shots.take(page, f"compose-{template}")
-    page.click("#preview-button")  # the free template with nothing filled in: an error page
-    found["compose-error"] = axe_violations(page)
-    assert found == {name: [] for name in found}, found
+    found: dict[str, Any] = {}
+    watches = []
+    for width, height in SIZES:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        watches.append(Watch(page, site.url))
+        for lang in ("ja", "en"):
+            page.goto(f"{site.url}/console/login?lang={lang}")
+            _console_checks(page, found, f"login-{lang}-{width}", width)
+            site.sign_in(page, "chiyoda", start="/console/login")
+            assert page.locator("html").get_attribute("lang") == lang
+            for name, path in (
+                ("console-home", "/console"),
+                ("account", "/console/account"),
+                ("places", "/console/places"),
+                ("refused", "/console/admin"),  # an issuer's refusal page
+            ):
+                page.goto(f"{site.url}{path}")
+                _console_checks(page, found, f"{name}-{lang}-{width}", width)
+            page.goto(f"{site.url}/console/alerts/{alert_id}")
+            page.wait_for_load_state("networkidle")
+            _console_checks(page, found, f"delivery-board-{lang}-{width}", width)
+            for template in ("evacuation", "shelter", "free"):
+                page.goto(f"{site.url}/console/compose?template={template}")
+                page.wait_for_load_state("networkidle")
+                if template != "free":  # the municipality's outline, from the hub
+                    assert _outlines_drawn(page, "compose-map") == 1
+                _console_checks(page, found, f"compose-{template}-{lang}-{width}", width)
+                shots.take(page, f"compose-{template}-{lang}-{width}")
+            page.click("#preview-button")  # the free template with nothing filled in: an error
+            _console_checks(page, found, f"compose-error-{lang}-{width}", width)
+            # The confirmation of an Actual message (not sent).
+            page.goto(f"{site.url}/console/compose?template=evacuation")
+            page.check("#level-3")
+            page.check("#status-Actual")
+            page.click("#publish-button")
+            page.wait_for_selector("#confirm-button")
+            _console_checks(page, found, f"confirm-{lang}-{width}", width)
+            context.clear_cookies()
+            # A receiving organization's pages.
+            page.goto(f"{site.url}/console/login?lang={lang}")
+            site.sign_in(page, "tvdesk", start="/console/login")
+            for name, path in (
+                ("receivers", "/console/receivers"),
+                ("receiver-new", "/console/receivers/new"),
+                ("receiver", f"/console/receivers/{endpoint_id}"),
+            ):
+                page.goto(f"{site.url}{path}")
+                assert page.locator("html").get_attribute("lang") == lang
+                _console_checks(page, found, f"{name}-{lang}-{width}", width)
+            context.clear_cookies()
+        context.close()
+    assert found == {name: [] for name in found}, {k: v for k, v in found.items() if v}
     # The administrator's pages load whole too (their layout is checked in test_console_admin).
     site.user("operator", "ops", ["admin"])
     admin = browser.new_context(viewport={"width": 1100, "height": 1200})
@@ -175,10 +217,9 @@ def test_axe_console_pages(browser: Any, site: Site, shots: Shots) -> None:
         response = other.goto(f"{site.url}{path}")
         assert response is not None and response.status == 200, path
         other.wait_for_load_state("networkidle")
-    for seen in (watch, admin_watch):
+    for seen in (*watches, admin_watch):
         assert seen.errors == [] and seen.foreign == [], (seen.errors, seen.foreign)
     admin.close()
-    context.close()
 
 
 def test_high_contrast_large_text_and_phone(browser: Any, site: Site, shots: Shots) -> None:

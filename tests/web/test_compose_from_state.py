@@ -1,15 +1,18 @@
 """In a real browser (Debian's chromium): an officer changes evacuation information that is in
 force rather than replacing it. Level 3 stands for the whole of 千代田区; the officer raises
-神田地区 and 番町地区 to level 4 from the console home in at most 10 actions (sign-in
-included), the confirmation says what changes and what stays, and afterwards the state API,
-the console home, the public page and a real webhook receiver's CAP all hold both levels.
-Then 神田地区 is lifted (level 3 and 番町地区 remain) and finally everything: a 解除 the
-public page says is lifted.
+神田地区 and 番町地区 — picked from the ward's registered districts (the demo's file) — to
+level 4 from the console home in at most 10 actions (sign-in included), the confirmation says
+what changes and what stays, and afterwards the state API, the console home, the public page
+and a real webhook receiver's CAP all hold both levels. Then 神田地区 is lifted (level 3 and
+番町地区 remain) and finally everything: a 解除 the public page says is lifted and the index
+lists. A confirmation whose state changed before "Send now" (another officer published) sends
+nothing and goes back to the preview.
 
 Every page is watched for JavaScript errors; screenshots of compose at 1280 and 375 px."""
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from alertcommons.cap import read_alert
@@ -18,6 +21,19 @@ from tests.support.waiting import until_blocking
 from tests.web.conftest import PASSWORD, Site
 
 CODE = "131016"
+DEMO = resources.files("alertcommons.jp").joinpath("demo_places")
+
+
+def _register_districts(site: Site) -> None:
+    """千代田区's districts as the demo registers them (its GeoJSON file, through the API)."""
+    response = site.api(
+        "POST",
+        f"/api/v1/jp/districts/import?code={CODE}",
+        token=site.city["token"],
+        content=DEMO.joinpath("chiyoda-districts.geojson").read_bytes(),
+        headers={"Content-Type": "application/geo+json"},
+    )
+    assert response.status_code == 200, response.text
 
 
 class Counted:
@@ -82,6 +98,7 @@ def test_raise_two_districts_within_a_ward_order_then_lift(
     browser: Any, site: Site, shots: Shots
 ) -> None:
     site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    _register_districts(site)
     first = site.api(
         "POST",
         "/api/v1/jp/evacuation",
@@ -117,8 +134,9 @@ def test_raise_two_districts_within_a_ward_order_then_lift(
     assert map_box is not None and map_box["y"] < 900, map_box  # beside the form
     shots.take(page, "compose-1280")
     person.check("input[name=level][value='4']")
-    person.fill("#district_1", "神田地区")
-    person.fill("#district_2", "番町地区")
+    # the two districts picked from the registered list, not typed
+    person.check("#registered-districts input[value='神田地区']")
+    person.check("#registered-districts input[value='番町地区']")
     person.check("input[name=status][value=Actual]")
     person.click("#publish-button")
 
@@ -155,6 +173,8 @@ def test_raise_two_districts_within_a_ward_order_then_lift(
     # (how a page words several levels at once is the public pages' work, issue 13 item 5).
     assert "警戒レベル4" in public and "東京都千代田区 神田地区" in public, public
     assert "\n東京都千代田区\n" in public, public
+    # sent with the districts' registered outlines
+    assert all(a.polygons for i in japanese for a in i.areas if "地区" in (a.area_desc or ""))
 
     # Lift 神田地区 from the board: the preview says what is lifted and what remains.
     page.goto(f"{site.url}/console/alerts/{update_id}")
@@ -187,7 +207,9 @@ def test_raise_two_districts_within_a_ward_order_then_lift(
     assert _state(site)["in_force"] is False
     page.goto(f"{site.url}/alerts/{lift_id}")
     assert "解除" in page.locator("main").inner_text()
-    # (Listing lifts on the index for a while is the public pages' part, issue 13 item 5.)
+    page.goto(f"{site.url}/")  # the index lists the lift for a while
+    lifted = page.locator(f".lifted-list a[href^='/alerts/{lift_id}']")
+    assert lifted.count() == 1, page.locator("main").inner_text()
     assert errors == []
     context.close()
 
@@ -238,3 +260,55 @@ def test_compose_at_375_px_in_english(browser: Any, site: Site, shots: Shots) ->
     assert page.locator("#state-heading").inner_text() == "発令中の情報（市区町村別）"
     assert errors == []
     context.close()
+
+
+def test_a_state_changed_after_the_confirmation_is_not_sent(browser: Any, site: Site) -> None:
+    """Two officers: one is on the confirmation of level 3 for the whole ward when the other
+    publishes level 4 for 神田地区 (through the API). "Send now" then sends nothing: the
+    message it would send now (an Update of the other's) is not what was confirmed; the page
+    goes back to the preview built from the new state, saying why in its language."""
+    site.user(site.city["id"], "chiyoda", ["drafter", "approver"])
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{site.url}/console")
+    page.fill("#username", "chiyoda")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.url}/console")
+    page.goto(f"{site.url}/console/compose?template=evacuation&municipality={CODE}")
+    page.check("input[name=level][value='3']")
+    page.select_option("#hazard", "flood")
+    page.check("input[name=status][value=Actual]")
+    page.click("#publish-button")
+    page.wait_for_selector("#confirm-button")
+    assert "千代田区全域: なし → レベル3" in page.locator("#changes").inner_text()
+
+    other = site.api(
+        "POST",
+        "/api/v1/jp/evacuation",
+        token=site.city["token"],
+        json={
+            "municipality": CODE,
+            "level": 4,
+            "hazard": "flood",
+            "districts": [{"name": "神田地区"}],
+        },
+    )
+    assert other.status_code == 201, other.text
+    page.click("#confirm-button")
+    page.wait_for_selector("#compose-error")
+    assert "/console/alerts/" not in page.url
+    said = page.locator("#compose-error").inner_text()
+    assert "発令状況が変わりました" in said and "発信していません" in said, said
+    assert _orders(site) == {"神田地区": 4}  # nothing of the confirmed message went out
+    changes = page.locator("#changes").inner_text()  # the preview of the new state
+    assert "神田地区: レベル4 のまま" in changes, changes
+
+    # Confirmed again on the new state, it goes out.
+    page.click("#preview-publish-button")
+    page.wait_for_selector("#confirm-button")
+    page.click("#confirm-button")
+    page.wait_for_url(f"{site.url}/console/alerts/**")
+    assert _orders(site) == {None: 3, "神田地区": 4}
+    assert errors == []

@@ -1,5 +1,5 @@
 """In a real browser: an officer uploads a shelters file with broken rows (the page lists each
-with its line, in Japanese and English, and nothing is registered), then the demo's district
+with its line in the console's language, and nothing is registered), then the demo's district
 and shelter files; compose then offers them as lists — two ticked districts go out with their
 registered outlines, and a registered shelter fills the shelter form."""
 
@@ -23,7 +23,7 @@ def test_import_files_then_pick_from_the_lists(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     site.sign_in(page, "chiyoda")
-    page.click("text=地区・避難所 Places")
+    page.click("nav.console a[href='/console/places']")
     page.wait_for_url(f"{site.url}/console/places")
     assert axe_violations(page) == []
 
@@ -36,9 +36,9 @@ def test_import_files_then_pick_from_the_lists(
     page.click("#shelters-import")
     page.wait_for_selector("#import-errors")
     shown = page.inner_text("#import-errors")
-    assert "3行目" in shown and "Line 3" in shown and "緯度" in shown
-    assert "5行目" in shown and "Line 5" in shown and "住所" in shown
-    assert "何も変更していません" in shown and "nothing was changed" in shown
+    assert "3行目" in shown and "緯度" in shown
+    assert "5行目" in shown and "住所" in shown
+    assert "何も変更していません" in shown and "Line" not in shown  # one language
     assert page.locator("#sites-list").count() == 0
     shots.take(page, "import-errors")
 
@@ -52,6 +52,29 @@ def test_import_files_then_pick_from_the_lists(
     page.wait_for_selector("#sites-list")
     assert "九段小学校" in page.inner_text("#sites-list")
     shots.take(page, "imported")
+
+    # The same page in English (chosen, then remembered): the notice, the file's problems
+    # and the lists in English alone; clean for axe, also on a 375 px phone.
+    page.goto(f"{site.url}/console/places?municipality=131016&imported=districts-8&lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Imported 8 districts." in page.inner_text("#import-notice")
+    assert "Chiyoda-ku" in page.inner_text("#municipality")
+    page.set_input_files("#shelters-file", str(broken))
+    page.click("#shelters-import")
+    page.wait_for_selector("#import-errors")
+    shown = page.inner_text("#import-errors")
+    assert "Line 3" in shown and "Line 5" in shown and "nothing was changed" in shown
+    assert "行目" not in shown
+    assert "designated shelter" in page.inner_text("#sites-list")
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{site.url}/console/places")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth + 1")
+    assert axe_violations(page) == []
+    shots.take(page, "places-en-phone")
+    page.set_viewport_size({"width": 1100, "height": 1200})
+    page.goto(f"{site.url}/console/places?lang=ja")
 
     # Compose: two registered districts, ticked.
     page.goto(f"{site.url}/console/compose?template=evacuation")

@@ -182,3 +182,48 @@ async def test_a_ward_wide_order_and_a_district_order_on_one_page(hub: Hub) -> N
     alone = await hub.evacuate(city, level=4, hazard="flood", districts=[{"name": "神田地区"}])
     items = _map_items((await hub.client.get(f"/alerts/{alone.json()['id']}")).text, "alert-map")
     assert [(i["outline"], i["level"], i.get("context")) for i in items] == [("13101", None, True)]
+
+
+async def test_a_page_of_several_levels_heads_with_the_highest_and_lists_every_order(
+    hub: Hub,
+) -> None:
+    """One message, three orders at two levels (ward-wide 3, two districts at 4, the higher
+    one given first or last): the page's badge and headline say level 4, the highest, and its
+    list holds every order, in Japanese and in English."""
+    city = await hub.org("東京都千代田区", CHIYODA, ["131016"])
+    for body in (
+        {
+            "municipality": "131016",
+            "level": 4,
+            "hazard": "flood",
+            "districts": [{"name": "神田地区"}],
+        },
+        {"municipality": "131016", "level": 3, "hazard": "flood"},
+        {
+            "municipality": "131016",
+            "level": 4,
+            "hazard": "flood",
+            "districts": [{"name": "番町地区"}],
+        },
+    ):
+        response = await hub.client.post(
+            "/api/v1/jp/evacuation", headers=city["headers"], json=body
+        )
+        assert response.status_code == 201, response.text
+    alert_id = response.json()["id"]
+    for lang, highest, lower, places in (
+        ("ja", "警戒レベル4", "警戒レベル3", ("神田地区", "番町地区", "東京都千代田区全域")),
+        ("en", "Level 4", "Level 3", ("神田地区", "番町地区", "all of Chiyoda-ku")),
+    ):
+        page = (await hub.client.get(f"/alerts/{alert_id}?lang={lang}")).text
+        event = page.split('<p class="event">')[1].split("</p>")[0]
+        assert f'level-badge level-4">{highest}' in event, event
+        headline = page.split('<h1 id="headline">')[1].split("</h1>")[0]
+        assert "4" in headline and "3" not in headline.replace("13101", ""), headline
+        orders = page.split('<ul class="orders"')[1].split("</ul>")[0]
+        lines = orders.split("<li>")[1:]
+        assert len(lines) == 3, orders
+        assert sum(highest in line for line in lines) == 2, orders
+        assert sum(lower in line for line in lines) == 1, orders
+        for place in places:
+            assert place in orders, (lang, place, orders)

@@ -95,11 +95,11 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
     page.wait_for_selector("#test-outcome .state-acknowledged", timeout=15_000)
     assert page.evaluate("() => window.__sameDocument") is True  # followed, not reloaded
     assert page.locator("#test-outcome [data-field=latency]").inner_text().endswith(" ms")
-    assert "not yet" not in page.locator("#test-outcome [data-field=acknowledged]").inner_text()
+    assert "まだ" not in page.locator("#test-outcome [data-field=acknowledged]").inner_text()
     shots.take(page, "test-acknowledged")
     page.reload()
     row = page.locator(f"#deliveries tr[data-delivery='{delivery_id}']").inner_text()
-    assert "受信確認 acknowledged" in row and " ms" in row
+    assert "受信確認" in row and " ms" in row and "acknowledged" not in row  # one language
 
     # edit: label and filter (the page says it in words)
     page.fill("#label", "報道局 デスク（千代田区）")
@@ -107,10 +107,17 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
     page.select_option("#min_severity", "Severe")
     page.click("#save-button")
     page.wait_for_selector("#notice")
-    assert "送り先URL URL" in page.locator("#about-heading + dl").inner_text()
+    assert "送り先URL" in page.locator("#about-heading + dl").inner_text()
     summary = page.locator("#filter-summary").inner_text()
-    assert "東京都千代田区 (13101)" in summary and "Severe or higher" in summary, summary
+    assert "東京都千代田区 (13101)" in summary and "深刻度「重大」以上" in summary, summary
     assert page.locator("h1").inner_text() == "報道局 デスク（千代田区）"
+    # the same page in English, chosen with ?lang= (and remembered for what follows)
+    page.goto(page.url.split("?")[0] + "?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    summary = page.locator("#filter-summary").inner_text()
+    assert "Chiyoda-ku, Tokyo (13101)" in summary and "Severity Severe or higher" in summary
+    assert "深刻度" not in page.locator("main").inner_text()
+    assert "URL" in page.locator("#about-heading + dl").inner_text()
     saved = [
         e
         for e in site.api("GET", "/api/v1/endpoints", token=site.tv["token"]).json()["items"]
@@ -144,11 +151,13 @@ def test_register_test_edit_rotate(browser: Any, site: Site, shots: Shots) -> No
         ("new", f"{site.url}/console/receivers/new"),
         ("endpoint", endpoint_url),
     ):
-        small.goto(url)
-        wide = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
-        assert small.evaluate(wide), name
-        assert axe_violations(small) == [], name
-        shots.take(small, f"phone-{name}")
+        for lang in ("ja", "en"):
+            small.goto(f"{url}?lang={lang}")
+            assert small.locator("html").get_attribute("lang") == lang
+            wide = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
+            assert small.evaluate(wide), (name, lang)
+            assert axe_violations(small) == [], (name, lang)
+            shots.take(small, f"phone-{name}-{lang}")
     phone.close()
     assert errors == []
 

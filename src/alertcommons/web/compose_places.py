@@ -39,12 +39,13 @@ def choices(
     )
     return {
         "code": code,
-        "districts": [{"name": d.name, "kana": d.kana} for d in found[0]],
+        # the outline too: compose's map draws the registered districts (static/places.js)
+        "districts": [{"name": d.name, "kana": d.kana, "geometry": d.geometry} for d in found[0]],
         "sites": [
             {
                 "value": f"{s.kind}:{s.site_id}",
                 "key": site_key(s.kind, s.site_id),
-                "kind": KINDS[s.kind][0],
+                "kind": KINDS[s.kind],
                 "name": s.name,
                 "address": s.address,
                 "lat": s.lat,

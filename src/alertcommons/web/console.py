@@ -31,7 +31,7 @@ from alertcommons.store import alerts as alert_queries
 from alertcommons.store import endpoints as endpoint_queries
 from alertcommons.store import users
 
-from . import admin, compose, compose_places, places, receivers, words
+from . import admin, compose, compose_places, confirm_state, places, receivers, words
 from .guard import (
     Refused,
     checked_form,
@@ -209,7 +209,7 @@ async def home(request: Request) -> HTMLResponse:
         user,
         recent=recent,
         places=places,
-        evacuation_levels=evacuation.LEVELS,
+        levels=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,
         hq_kinds=shelters.HQ_KINDS,
         drafts=loaded["drafts"],
@@ -256,13 +256,17 @@ async def _compose_page(
     error: str | None = None,
     status: int = 200,
     view: str = "console_compose.html",
+    confirmed_state: str = "",
 ) -> HTMLResponse:
     municipalities = compose.municipality_choices(user)
     in_force = await _in_force(request, user, template, form, municipalities)
     if in_force and template == "evacuation" and not form.get("hazard"):
         form = {**form, "hazard": in_force[0].hazard}  # the hazard of the highest order
+    places = compose_places.choices(hub_of(request), form, municipalities)
     filled = [n for n in range(1, compose.MAX_DISTRICT_ROWS + 1) if form.get(f"district_{n}")]
-    rows = max(compose.DISTRICT_ROWS, (max(filled) + 1) if filled else 0)
+    # With registered districts to tick, one row of typed districts is enough to start with.
+    first_rows = 2 if places["districts"] else compose.DISTRICT_ROWS
+    rows = max(first_rows, (max(filled) + 1) if filled else 0)
     return render(
         request,
         view,
@@ -279,7 +283,7 @@ async def _compose_page(
             else {}
         ),
         whole=compose.WHOLE,
-        evacuation_levels=evacuation.LEVELS,
+        levels=evacuation.LEVELS,
         hazards=evacuation.HAZARDS,
         districts=range(1, min(rows, compose.MAX_DISTRICT_ROWS) + 1),
         choices={
@@ -290,8 +294,10 @@ async def _compose_page(
         },
         preview=shown,
         error=error,
+        confirmed_state=confirmed_state,
+        confirm_field=confirm_state.FIELD,
         centre=_centre(form.get("municipality"), compose.municipality_choices(user)),
-        places=compose_places.choices(hub_of(request), form, compose.municipality_choices(user)),
+        places=places,
     )
 
 
@@ -352,6 +358,7 @@ async def compose_submit(request: Request) -> Response:
     form = {k: v for k, v in form.items() if k not in ("csrf_token",)}
     action = form.pop("action", "preview")
     confirmed = form.pop("confirmed", "") == "yes"
+    confirmed_state = form.pop(confirm_state.FIELD, "")
     if action == "edit":  # back from the confirmation, everything as it was
         return await _compose_page(request, user, template, form)
     try:
@@ -364,7 +371,31 @@ async def compose_submit(request: Request) -> Response:
         # An Actual message goes out only from the confirmation page, which restates it.
         shown = await compose.preview(hub, user, alert)
         view = "console_compose.html" if action == "preview" else "console_confirm.html"
-        return await _compose_page(request, user, template, form, shown=shown, view=view)
+        return await _compose_page(
+            request,
+            user,
+            template,
+            form,
+            shown=shown,
+            view=view,
+            confirmed_state=confirm_state.fingerprint(alert),
+        )
+    changed = confirmed_state and confirmed_state != confirm_state.fingerprint(alert)
+    if confirmed and not drafting and changed:
+        # The state changed since the confirmation (another officer published): what would go
+        # out now is not what was confirmed. Back to the preview, built from the new state.
+        # (A form posted with confirmed=yes but no fingerprint did not come from the page: a
+        # script's own explicit send, checked as before.)
+        shown = await compose.preview(hub, user, alert)
+        error = words.chooser(lang)(
+            "確認の後に、この市区町村の発令状況が変わりました（ほかの担当者が発信しました）。"
+            "発信していません。新しい状況での内容を確かめてから、もう一度発信してください。",
+            "The municipality's state changed after you confirmed (another officer published)."
+            " Nothing was sent. Check the message built from the new state, then send again.",
+        )
+        return await _compose_page(
+            request, user, template, form, shown=shown, error=error, status=409
+        )
     if drafting:
         summary = _headline({"info": [{"headline": alert.infos[0].headline}]})
         draft_id = await _new_draft(hub, user, template, form, summary)

@@ -1,26 +1,28 @@
 """The console's page for a municipality's registered districts and designated shelters
 (/console/places): upload the files, see what is registered, and — when a file has problems —
-every problem with its line, in Japanese and English. The import itself is the hub's
+every problem with its line, in the console's language. The import itself is the hub's
 (``hub/places.py``), the same as the API's and the command line's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from alertcommons.hub import places
 from alertcommons.hub.places import ImportRefused
 from alertcommons.hub.services import Services
 from alertcommons.jp.codes import CodeError, normalize
+from alertcommons.jp.romaji import place as romaji_place
 from alertcommons.jp.site_columns import HAZARDS, KINDS
 from alertcommons.problems import ProblemError
 from alertcommons.store import places as place_queries
 
-from . import compose
+from . import compose, compose_places, words
 from .guard import Refused, checked_form, hub_of, render, signed_in
 from .sessions import ConsoleUser
 
@@ -72,12 +74,16 @@ async def _page(
                 "sites": place_queries.sites(c, code),
             }
         )
+    choices = _choices(user)
+    english = words.console_language(request) == "en"
     return render(
         request,
         "console_places.html",
         user,
         status=status,
-        municipalities=_choices(user),
+        municipalities=choices,
+        # the English console names municipalities in romaji, as compose does
+        names_en={c: romaji_place(c).split(",")[0] for c, _ in choices} if english else {},
         code=code,
         registered=registered,
         errors=errors,
@@ -110,6 +116,17 @@ def _notice(given: str | None) -> str | None:
     return given if what in WHAT and count.isascii() and count.isdigit() else None
 
 
+@router.get("/choices")
+async def compose_choices(request: Request) -> JSONResponse:
+    """A municipality's registered districts (with outlines) and sites as compose offers them,
+    for compose's script to redraw its lists and map when another municipality is chosen."""
+    user = await signed_in(request)
+    _may_import(user)
+    form = {"municipality": request.query_params.get("municipality", "")}
+    found = compose_places.choices(hub_of(request), form, [])
+    return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+
 @router.post("/{what}", response_class=HTMLResponse)
 async def import_file(what: str, request: Request) -> Response:
     user = await signed_in(request)
@@ -127,7 +144,9 @@ async def import_file(what: str, request: Request) -> Response:
             None,
             status=422,
             failed=what,
-            message="市区町村コードが正しくありません。 The municipality code is not valid.",
+            message=_tr(request)(
+                "市区町村コードが正しくありません。", "The municipality code is not valid."
+            ),
         )
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await _page(
@@ -136,7 +155,7 @@ async def import_file(what: str, request: Request) -> Response:
             code,
             status=422,
             failed=what,
-            message="ファイルを選んでください。 Choose a file.",
+            message=_tr(request)("ファイルを選んでください。", "Choose a file."),
         )
     data = await upload.read()
     hub = hub_of(request)
@@ -146,9 +165,19 @@ async def import_file(what: str, request: Request) -> Response:
         errors = exc.extensions.get("errors", [])
         return await _page(request, user, code, status=422, failed=what, errors=errors)
     except ProblemError as exc:
-        return await _page(request, user, code, status=exc.status, failed=what, message=exc.detail)
+        return await _page(
+            request, user, code, status=exc.status, failed=what, message=_said(request, exc)
+        )
     target = f"/console/places?municipality={code}&imported={what}-{outcome.imported}"
     return RedirectResponse(target, status_code=303)
+
+
+def _tr(request: Request) -> Callable[[str, str], str]:
+    return words.chooser(words.console_language(request))
+
+
+def _said(request: Request, exc: ProblemError) -> str:
+    return words.error_text(exc, words.console_language(request))
 
 
 async def _import(

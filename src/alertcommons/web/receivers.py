@@ -9,6 +9,7 @@ the API's ``/api/v1/endpoints`` calls; the page reads through ``hub/endpoint_hea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,6 +21,7 @@ from alertcommons.hub import endpoint_health, endpoints, endpoints_ops
 from alertcommons.hub.services import Services
 from alertcommons.problems import ProblemError, Unprocessable
 
+from . import words
 from .guard import Refused, checked_form, hub_of, render, signed_in
 from .receiver_words import (
     FORM_CHANNELS,
@@ -128,6 +130,7 @@ async def _preview(hub: Services, user: ConsoleUser, document: dict[str, Any]) -
 def _page(
     request: Request, view: str, user: ConsoleUser, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    lang = words.console_language(request)
     return render(
         request,
         view,
@@ -137,11 +140,20 @@ def _page(
         urgencies=URGENCY_CHOICES,
         statuses=STATUS_CHOICES,
         channels=[c for c in FORM_CHANNELS if c[0] in hub_of(request).dispatcher.channels],
-        summary=filter_summary,
+        summary=lambda document: filter_summary(document, lang),
         state_words=STATE_WORDS,
         setting_words=SETTING_WORDS,
         **context,
     )
+
+
+def _tr(request: Request) -> Callable[[str, str], str]:
+    return words.chooser(words.console_language(request))
+
+
+def _said(request: Request, exc: ProblemError) -> str:
+    """A refusal from the hub, in the page's language."""
+    return words.error_text(exc, words.console_language(request))
 
 
 # ---------------------------------------------------------------- list and register
@@ -204,10 +216,10 @@ async def register(request: Request) -> HTMLResponse:
         }
         row, config, queued = await endpoints.create(hub, caller, body)
     except ProblemError as exc:
-        return _new_page(request, user, form, error=exc.detail, status=exc.status)
-    notice = (
-        f"登録しました。発表中の情報 {queued} 件を送ります。"
-        f" Registered; {queued} alert(s) in force queued."
+        return _new_page(request, user, form, error=_said(request, exc), status=exc.status)
+    notice = _tr(request)(
+        f"登録しました。発表中の情報 {queued} 件を送ります。",
+        f"Registered; {queued} alert(s) in force queued.",
     )
     return await _endpoint_page(
         request, user, row.id, new_secret=config.get("secret"), notice=notice
@@ -289,11 +301,12 @@ async def edit(endpoint_id: str, request: Request) -> HTMLResponse:
         _, queued = await endpoints.update(hub, caller, endpoint_id, body)
     except ProblemError as exc:
         return await _endpoint_page(
-            request, user, endpoint_id, form=form, error=exc.detail, status=exc.status
+            request, user, endpoint_id, form=form, error=_said(request, exc), status=exc.status
         )
-    notice = "変更しました。 Saved."
+    tr = _tr(request)
+    notice = tr("変更しました。", "Saved.")
     if queued is not None:
-        notice += f" 停止中の情報 {queued} 件を送ります。 {queued} missed alert(s) queued."
+        notice += tr(f"停止中の情報 {queued} 件を送ります。", f" {queued} missed alert(s) queued.")
     return await _endpoint_page(request, user, endpoint_id, notice=notice)
 
 
@@ -306,7 +319,7 @@ async def rotate(endpoint_id: str, request: Request) -> HTMLResponse:
         _, secret = await endpoints.rotate_secret(hub_of(request), caller, endpoint_id)
     except ProblemError as exc:
         raise Refused(exc.status, exc.detail) from None
-    notice = "署名用の秘密鍵を新しくしました。 The signing secret was rotated."
+    notice = _tr(request)("署名用の秘密鍵を新しくしました。", "The signing secret was rotated.")
     return await _endpoint_page(request, user, endpoint_id, new_secret=secret, notice=notice)
 
 

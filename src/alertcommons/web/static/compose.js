@@ -8,8 +8,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     // Evacuation and lift forms start from what is in force in the chosen municipality:
     // choosing another one reloads the form with its orders.
+    // (Shelters keep what was typed: static/places.js redraws their list in place.)
     var town = document.querySelector("select[data-reload]");
-    if (town) town.addEventListener("change", function () {
+    var stateful = town && /^(evacuation|lift)$/.test(town.getAttribute("data-reload"));
+    if (stateful) town.addEventListener("change", function () {
       var query = new URLSearchParams({ template: town.getAttribute("data-reload"), municipality: town.value });
       window.location.assign("/console/compose?" + query.toString());
     });
@@ -17,6 +19,7 @@
     if (!element || !window.AlertCommonsMaps) return;
     var map = window.AlertCommonsMaps.build(element);
     if (!map) return;
+    window.AlertCommonsMaps.composeMap = map;  // static/places.js draws the districts on it
     var status = document.getElementById("draw-status");
     var target = null, points = [], line = null, shapes = L.featureGroup().addTo(map);
 

@@ -3,13 +3,12 @@
 // Values are written with textContent only, so nothing a receiver answers becomes markup.
 (function () {
   "use strict";
-  var WORDS = {
-    pending: "送信待ち pending",
-    sending: "送信中 sending",
-    delivered: "配信済 delivered",
-    acknowledged: "受信確認 acknowledged",
-    failed: "失敗 failed"
-  };
+  // The page's language (the console shows one at a time); the same words as STATE_WORDS
+  // in web/receiver_words.py.
+  var JA = document.documentElement.lang !== "en";
+  var WORDS = JA
+    ? { pending: "送信待ち", sending: "送信中", delivered: "配信済", acknowledged: "受信確認", failed: "失敗" }
+    : { pending: "pending", sending: "sending", delivered: "delivered", acknowledged: "acknowledged", failed: "failed" };
   var FINAL = { acknowledged: true, failed: true };
   function show(panel, name, text) {
     var field = panel.querySelector('[data-field="' + name + '"]');
@@ -35,7 +34,7 @@
             state.textContent = WORDS[delivery.state] || delivery.state;
             state.className = "state state-" + delivery.state;
             show(panel, "latency", delivery.latency_ms === null ? "—" : Math.round(delivery.latency_ms) + " ms");
-            show(panel, "acknowledged", delivery.acknowledged_at ? jst(delivery.acknowledged_at) : "まだ not yet");
+            show(panel, "acknowledged", delivery.acknowledged_at ? jst(delivery.acknowledged_at) : (JA ? "まだ" : "not yet"));
             show(panel, "error", delivery.last_error || "—");
             if (FINAL[delivery.state]) return;
           }

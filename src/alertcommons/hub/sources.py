@@ -162,9 +162,7 @@ def _audited(values: dict[str, Any]) -> dict[str, Any]:
 
 def _no_source(source_id: str) -> NotFound | Conflict:
     if source_id.startswith(("settings:", "jma:")):
-        return Conflict(
-            f"'{source_id}' is configured in settings: it is changed there, not here"
-        )
+        return Conflict(f"'{source_id}' is configured in settings: it is changed there, not here")
     return NotFound(f"no CAP source with id '{source_id}'")
 
 

@@ -242,6 +242,7 @@ async def test_settings_sources_are_listed_read_only_and_folders_only_where_allo
         inside = {**outside, "name": "batch", "directory": str(batch), "allow_unsigned": True}
         created = await hub.client.post(PATH, json=inside, headers=hub.admin)
         assert created.status_code == 201, created.text
+        assert set(created.json()) == set(national)  # one shape, wherever a source comes from
 
         async def imported() -> bool:
             return await _identifiers(hub) == ["folder-1"]

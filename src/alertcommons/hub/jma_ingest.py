@@ -205,6 +205,8 @@ class JMAIngest:
                 "allowed_hosts": sorted(self.fetcher.policy.hosts),
                 "certificates": [],
                 "poll_seconds": self.interval,
+                "created_at": None,
+                "updated_at": None,
                 "polled_here": bool(self._tasks),
                 "polled_by": None,
                 **s.health.to_dict(),

@@ -294,6 +294,8 @@ async def listing(hub: Services) -> dict[str, Any]:
                 "editable": False,
                 "active": True,
                 "allow_unsigned": not item["signed_only"],
+                "created_at": None,
+                "updated_at": None,
                 "polled_by": polled_by(name),
                 **health(name),
             }

@@ -4,6 +4,7 @@ without a restart; their health in ``/api/v1/feeds/sources`` and in ``/metrics``
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from alertcommons.app import create_app
-from alertcommons.delivery.outbound import LOOPBACK
+from alertcommons.delivery.outbound import LOOPBACK, OutboundPolicy
 from alertcommons.hub import bootstrap
+from alertcommons.hub.cap_ingest import CapIngest, CapSource
 from alertcommons.hub.services import Services
 from alertcommons.settings import Secret, Settings
 from alertcommons.store.schema import audit_log
@@ -152,6 +154,10 @@ BROKEN_PEM = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICAT
         ({"poll_seconds": 0.01}, 422, "poll_seconds"),
         ({"name": "jma:regular"}, 422, "jma:"),
         ({"colour": "red"}, 422, "colour"),
+        ({"url": "http://127.0.0.1:99999/cap.xml"}, 422, "not a URL"),
+        ({"url": "http://[::1/cap.xml"}, 422, "not a URL"),
+        ({"name": "nul\u0000name"}, 422, "name"),
+        ({"organization": "\ud800"}, 422, "organization"),
     ],
 )
 async def test_a_source_that_does_not_hold_is_refused_with_a_problem(
@@ -166,7 +172,10 @@ async def test_a_source_that_does_not_hold_is_refused_with_a_problem(
         "allow_unsigned": True,
         **change,
     }
-    response = await hub.client.post(PATH, json=body, headers=hub.admin)
+    # As JSON escapes (a lone surrogate too: httpx's own encoder would refuse to send it).
+    raw = json.dumps(body).encode()
+    headers = {**hub.admin, "Content-Type": "application/json"}
+    response = await hub.client.post(PATH, content=raw, headers=headers)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     assert words in response.text
@@ -248,3 +257,37 @@ async def test_settings_sources_are_listed_read_only_and_folders_only_where_allo
             return await _identifiers(hub) == ["folder-1"]
 
         await until(imported, what="the folder added at run time was not imported")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_source_added_here_connects_only_where_the_outbound_policy_allows(
+    hub: Hub, server: FeedServer
+) -> None:
+    """The allow-list holds at connection time too (a name may resolve elsewhere later): a
+    source added through the API that reaches a loopback address the hub does not allow is
+    refused, with the reason in its health, while a settings source on the same server goes on."""
+    await hub.org("宮城県", MIYAGI, ["04"])
+    url = server.base_url + "cap.xml"
+    added = CapSource("added", url, MIYAGI, allow_unsigned=True, id="01TESTSOURCE0000000000000X")
+    configured = CapSource("configured", url, MIYAGI, allow_unsigned=True)
+    ingest = CapIngest(
+        hub.services.store,
+        hub.services.publisher,
+        [added, configured],
+        interval=0.1,
+        outbound=OutboundPolicy(),  # nothing private allowed, loopback included
+    )
+    await ingest.start()
+    try:
+
+        def settled() -> bool:
+            now = {s["name"]: s for s in ingest.status()}
+            return bool(now["added"]["last_error"]) and now["configured"]["published"] == 1
+
+        await until(settled, what="the sources did not settle")
+        status = {s["name"]: s for s in ingest.status()}
+    finally:
+        await ingest.stop()
+    assert "ALERTCOMMONS_OUTBOUND_ALLOW" in str(status["added"]["last_error"])
+    assert status["added"]["published"] == 0 and status["added"]["warnings"]
+    assert await _identifiers(hub) == ["run-1"]

@@ -72,7 +72,10 @@ def _check_directory(hub: Services, text: str) -> str:
             " (ALERTCOMMONS_CAP_SOURCE_DIRECTORIES)",
             path="directory",
         )
-    folder = Path(text).resolve()
+    try:
+        folder = Path(text).resolve()
+    except (OSError, ValueError, RuntimeError):
+        raise Unprocessable(f"directory: '{text}' is not a folder", path="directory") from None
     if not any(folder == root.resolve() or root.resolve() in folder.parents for root in roots):
         raise Forbidden(
             f"directory: '{text}' is not under a folder this hub's operator allows",
@@ -83,8 +86,23 @@ def _check_directory(hub: Services, text: str) -> str:
     return str(folder)
 
 
+def _storable(values: dict[str, Any]) -> None:
+    """Text the database and the file system can take: UTF-8, no NUL."""
+    for key, value in values.items():
+        for text in value if isinstance(value, list) else [value]:
+            if not isinstance(text, str):
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Unprocessable(f"{key}: not valid UTF-8 text", path=key) from None
+            if "\x00" in text:
+                raise Unprocessable(f"{key}: NUL characters are not allowed", path=key)
+
+
 def checked(hub: Services, values: dict[str, Any]) -> dict[str, Any]:
     """A whole source's values, checked and normalized; a problem (4xx) says what is wrong."""
+    _storable(values)
     name = str(values.get("name") or "").strip()
     if not name or len(name) > 128 or any(ord(ch) < 32 for ch in name):
         raise Unprocessable("name: 1 to 128 characters, no control characters", path="name")
@@ -100,7 +118,11 @@ def checked(hub: Services, values: dict[str, Any]) -> dict[str, Any]:
     if len(hosts) > MAX_ALLOWED_HOSTS:
         raise Unprocessable(f"allowed_hosts: at most {MAX_ALLOWED_HOSTS}", path="allowed_hosts")
     if url:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - a port out of range raises here, not at the first fetch
+        except ValueError:
+            raise Unprocessable("url: not a URL", path="url") from None
         if len(url) > 2000 or parts.scheme not in ("http", "https") or not parts.hostname:
             raise Unprocessable("url: an http(s) URL of an Atom or RSS feed of CAP", path="url")
         if parts.username is not None or parts.password is not None:

@@ -55,7 +55,12 @@ from alertcommons.errors import AlertCommonsError
 from alertcommons.hub.jma_fetch import Fetcher, FetchLimits, FetchRefused, LinkPolicy
 from alertcommons.hub.metrics import Metrics
 from alertcommons.hub.publish import Publisher
-from alertcommons.hub.source_health import HealthKeeper, SourceHealth, saved_health
+from alertcommons.hub.source_health import (
+    HealthKeeper,
+    SourceHealth,
+    saved_health,
+    stop_if_cancelled,
+)
 from alertcommons.jp.feed import ATOM, Entry
 from alertcommons.problems import ProblemError
 from alertcommons.settings import Settings
@@ -375,6 +380,7 @@ class CapIngest:
             interval = state.source.poll_seconds or self.interval
             # Long enough to outlast one poll (its fetches have time limits) with room to spare.
             if not await self._hold(state, interval + LEASE_MARGIN_SECONDS):
+                stop_if_cancelled()
                 await asyncio.sleep(interval)
                 continue
             health = state.health
@@ -397,6 +403,7 @@ class CapIngest:
                 )
             await state.keeper.save(health)
             await self._hold(state, delay + LEASE_MARGIN_SECONDS)
+            stop_if_cancelled()
             await asyncio.sleep(delay)
 
     async def poll(self, state: _State) -> str:

@@ -28,7 +28,12 @@ from alertcommons.auth.principal import Principal
 from alertcommons.hub.jma_fetch import Fetched, Fetcher, FetchLimits, FetchRefused, LinkPolicy
 from alertcommons.hub.metrics import Metrics
 from alertcommons.hub.publish import Publisher
-from alertcommons.hub.source_health import HealthKeeper, SourceHealth, saved_health
+from alertcommons.hub.source_health import (
+    HealthKeeper,
+    SourceHealth,
+    saved_health,
+    stop_if_cancelled,
+)
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import jma
 from alertcommons.jp.feed import FEED_LIMITS, Entry, FeedError, read_feed
@@ -237,6 +242,7 @@ class JMAIngest:
                 seconds = (state.health.last_duration_ms or 0.0) / 1000
                 self.metrics.source_fetched(f"jma:{state.name}", result, seconds)
             await self._keepers[state.name].save(state.health)
+            stop_if_cancelled()
             await asyncio.sleep(delay)
 
     async def poll(self, state: FeedState) -> int:

@@ -8,6 +8,7 @@ every quiet poll: a hub polling twenty feeds each minute does not write twenty r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -118,3 +119,16 @@ async def saved_health(store: Store, kind: str) -> dict[str, SourceHealth]:
         log.warning("%s sources' saved health unreadable: %s", kind, exc)
         return {}
     return {name: SourceHealth.from_saved(health) for name, health in saved.items()}
+
+
+def stop_if_cancelled() -> None:
+    """Raise ``CancelledError`` if the current task was asked to stop.
+
+    On Python 3.11 ``asyncio.wait_for`` and ``asyncio.timeout`` can swallow a cancellation that
+    arrives just as the awaited read completes or times out (fixed in 3.12); a poller that
+    caught the ``TimeoutError`` would then sleep on, and a hub stopping would wait for it
+    forever. Pollers call this before they sleep.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

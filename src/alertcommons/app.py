@@ -99,13 +99,12 @@ def build_services(settings: Settings) -> Services:
     )
     publisher.listeners.append(lambda published: livebus.published_here(published.alert_id))
     dispatcher.on_endpoint_disabled.append(lambda endpoint_id: outbox.invalidate())
+    metrics = Metrics()
     jma_feed = None
     if settings.jma_feed_url:
-        jma_feed = JMAIngest.from_settings(store, publisher, settings)
-    cap_sources = None
-    if settings.cap_sources.strip():
-        cap_sources = CapIngest.from_settings(store, publisher, settings)
-    metrics = Metrics()
+        jma_feed = JMAIngest.from_settings(store, publisher, settings, metrics)
+    # Always there: sources can be added through the admin API at any time.
+    cap_sources = CapIngest.from_settings(store, publisher, settings, metrics)
     publisher.listeners.append(lambda published: metrics.published(published.created))
     publisher.listeners.append(eventlog.published)
     dispatcher.on_outcome.append(metrics.settled)

@@ -61,6 +61,8 @@ class Settings:
     jma_fetch_seconds: float = 20.0  # one whole fetch of a JMA feed or report
     cap_sources: str = ""  # JSON list of CAP feeds to republish (hub/cap_ingest.py)
     cap_source_poll_seconds: float = 60.0
+    cap_source_reload_seconds: float = 5.0  # how soon sources added at run time start everywhere
+    cap_source_directories: str = ""  # folders under which admins may add directory sources
     map_tiles_url: str | None = None  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
     map_tiles_attribution: str = ""
     # Keys kept outside the database (default: data_dir/audit-key, data_dir/secrets-key, made

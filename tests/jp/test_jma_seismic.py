@@ -257,3 +257,23 @@ def _converts(data: bytes) -> None:
     if converted.alert is not None:
         report = validate(read_alert(to_xml(converted.alert)))
         assert report.valid, report.errors
+
+
+def test_every_kind_of_report_carries_each_municipality_that_shook(reports: list[Path]) -> None:
+    """Whatever the kind (震度速報, 震源に関する情報, 震源・震度に関する情報): every municipality
+    the report gives an intensity is a ``JIS X 0402`` area with that intensity."""
+    kinds: set[str] = set()
+    for path in reports:
+        converted = convert(path.read_bytes())
+        assert converted.alert is not None, path.name
+        if converted.alert.msg_type == "Cancel":
+            continue
+        reported = _reported(path)
+        if not reported:
+            continue
+        kinds.add(path.name[-10:-4])
+        info = _ja(converted.alert)
+        assert set(reported) <= _geocodes(info, "JIS X 0402"), path.name
+        levels = _levels(info, "JIS X 0402")
+        assert {code: levels.get(code) for code in reported} == reported, path.name
+    assert "VXSE53" in kinds

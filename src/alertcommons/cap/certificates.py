@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -31,6 +32,12 @@ def load_certificates_pem(path: Path) -> list[x509.Certificate]:
     if not certificates:
         raise ValueError(f"{path} holds no PEM certificate")
     return certificates
+
+
+def summary(certificate: x509.Certificate) -> dict[str, str]:
+    """Subject and SHA-256 fingerprint: how a list or a log names a certificate."""
+    digest = certificate.fingerprint(hashes.SHA256()).hex()
+    return {"subject": certificate.subject.rfc4514_string(), "sha256": digest}
 
 
 def signer_name(certificate: x509.Certificate) -> str:

@@ -1,12 +1,14 @@
 """Other CAP sources in: poll Atom or RSS feeds of CAP (another Alert Commons hub, a national
 weather service, an aggregator) and republish their alerts here.
 
-Each source is configured (``ALERTCOMMONS_CAP_SOURCES``, a JSON list; docs/operations.md) with
-its feed URL, the issuer organization of this hub its alerts are republished under, and the
-certificates their signatures must verify against. The organization's own rules apply: its
-sender must be the alert's sender and its jurisdiction must cover the alert's areas, exactly
-as if it had published the alert itself. An alert whose signature does not hold, or is not
-made by a configured certificate, is refused (an unsigned one only where the source says
+Each source is configured — in settings (``ALERTCOMMONS_CAP_SOURCES``, a JSON list;
+docs/sources.md), or by an admin through ``/api/v1/feeds/sources`` and the console
+(``hub/sources.py``, kept in the database) — with its feed URL, the issuer organization
+of this hub its alerts are republished under, and the certificates their signatures must
+verify against. The organization's own rules apply: its sender must be the alert's sender
+and its jurisdiction must cover the alert's areas, exactly as if it had published the alert
+itself. An alert whose signature does not hold, or is not made by a configured certificate,
+is refused (an unsigned one only where the source says
 ``"allow_unsigned": true``) and the reason is kept in the source's health.
 
 An alert keeps its sender, identifier, ``sent`` and ``references``, so Update and Cancel
@@ -18,6 +20,12 @@ Fetching is the JMA ingest's (``jma_fetch``): only http(s), only on the feed's o
 hosts the source allows), within read and whole-fetch time limits and a size limit; a
 source that fails backs off on its own and never holds up another. The hub starts without
 any source, and a source that cannot start (its organization missing) only reports why.
+
+Sources added at run time are read from the database every ``cap_source_reload_seconds`` on
+every node, so one added, changed or paused on any node starts or stops everywhere without a
+restart. Each source is polled by one node at a time: before each poll a node takes the
+source's lease (``store/cap_sources.py``), and a node that does not hold it only waits. Should
+two nodes ever both take an alert, the publisher keeps one (same sender and identifier).
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
+import secrets
+import socket
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,19 +45,27 @@ from cryptography import x509
 
 from alertcommons.auth.jurisdiction import Jurisdiction
 from alertcommons.auth.principal import Principal
-from alertcommons.cap.certificates import load_certificates_pem
+from alertcommons.cap.certificates import load_certificates_pem, summary
 from alertcommons.cap.model import Alert, ValuePair
 from alertcommons.cap.reader import CapReadError, read_alert
 from alertcommons.cap.signature import verify
 from alertcommons.cap.xmlsafe import ReadLimits, UnsafeXMLError, parse_xml
+from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.errors import AlertCommonsError
 from alertcommons.hub.jma_fetch import Fetcher, FetchLimits, FetchRefused, LinkPolicy
+from alertcommons.hub.metrics import Metrics
 from alertcommons.hub.publish import Publisher
+from alertcommons.hub.source_health import (
+    HealthKeeper,
+    SourceHealth,
+    saved_health,
+    stop_if_cancelled,
+)
 from alertcommons.jp.feed import ATOM, Entry
 from alertcommons.problems import ProblemError
 from alertcommons.settings import Settings
 from alertcommons.store import alerts as alert_queries
-from alertcommons.store import feed_sources, orgs
+from alertcommons.store import cap_sources, orgs
 from alertcommons.store.engine import Store
 
 log = logging.getLogger("alertcommons.cap_sources")
@@ -57,8 +74,7 @@ FEED_PARAMETER = "AlertCommons:feed"
 FEED_LIMITS = ReadLimits(max_bytes=2 * 1024 * 1024, max_depth=16)
 ALERT_LIMITS = ReadLimits(max_bytes=1024 * 1024, max_depth=64)
 MAX_BACKOFF_SECONDS = 600.0
-MAX_WARNINGS = 20
-SAVE_EVERY_SECONDS = 30.0
+LEASE_MARGIN_SECONDS = 60.0
 
 
 class SourceError(AlertCommonsError):
@@ -74,6 +90,30 @@ class CapSource:
     allow_unsigned: bool = False
     allowed_hosts: tuple[str, ...] = ()
     directory: Path | None = None  # a folder of CAP files for batch import, instead of a feed
+    poll_seconds: float | None = None  # None: the hub's ALERTCOMMONS_CAP_SOURCE_POLL_SECONDS
+    id: str | None = None  # a source added through the admin API (none: from settings)
+
+    @property
+    def origin(self) -> str:
+        return "settings" if self.id is None else "api"
+
+
+def source_from_record(record: dict[str, Any]) -> CapSource:
+    """A source as ``store/cap_sources.py`` keeps it; ``ValueError`` if it cannot be used."""
+    pem = str(record["certificates"] or "").strip()
+    certificates = tuple(x509.load_pem_x509_certificates(pem.encode())) if pem else ()
+    directory = str(record["directory"] or "")
+    return CapSource(
+        name=record["name"],
+        url=str(record["url"] or ""),
+        organization=record["organization"],
+        certificates=certificates,
+        allow_unsigned=bool(record["allow_unsigned"]),
+        allowed_hosts=tuple(str(h) for h in record["allowed_hosts"]),
+        directory=Path(directory) if directory else None,
+        poll_seconds=float(record["poll_seconds"]),
+        id=record["id"],
+    )
 
 
 def sources_from_settings(settings: Settings) -> list[CapSource]:
@@ -132,56 +172,15 @@ def sources_from_settings(settings: Settings) -> list[CapSource]:
 
 
 @dataclass
-class SourceHealth:
-    """What an operator needs to see of one source."""
-
-    last_fetch_at: str | None = None
-    last_duration_ms: float | None = None
-    last_result: str | None = None  # ok | not-modified | error
-    last_error: str | None = None
-    failures: int = 0
-    fetches: int = 0
-    published: int = 0
-    duplicates: int = 0
-    refused: int = 0
-    without_areas: int = 0
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_saved(cls, saved: dict[str, Any]) -> SourceHealth:
-        health = cls()
-        for name, default in vars(cls()).items():
-            value = saved.get(name, default)
-            if isinstance(value, type(default)) or (default is None and value is not None):
-                setattr(health, name, value)
-        health.warnings = [str(w) for w in health.warnings][-MAX_WARNINGS:]
-        return health
-
-    def snapshot(self) -> tuple[Any, ...]:
-        """What an operator reads, without what changes on every poll."""
-        quiet = ("last_fetch_at", "last_duration_ms", "fetches")
-        return tuple(
-            v if not isinstance(v, list) else tuple(v)
-            for k, v in vars(self).items()
-            if k not in quiet
-        )
-
-    def warn(self, text: str) -> None:
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        self.warnings.append(f"{stamp} {text[:300]}")
-        del self.warnings[:-MAX_WARNINGS]
-
-
-@dataclass
 class _State:
     source: CapSource
     fetcher: Fetcher
+    keeper: HealthKeeper
     health: SourceHealth = field(default_factory=SourceHealth)
     etag: str | None = None
     entries: list[Entry] = field(default_factory=list)  # as the feed last listed them
     handled: set[str] = field(default_factory=set)
-    saved: tuple[Any, ...] = ()  # the health as last saved
-    saved_at: float = 0.0
+    holding: bool = False  # this node holds the source's lease and polls it
 
 
 class CapIngest:
@@ -192,105 +191,219 @@ class CapIngest:
         sources: list[CapSource],
         interval: float,
         limits: FetchLimits | None = None,
+        *,
+        metrics: Metrics | None = None,
+        outbound: OutboundPolicy | None = None,
+        reload_seconds: float = 0.0,
+        node: str | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.interval = interval
-        self.states = {
-            s.name: _State(s, Fetcher(LinkPolicy(s.url, s.allowed_hosts), limits)) for s in sources
-        }
-        self._tasks: list[asyncio.Task[None]] = []
-        self.problem: str | None = None  # why no source runs, if none does
+        self.limits = limits
+        self.metrics = metrics
+        self.outbound = outbound or OutboundPolicy()
+        self.reload_seconds = reload_seconds  # 0: only the sources given here
+        self.node = node or f"{socket.gethostname()[:40]}-{secrets.token_hex(4)}"
+        self.fixed = frozenset(s.name for s in sources)  # from settings: never reloaded
+        self.states = {s.name: self._state(s) for s in sources}
+        self.broken: dict[str, str] = {}  # stored sources that cannot start, and why
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self.problem: str | None = None  # why the configured sources do not run, if so
 
     @classmethod
-    def from_settings(cls, store: Store, publisher: Publisher, settings: Settings) -> CapIngest:
-        """The configured sources; a configuration that cannot be used is reported (in the
-        log and in /api/v1/feeds/sources), never a hub that will not start."""
+    def from_settings(
+        cls, store: Store, publisher: Publisher, settings: Settings, metrics: Metrics | None = None
+    ) -> CapIngest:
+        """The configured sources, and those added at run time (read from the database every
+        ``cap_source_reload_seconds``); a configuration that cannot be used is reported (in
+        the log and in /api/v1/feeds/sources), never a hub that will not start."""
         limits = FetchLimits(
             read_seconds=settings.jma_read_seconds, total_seconds=settings.jma_fetch_seconds
         )
+        problem = None
         try:
             sources = sources_from_settings(settings)
         except SourceError as exc:
-            ingest = cls(store, publisher, [], settings.cap_source_poll_seconds, limits)
-            ingest.problem = str(exc)
+            sources, problem = [], str(exc)
             log.warning("CAP sources not started: %s", exc)
-            return ingest
-        return cls(store, publisher, sources, settings.cap_source_poll_seconds, limits)
+        ingest = cls(
+            store,
+            publisher,
+            sources,
+            settings.cap_source_poll_seconds,
+            limits,
+            metrics=metrics,
+            outbound=settings.outbound_policy,
+            reload_seconds=settings.cap_source_reload_seconds,
+        )
+        ingest.problem = problem
+        return ingest
+
+    def _state(self, source: CapSource) -> _State:
+        # Sources an admin adds connect only where the outbound policy allows; those in
+        # settings are the operator's own choice.
+        outbound = self.outbound if source.id is not None else None
+        fetcher = Fetcher(LinkPolicy(source.url, source.allowed_hosts), self.limits, outbound)
+        return _State(source, fetcher, HealthKeeper(self.store, source.name, "cap"))
 
     async def start(self) -> None:
         await self.restore()
-        self._tasks = [asyncio.create_task(self._run(state)) for state in self.states.values()]
+        for state in self.states.values():
+            self._spawn(state)
+        if self.reload_seconds > 0:
+            self._watcher = asyncio.create_task(self._watch())
+
+    def _spawn(self, state: _State) -> None:
+        self._tasks[state.source.name] = asyncio.create_task(self._run(state))
 
     async def restore(self) -> None:
         """Take up each source's health as the database kept it (before a restart)."""
-        try:
-            saved = await self.store.read(lambda c: feed_sources.load(c, "cap"))
-        except Exception as exc:  # never a reason not to read the sources
-            log.warning("CAP sources' saved health unreadable: %s", exc)
-            return
+        saved = await saved_health(self.store, "cap")
         for name, state in self.states.items():
             if name in saved:
-                state.health = SourceHealth.from_saved(saved[name])
-                state.saved = state.health.snapshot()
+                state.health = saved[name]
+                state.keeper.restored(state.health)
 
-    async def _save(self, state: _State) -> None:
-        """Keep the health in the database when something an operator reads changed (or
-        every half minute), not on every quiet poll."""
-        snapshot = state.health.snapshot()
-        now = time.monotonic()
-        if snapshot == state.saved and now - state.saved_at < SAVE_EVERY_SECONDS:
+    async def _watch(self) -> None:
+        while True:
+            try:
+                await self.reload()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database away for a moment: try again later
+                log.warning("CAP sources not reloaded: %s", exc)
+            await asyncio.sleep(self.reload_seconds)
+
+    async def reload(self) -> None:
+        """Start the sources added or changed in the database, stop those removed or paused."""
+        records = await self.store.read(cap_sources.all_sources)
+        wanted: dict[str, CapSource] = {}
+        broken: dict[str, str] = {}
+        for record in records:
+            if not record["active"] or record["name"] in self.fixed:
+                continue
+            try:
+                wanted[record["name"]] = source_from_record(record)
+            except ValueError as exc:
+                broken[record["name"]] = f"source '{record['name']}': {exc}"
+        self.broken = broken
+        for name in [n for n in self.states if n not in self.fixed]:
+            if wanted.get(name) != self.states[name].source:
+                await self._end(name)
+        fresh = [source for name, source in wanted.items() if name not in self.states]
+        if not fresh:
             return
-        health = dict(vars(state.health))
+        saved = await saved_health(self.store, "cap")
+        for source in fresh:
+            state = self._state(source)
+            if source.name in saved:
+                state.health = saved[source.name]
+                state.keeper.restored(state.health)
+            self.states[source.name] = state
+            self._spawn(state)
+
+    async def _end(self, name: str) -> None:
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        state = self.states.pop(name)
+        if state.holding:
+            await self._let_go(name)
+
+    async def _let_go(self, name: str) -> None:
         try:
-            await self.store.write(lambda c: feed_sources.save(c, state.source.name, "cap", health))
+            await self.store.write(lambda c: cap_sources.drop_lease(c, name, self.node))
         except Exception as exc:
-            log.warning("CAP source %s: health not saved: %s", state.source.name, exc)
-            return
-        state.saved, state.saved_at = snapshot, now
+            log.warning("CAP source %s: lease not released: %s", name, exc)
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks = {}
+        # Another node takes the sources this one polled at its next poll, not a lease later.
+        for state in self.states.values():
+            if state.holding:
+                state.holding = False
+                await self._let_go(state.source.name)
 
     def status(self) -> list[dict[str, Any]]:
         return [
             {
+                "id": s.source.id or f"settings:{s.source.name}",
                 "name": s.source.name,
                 "kind": "cap",
+                "origin": s.source.origin,
                 "url": s.source.url,
+                "directory": str(s.source.directory) if s.source.directory else None,
                 "organization": s.source.organization,
                 "signed_only": not s.source.allow_unsigned,
-                **vars(s.health),
-                "warnings": list(s.health.warnings),
+                "allowed_hosts": list(s.source.allowed_hosts),
+                "certificates": [summary(c) for c in s.source.certificates],
+                "poll_seconds": s.source.poll_seconds or self.interval,
+                "polled_here": s.holding,
+                **s.health.to_dict(),
             }
             for s in self.states.values()
         ]
 
+    async def _hold(self, state: _State, seconds: float) -> bool:
+        """Hold the source's lease for ``seconds`` more; False when another node polls it.
+        A node that takes a source over takes up its health as the other node left it."""
+        name = state.source.name
+        try:
+            held = await self.store.write(
+                lambda c: cap_sources.take_lease(c, name, self.node, seconds)
+            )
+        except Exception as exc:
+            log.warning("CAP source %s: lease not taken: %s", name, exc)
+            held = False
+        if held and not state.holding:
+            saved = (await saved_health(self.store, "cap")).get(name)
+            if saved is not None and saved.fetches >= state.health.fetches:
+                state.health = saved
+                state.keeper.restored(saved)
+        state.holding = held
+        return held
+
     async def _run(self, state: _State) -> None:
+        health = state.health
         while True:
-            started = time.monotonic()
+            interval = state.source.poll_seconds or self.interval
+            # Long enough to outlast one poll (its fetches have time limits) with room to spare.
+            if not await self._hold(state, interval + LEASE_MARGIN_SECONDS):
+                stop_if_cancelled()
+                await asyncio.sleep(interval)
+                continue
             health = state.health
-            health.fetches += 1
-            health.last_fetch_at = datetime.now(UTC).isoformat(timespec="seconds")
+            started = health.began()
+            error = None
             try:
-                health.last_result = await self.poll(state)
-                health.last_error = None
-                health.failures = 0
-                delay = self.interval
+                result = await self.poll(state)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                health.failures += 1
-                health.last_result = "error"
-                health.last_error = (str(exc) or type(exc).__name__)[:300]
-                health.warn(f"feed refused: {health.last_error}")
-                delay = min(self.interval * 2**health.failures, MAX_BACKOFF_SECONDS)
-                log.warning("CAP source %s failed (%s)", state.source.name, health.last_error)
-            health.last_duration_ms = round((time.monotonic() - started) * 1000, 1)
-            await self._save(state)
+                result, error = "error", (str(exc) or type(exc).__name__)[:300]
+                log.warning("CAP source %s failed (%s)", state.source.name, error)
+            health.ended(started, result, error)
+            delay = interval
+            if result == "error":
+                delay = min(interval * 2**health.failures, MAX_BACKOFF_SECONDS)
+            if self.metrics is not None:
+                self.metrics.source_fetched(
+                    state.source.name, result, (health.last_duration_ms or 0.0) / 1000
+                )
+            await state.keeper.save(health)
+            await self._hold(state, delay + LEASE_MARGIN_SECONDS)
+            stop_if_cancelled()
             await asyncio.sleep(delay)
 
     async def poll(self, state: _State) -> str:
@@ -317,6 +430,12 @@ class CapIngest:
             state.etag = fetched.headers.get("etag")
         return await self._take_entries(state, result)
 
+    def _refused(self, state: _State, reason: str, warning: str) -> None:
+        state.health.refused += 1
+        state.health.warn(warning)
+        if self.metrics is not None:
+            self.metrics.source_refused_one(state.source.name, reason)
+
     async def _take_entries(self, state: _State, result: str) -> str:
         for entry in state.entries:
             if entry.id in state.handled:
@@ -326,8 +445,7 @@ class CapIngest:
             except asyncio.CancelledError:
                 raise
             except FetchRefused as exc:
-                state.health.refused += 1
-                state.health.warn(f"{entry.url}: {exc}")
+                self._refused(state, "link", f"{entry.url}: {exc}")
             except Exception as exc:  # this entry only: the next poll tries it again
                 state.health.warn(f"{entry.url}: {str(exc) or type(exc).__name__}")
                 continue
@@ -346,21 +464,23 @@ class CapIngest:
         try:
             parsed = read_alert(data, ALERT_LIMITS)
         except CapReadError as exc:
-            health.refused += 1
-            health.warn(f"{entry.url}: not CAP: {exc}")
+            self._refused(state, "not-cap", f"{entry.url}: not CAP: {exc}")
             return
         checked = verify(parsed.element, list(source.certificates))
         unsigned = checked.signature == "absent"
         trusted = checked.holds and checked.certificate == "trusted"
         if not trusted and not (unsigned and source.allow_unsigned):
-            health.refused += 1
             reason = "; ".join(checked.errors[:2]) or f"certificate {checked.certificate}"
-            health.warn(f"{parsed.alert.identifier}: signature refused: {reason}")
+            self._refused(
+                state, "signature", f"{parsed.alert.identifier}: signature refused: {reason}"
+            )
             return
         alert = _marked(parsed.alert, source.name)
         if not any(a.geocodes or a.polygons or a.circles for i in alert.infos for a in i.areas):
             health.without_areas += 1
             health.warn(f"{alert.identifier}: no usable area (no code, polygon or circle)")
+            if self.metrics is not None:
+                self.metrics.source_without_areas.labels(source.name).inc()
         held = await self.store.read(
             lambda c: alert_queries.find(c, alert.sender or "", alert.identifier or "")
         )
@@ -371,11 +491,12 @@ class CapIngest:
         try:
             outcome = await self.publisher.publish(principal, alert)
         except ProblemError as exc:
-            health.refused += 1
-            health.warn(f"{alert.identifier}: refused: {exc}")
+            self._refused(state, "rejected", f"{alert.identifier}: refused: {exc}")
             return
         if outcome.created:
             health.published += 1
+            if self.metrics is not None:
+                self.metrics.source_republished.labels(source.name).inc()
         else:
             health.duplicates += 1
 

@@ -9,6 +9,10 @@ Requests run on the event loop over asyncio streams, not in the shared thread po
 JMA server holds no thread another subsystem needs. Each read waits at most ``read_seconds``
 and the whole fetch, redirects included, at most ``total_seconds``: a server trickling a byte
 every few seconds costs one entry a few seconds, never the feed.
+
+A fetcher given an outbound policy (``delivery/outbound.py``; CAP sources added through the
+admin API) also connects only to addresses that policy permits, judged on the address the
+name resolved to, as the hub's own deliveries are.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from alertcommons.delivery.outbound import OutboundPolicy, OutboundRefused
 from alertcommons.errors import AlertCommonsError
 
 USER_AGENT = "alertcommons-jma-ingest"
@@ -62,9 +67,15 @@ class LinkPolicy:
 
 
 class Fetcher:
-    def __init__(self, policy: LinkPolicy, limits: FetchLimits | None = None) -> None:
+    def __init__(
+        self,
+        policy: LinkPolicy,
+        limits: FetchLimits | None = None,
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
         self.policy = policy
         self.limits = limits or FetchLimits()
+        self.outbound = outbound
         self._tls = ssl.create_default_context()
 
     async def get(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
@@ -90,9 +101,17 @@ class Fetcher:
         host = parts.hostname or ""
         port = parts.port or (443 if tls else 80)
         read = self.limits.read_seconds
+        address = host
+        if self.outbound is not None:
+            try:
+                address = await asyncio.wait_for(self.outbound.resolve(host, port), read)
+            except OutboundRefused:
+                raise FetchRefused(
+                    f"'{host}' is not an address this hub connects to (ALERTCOMMONS_OUTBOUND_ALLOW)"
+                ) from None
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(
-                host, port, ssl=self._tls if tls else None, server_hostname=host if tls else None
+                address, port, ssl=self._tls if tls else None, server_hostname=host if tls else None
             ),
             read,
         )

@@ -26,7 +26,14 @@ from urllib.parse import urljoin
 
 from alertcommons.auth.principal import Principal
 from alertcommons.hub.jma_fetch import Fetched, Fetcher, FetchLimits, FetchRefused, LinkPolicy
+from alertcommons.hub.metrics import Metrics
 from alertcommons.hub.publish import Publisher
+from alertcommons.hub.source_health import (
+    HealthKeeper,
+    SourceHealth,
+    saved_health,
+    stop_if_cancelled,
+)
 from alertcommons.hub.system_issuers import national_issuer
 from alertcommons.jp import jma
 from alertcommons.jp.feed import FEED_LIMITS, Entry, FeedError, read_feed
@@ -56,6 +63,8 @@ class FeedState:
     last_error: str | None = None
     entries: list[Entry] = field(default_factory=list)  # as the feed last listed them
     listed: frozenset[str] = frozenset()
+    result: str = "ok"  # of the last fetch: ok | not-modified
+    health: SourceHealth = field(default_factory=SourceHealth)  # as CAP sources report it
 
 
 @dataclass
@@ -88,6 +97,7 @@ class JMAIngest:
         *,
         allowed_hosts: tuple[str, ...] = (),
         limits: FetchLimits | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
@@ -96,6 +106,8 @@ class JMAIngest:
         self.fetcher = Fetcher(LinkPolicy(base, allowed_hosts), limits)
         self.feeds = {name: FeedState(name, urljoin(base, f"{name}.xml")) for name in feeds}
         self.counts = IngestCounts()
+        self.metrics = metrics
+        self._keepers = {name: HealthKeeper(store, f"jma:{name}", "jma") for name in feeds}
         self.problem: str | None = None  # why the ingest is not running, if it is not
         self._handled: set[str] = set()
         self._retry: dict[str, EntryRetry] = {}
@@ -103,7 +115,9 @@ class JMAIngest:
         self._principal: Principal | None = None
 
     @classmethod
-    def from_settings(cls, store: Store, publisher: Publisher, settings: Settings) -> JMAIngest:
+    def from_settings(
+        cls, store: Store, publisher: Publisher, settings: Settings, metrics: Metrics | None = None
+    ) -> JMAIngest:
         assert settings.jma_feed_url is not None
         return cls(
             store,
@@ -115,6 +129,7 @@ class JMAIngest:
             limits=FetchLimits(
                 read_seconds=settings.jma_read_seconds, total_seconds=settings.jma_fetch_seconds
             ),
+            metrics=metrics,
         )
 
     async def start(self) -> None:
@@ -126,6 +141,11 @@ class JMAIngest:
             self.problem = f"JMA feed ingest not started: {exc}"
             log.warning("%s", self.problem)
             return
+        saved = await saved_health(self.store, "jma")
+        for state in self.feeds.values():
+            if f"jma:{state.name}" in saved:
+                state.health = saved[f"jma:{state.name}"]
+                self._keepers[state.name].restored(state.health)
         self._tasks = [asyncio.create_task(self._run(state)) for state in self.feeds.values()]
 
     async def stop(self) -> None:
@@ -172,8 +192,37 @@ class JMAIngest:
             "median_ms_to_publish": recent[len(recent) // 2] if recent else None,
         }
 
+    def sources(self) -> list[dict[str, Any]]:
+        """The feeds as ``/api/v1/feeds/sources`` lists every source: the same fields."""
+        return [
+            {
+                "id": f"jma:{s.name}",
+                "name": f"jma:{s.name}",
+                "kind": "jma",
+                "origin": "settings",
+                "editable": False,
+                "active": bool(self._tasks),
+                "url": s.url,
+                "directory": None,
+                "organization": JMA_ORG_ID,
+                "signed_only": False,
+                "allow_unsigned": True,
+                "allowed_hosts": sorted(self.fetcher.policy.hosts),
+                "certificates": [],
+                "poll_seconds": self.interval,
+                "created_at": None,
+                "updated_at": None,
+                "polled_here": bool(self._tasks),
+                "polled_by": None,
+                **s.health.to_dict(),
+            }
+            for s in self.feeds.values()
+        ]
+
     async def _run(self, state: FeedState) -> None:
         while True:
+            started = state.health.began()
+            error = None
             try:
                 await self.poll(state)
                 state.failures = 0
@@ -184,8 +233,16 @@ class JMAIngest:
             except Exception as exc:
                 state.failures += 1
                 state.last_error = str(exc)[:300]
+                error = state.last_error or type(exc).__name__
                 delay = min(self.interval * 2**state.failures, MAX_BACKOFF_SECONDS)
                 log.warning("JMA feed %s failed (%s); next try in %.0f s", state.name, exc, delay)
+            result = "error" if error is not None else state.result
+            state.health.ended(started, result, error)
+            if self.metrics is not None:
+                seconds = (state.health.last_duration_ms or 0.0) / 1000
+                self.metrics.source_fetched(f"jma:{state.name}", result, seconds)
+            await self._keepers[state.name].save(state.health)
+            stop_if_cancelled()
             await asyncio.sleep(delay)
 
     async def poll(self, state: FeedState) -> int:
@@ -199,6 +256,7 @@ class JMAIngest:
         state.polls += 1
         state.last_poll = time.monotonic()
         fetched = await self.fetcher.get(state.url, headers, FEED_LIMITS.max_bytes)
+        state.result = "not-modified" if fetched.status == 304 else "ok"
         if fetched.status == 304:
             state.not_modified += 1
         elif fetched.status != 200:
@@ -215,7 +273,7 @@ class JMAIngest:
             self._forget_unlisted()
         # Entries waiting out a backoff are taken on a 304 as well: the feed did not change,
         # but their turn came.
-        return await self._take_due(state.entries, time.monotonic())
+        return await self._take_due(state.entries, time.monotonic(), state.health)
 
     def _forget_unlisted(self) -> None:
         """Keep memory of exactly the entries some feed still lists: one that dropped out of
@@ -227,7 +285,10 @@ class JMAIngest:
         for entry_id in [i for i in self._retry if i not in live]:
             del self._retry[entry_id]
 
-    async def _take_due(self, entries: Iterable[Entry], seen_at: float) -> int:
+    async def _take_due(
+        self, entries: Iterable[Entry], seen_at: float, health: SourceHealth | None = None
+    ) -> int:
+        health = health or SourceHealth()  # the feed's own, which it reports
         now = time.monotonic()
         due: dict[str, Entry] = {}
         for entry in entries:
@@ -250,14 +311,16 @@ class JMAIngest:
         try:
             for entry, task in tasks:
                 try:
-                    published += await self._take(entry, await task, seen_at)
+                    published += await self._take(entry, await task, seen_at, health)
                 except asyncio.CancelledError:
                     raise
                 except FetchRefused as exc:  # a link that will never be followed: done with
                     self.counts.errors += 1
+                    self._refused(health, "link", f"{entry.url}: {exc}")
                     log.warning("JMA feed entry %s refused: %s", entry.id, exc)
                 except Exception as exc:
                     self._failed(entry, exc)
+                    health.warn(f"{entry.url}: {str(exc) or type(exc).__name__}")
                     continue
                 self._handled.add(entry.id)
                 self._retry.pop(entry.id, None)
@@ -280,10 +343,25 @@ class JMAIngest:
             delay,
         )
 
-    async def _take(self, entry: Entry, fetched: Fetched, seen_at: float) -> int:
+    def _refused(self, health: SourceHealth, reason: str, warning: str) -> None:
+        health.refused += 1
+        health.warn(warning)
+        if self.metrics is not None:
+            name = self._feed_of(health)
+            if name:
+                self.metrics.source_refused_one(name, reason)
+
+    def _feed_of(self, health: SourceHealth) -> str:
+        """The metrics' source label of the feed whose health this is."""
+        return next((f"jma:{s.name}" for s in self.feeds.values() if s.health is health), "")
+
+    async def _take(
+        self, entry: Entry, fetched: Fetched, seen_at: float, health: SourceHealth
+    ) -> int:
         url = entry.url
         if fetched.status in (404, 410):  # gone for good: waiting would achieve nothing
             self.counts.errors += 1
+            self._refused(health, "gone", f"{url}: HTTP {fetched.status}")
             log.warning("JMA report %s: HTTP %s", url, fetched.status)
             return 0
         if fetched.status != 200:
@@ -292,6 +370,7 @@ class JMAIngest:
             converted = jma.convert(fetched.body)
         except jma.JMAError as exc:
             self.counts.errors += 1
+            self._refused(health, "not-jma", f"{url}: cannot be read: {exc}")
             log.warning("JMA report %s cannot be read: %s", url, exc)
             return 0
         if converted.alert is None:
@@ -308,6 +387,7 @@ class JMAIngest:
         )
         if held:
             self.counts.duplicates += 1
+            health.duplicates += 1
             return 0
         linked = jma.follow(alert, converted.event_base, previous)
         if linked is None:
@@ -318,12 +398,23 @@ class JMAIngest:
             outcome = await self.publisher.publish(self._principal, linked)
         except ProblemError as exc:
             self.counts.refused += 1
+            self._refused(health, "rejected", f"{alert.identifier}: refused: {exc}")
             log.warning("JMA report %s refused: %s", url, exc)
             return 0
         if not outcome.created:
             self.counts.duplicates += 1
+            health.duplicates += 1
             return 0
         self.counts.published += 1
+        health.published += 1
+        feed = self._feed_of(health)
+        if self.metrics is not None and feed:
+            self.metrics.source_republished.labels(feed).inc()
+        if not any(a.geocodes or a.polygons or a.circles for i in linked.infos for a in i.areas):
+            health.without_areas += 1
+            health.warn(f"{alert.identifier}: no usable area ({converted.type})")
+            if self.metrics is not None and feed:
+                self.metrics.source_without_areas.labels(feed).inc()
         self.counts.latencies_ms.append((time.monotonic() - seen_at) * 1000)
         del self.counts.latencies_ms[:-1000]
         log.info("JMA %s → alert %s (%s)", converted.type, outcome.alert_id, url)

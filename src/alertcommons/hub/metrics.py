@@ -1,6 +1,8 @@
 """What an operator watches, in Prometheus' text format: publishes, deliveries by channel and
 result, publish-to-delivery latency, the queue (depth and oldest due), live-stream clients and
-how live events travel between nodes.
+how live events travel between nodes; and for each source the hub reads (CAP feeds and
+folders, JMA feeds, labelled ``source``): fetches by result, the last success, alerts
+republished, refused (by a reason from a fixed list) and without a usable area.
 
 Each hub process has its own registry (nothing global): the counters are this process's, the
 queue figures are the database's, read when scraped.
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, func, select
@@ -20,6 +22,8 @@ from sqlalchemy import Connection, func, select
 from alertcommons.store.deliveries import Outcome
 from alertcommons.store.schema import deliveries
 
+# Why a source's alert was refused: a fixed list, so a hostile feed cannot grow the labels.
+REFUSAL_REASONS = ("signature", "not-cap", "not-jma", "rejected", "link", "gone", "other")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -45,6 +49,42 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.source_fetches = Counter(
+            "alertcommons_source_fetches",
+            "Fetches of a source's feed (or look at its folder), by result",
+            ["source", "result"],
+            registry=self.registry,
+        )
+        self.source_last_success = Gauge(
+            "alertcommons_source_last_success_timestamp_seconds",
+            "When a fetch of the source last succeeded (Unix time)",
+            ["source"],
+            registry=self.registry,
+        )
+        self.source_duration = Gauge(
+            "alertcommons_source_last_fetch_seconds",
+            "How long the source's last fetch took",
+            ["source"],
+            registry=self.registry,
+        )
+        self.source_republished = Counter(
+            "alertcommons_source_alerts_republished",
+            "Alerts of a source published on this hub",
+            ["source"],
+            registry=self.registry,
+        )
+        self.source_refused = Counter(
+            "alertcommons_source_alerts_refused",
+            "Alerts of a source refused, by reason",
+            ["source", "reason"],
+            registry=self.registry,
+        )
+        self.source_without_areas = Counter(
+            "alertcommons_source_alerts_without_areas",
+            "Alerts of a source with no code, polygon or circle to match receivers on",
+            ["source"],
+            registry=self.registry,
+        )
         self._gauges: _Gauges | None = None
 
     def published(self, created: bool) -> None:
@@ -55,6 +95,16 @@ class Metrics:
         self.deliveries.labels(channel, result).inc()
         if outcome.latency_ms is not None:
             self.latency.labels(channel).observe(outcome.latency_ms / 1000)
+
+    def source_fetched(self, source: str, result: str, seconds: float) -> None:
+        self.source_fetches.labels(source, result).inc()
+        self.source_duration.labels(source).set(seconds)
+        if result != "error":
+            self.source_last_success.labels(source).set_to_current_time()
+
+    def source_refused_one(self, source: str, reason: str) -> None:
+        reason = reason if reason in REFUSAL_REASONS else "other"
+        self.source_refused.labels(source, reason).inc()
 
     def watch(self, queue: tuple[int, float | None], streams: int, live: str) -> None:
         """The figures read at scrape time (the caller reads the database off the loop)."""

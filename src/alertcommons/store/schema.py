@@ -316,3 +316,32 @@ jp_designated_sites = Table(
     Column("position", Integer, nullable=False),
     Column("imported_at", UTCDateTime, nullable=False),
 )
+
+# CAP sources added through the admin API or console (hub/sources.py); those configured in
+# settings are not here. Every node reads this table, so a source added on one starts on all.
+cap_sources = Table(
+    "cap_sources",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("url", Text, nullable=False),  # "" for a directory
+    Column("directory", Text, nullable=False),  # "" for a feed
+    Column("organization", String(128), nullable=False),  # id or sender of an issuer
+    Column("certificates", Text, nullable=False),  # PEM, "" for none
+    Column("allow_unsigned", Boolean, nullable=False, default=False),
+    Column("allowed_hosts", Text, nullable=False),  # JSON list
+    Column("poll_seconds", Float, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Which node polls a source, until when: two nodes on one database never both fetch and
+# republish the same feed; a node that dies loses its leases when they run out.
+source_leases = Table(
+    "source_leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("node", String(64), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)

@@ -1,5 +1,6 @@
 """The console's administration pages (/console/admin): organizations, their tokens and
-accounts, the two-person approval switch, receiver health and nationwide tests."""
+accounts, the two-person approval switch, receiver health, nationwide tests, and the CAP
+sources the hub reads (added, changed, paused and removed through ``hub/sources.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from alertcommons.hub import accounts, national_tests, organizations
+from alertcommons.hub import accounts, national_tests, organizations, sources
 from alertcommons.hub.services import Services
 from alertcommons.jp import national_test
 from alertcommons.problems import NotFound, ProblemError
@@ -233,3 +234,136 @@ async def reset_account_password(org_id: str, user_id: str, request: Request) ->
         ),
         new_password={"username": row.username, "password": password},
     )
+
+
+# ---------------------------------------------------------------- CAP sources
+
+SOURCE_FIELDS = ("name", "url", "directory", "organization", "certificates", "allowed_hosts")
+
+
+def _source_values(form: dict[str, str]) -> dict[str, Any]:
+    """A source as the form gives it; ``hub/sources.py`` checks it as it checks the API's."""
+    values: dict[str, Any] = {name: form.get(name, "").strip() for name in SOURCE_FIELDS}
+    values["allowed_hosts"] = values["allowed_hosts"].replace(",", " ").split()
+    values["allow_unsigned"] = form.get("allow_unsigned") == "on"
+    values["active"] = form.get("active") == "on"
+    poll = form.get("poll_seconds", "").strip()
+    try:
+        values["poll_seconds"] = float(poll) if poll else None
+    except ValueError:
+        values["poll_seconds"] = poll  # refused by the check, with the field named
+    return values
+
+
+async def _sources_page(
+    request: Request,
+    user: ConsoleUser,
+    *,
+    editing: dict[str, Any] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    hub = hub_of(request)
+    listed = await sources.listing(hub)
+    issuers = await hub.store.read(
+        lambda c: [orgs.org_to_dict(row) for row in orgs.list_orgs(c) if row.kind == "issuer"]
+    )
+    return render(
+        request,
+        "console_sources.html",
+        user,
+        status=status,
+        sources=listed["sources"],
+        problems=listed["problems"],
+        issuers=issuers,
+        issuer_names={
+            **{o["sender"]: o["name"] for o in issuers if o.get("sender")},
+            **{o["id"]: o["name"] for o in issuers},
+        },
+        editing=editing,
+        error=error,
+        default_poll=hub.settings.cap_source_poll_seconds,
+        folders_allowed=bool(hub.settings.cap_source_directories.strip()),
+    )
+
+
+@router.get("/sources", response_class=HTMLResponse)
+async def sources_page(request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    require_admin(user)
+    return await _sources_page(request, user)
+
+
+@router.get("/sources/{source_id}", response_class=HTMLResponse)
+async def source_page(source_id: str, request: Request) -> HTMLResponse:
+    user = await signed_in(request)
+    require_admin(user)
+    try:
+        found = await sources.get(hub_of(request), source_id)
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
+    if not found.get("editable"):
+        raise Refused(409, "設定で構成された取得元は、ここでは変更できません。 Set in settings.")
+    return await _sources_page(request, user, editing=found)
+
+
+@router.post("/sources", response_class=HTMLResponse)
+async def add_source(request: Request) -> Response:
+    user = await signed_in(request)
+    require_admin(user)
+    values = _source_values(await checked_form(request, user))
+    try:
+        await sources.create(hub_of(request), user.principal().actor, values)
+    except ProblemError as exc:
+        # The form again, as typed, with what is wrong: nothing was kept.
+        return await _sources_page(
+            request, user, editing={**values, "id": None}, error=exc.detail, status=exc.status
+        )
+    return RedirectResponse("/console/admin/sources", status_code=303)
+
+
+@router.post("/sources/{source_id}", response_class=HTMLResponse)
+async def change_source(source_id: str, request: Request) -> Response:
+    user = await signed_in(request)
+    require_admin(user)
+    values = _source_values(await checked_form(request, user))
+    if not values["certificates"]:
+        del values["certificates"]  # left empty: the certificates kept stay as they are
+    try:
+        await sources.update(hub_of(request), user.principal().actor, source_id, values)
+    except ProblemError as exc:
+        if exc.status == 404:
+            raise Refused(404, "その取得元はありません。 No such source.") from None
+        return await _sources_page(
+            request,
+            user,
+            editing={**values, "id": source_id},
+            error=exc.detail,
+            status=exc.status,
+        )
+    return RedirectResponse("/console/admin/sources", status_code=303)
+
+
+@router.post("/sources/{source_id}/active", response_class=HTMLResponse)
+async def pause_source(source_id: str, request: Request) -> Response:
+    user = await signed_in(request)
+    require_admin(user)
+    form = await checked_form(request, user)
+    wanted = {"active": form.get("active") == "on"}
+    try:
+        await sources.update(hub_of(request), user.principal().actor, source_id, wanted)
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
+    return RedirectResponse("/console/admin/sources", status_code=303)
+
+
+@router.post("/sources/{source_id}/delete", response_class=HTMLResponse)
+async def delete_source(source_id: str, request: Request) -> Response:
+    user = await signed_in(request)
+    require_admin(user)
+    await checked_form(request, user)
+    try:
+        await sources.delete(hub_of(request), user.principal().actor, source_id)
+    except ProblemError as exc:
+        raise Refused(exc.status, exc.detail) from None
+    return RedirectResponse("/console/admin/sources", status_code=303)

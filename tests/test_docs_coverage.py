@@ -28,6 +28,7 @@ RUN_BY = {
     ("docs/api.md", "sh"): "tests/hub/test_docs_api.py",
     ("docs/console.md", "sh"): "tests/hub/test_docs_api.py",
     ("docs/maps.md", "sh"): "tests/hub/test_docs_api.py",
+    ("docs/sources.md", "sh"): "tests/hub/test_docs_sources.py",
     # read there for tests/delivery/test_docs_receivers.py and test_docs_receivers_demo.py
     ("docs/receivers.md", "sh"): "tests/support/receiver_guide.py",
     ("docs/receivers.md", "python"): "tests/support/receiver_guide.py",

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.docs import runnable
 from tests.support.server import HubProcess
 
 ADMIN = "ac_docs-sources-admin-token-0123456789abcdefghijk"
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
 
 
 def test_sources_doc_examples_run(tmp_path: Path) -> None:
     for tool in ("curl", "jq"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is needed to run the documented examples")
-    blocks = re.findall(r"```sh\n(.*?)```", DOC.read_text(), re.S)
+    blocks = [block.text for block in runnable("docs/sources.md", "sh")]
     assert len(blocks) >= 6
     hub = HubProcess(tmp_path / "data", ADMIN)
     hub.start()

@@ -19,7 +19,9 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
 Compiled = tuple[str, list[str] | None, dict[str, Processor], dict[str, Any]]
-_compiled: dict[tuple[int, str, tuple[str, ...] | None], Compiled] = {}
+# Keyed by the statement object itself (a module-level constant), so a statement built per
+# call would fill this: ``execute_many`` is for the module-level ones.
+_compiled: dict[tuple[ClauseElement, str, tuple[str, ...] | None], Compiled] = {}
 
 
 def _compile(
@@ -27,7 +29,7 @@ def _compile(
 ) -> Compiled:
     dialect = connection.dialect
     columns = tuple(keys) if keys is not None else None
-    cache_key = (id(statement), dialect.name, columns)
+    cache_key = (statement, dialect.name, columns)
     found = _compiled.get(cache_key)
     if found is None:
         compiled = statement.compile(

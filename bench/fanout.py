@@ -13,6 +13,11 @@ Run from the project root: ``python -m bench.fanout [--webhooks 100,1000] [--str
 1000,10000] [--sustained 20000] [--feed-seconds 5] [--profile]``. A quick run (< 60 s):
 ``python -m bench.fanout --webhooks 200 --streams 1000 --sustained 2000 --feed-seconds 2``.
 ``--profile``: py-spy samples the hub per phase; see bench/profiling.py.
+``--workers N``: the webhook phases run twice, first with the hub sending (in-process
+dispatch), then with a hub started with ``--no-dispatch`` and N ``alertcommons dispatch``
+processes on the same SQLite file (``webhook_one_alert_workers``, ``webhook_sustained_workers``;
+each beside its own raw-writer floor). A worker is not woken by a publish in another process:
+it polls every 0.25 s, which a one-alert latency includes.
 """
 
 from __future__ import annotations
@@ -27,14 +32,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.cluster import Worker, share_keys
 from tests.support.server import HubProcess, free_port
 
+from alertcommons.store.engine import sqlite_url
 from bench import floors
 from bench.lean_clients import MQTTPublisher, mqtt_subscriber, sse_client
 from bench.profiling import Profile
@@ -78,6 +85,7 @@ class Bench:
             json={"name": "rx", "kind": "receiver"},
         ).json()["token"]
         self.body = b""  # a published alert's signed CAP XML: what the raw writer posts
+        self.prefectures: Iterator[str] = iter(())  # those not yet used for a phase
 
     def profiler(self, phase: str, unit: str) -> Profile | None:
         if not self.profile or self.hub.process is None:
@@ -335,6 +343,24 @@ def _row(
 
 
 def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = _webhook_rows(result, "")
+    if "dispatch_workers" in result:
+        suffix = f", {result['dispatch_workers']} dispatch worker processes"
+        rows += _webhook_rows(
+            {
+                "webhook_one_alert": result.get("webhook_one_alert_workers", []),
+                **(
+                    {"webhook_sustained": result["webhook_sustained_workers"]}
+                    if "webhook_sustained_workers" in result
+                    else {}
+                ),
+            },
+            suffix,
+        )
+    return rows + _other_rows(result)
+
+
+def _webhook_rows(result: dict[str, Any], suffix: str) -> list[dict[str, Any]]:
     rows = []
     for figures in result.get("webhook_one_alert", []):
         n = figures["endpoints"]
@@ -343,7 +369,7 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
         met = warm is not None and warm <= 50 and warm <= 3 * (floor_warm or 0)
         rows.append(
             _row(
-                f"one alert → {n} webhooks, p99 incl. commit, warm (ms)",
+                f"one alert → {n} webhooks, p99 incl. commit, warm (ms){suffix}",
                 warm,
                 floor_warm,
                 "≤ 50 ms and ≤ 3 times the raw writer" if n == 1000 else "—",
@@ -354,7 +380,7 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
         cold = figures["hub"]["cold"].get("p99_ms")
         rows.append(
             _row(
-                f"the same, cold (first alert) (ms), {n} webhooks",
+                f"the same, cold (first alert) (ms), {n} webhooks{suffix}",
                 cold,
                 figures["floor_raw_writer"]["cold"].get("p99_ms"),
                 "≤ 100 ms" if n == 1000 else "—",
@@ -367,7 +393,7 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
         rate = sustained["hub"]["deliveries_per_s"]
         rows.append(
             _row(
-                "sustained webhook deliveries/s",
+                f"sustained webhook deliveries/s{suffix}",
                 rate,
                 sustained["floor_raw_writer"]["deliveries_per_s"],
                 "≥ 20,000",
@@ -375,6 +401,11 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "raw asyncio writer, same receiver",
             )
         )
+    return rows
+
+
+def _other_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
     for figures in result.get("streams", []):
         n = figures["streams"]
         ours = figures["hub"]["time_to_all_ms"]
@@ -419,6 +450,35 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _webhook_phases(
+    data: Path, receiver_port: int, args: argparse.Namespace, workers: int
+) -> tuple[dict[str, Any], Bench, contextlib.ExitStack]:
+    """One hub (sending itself, or with ``workers`` dispatch processes beside it) through the
+    webhook phases. Answers the figures, and the hub still running for the other phases."""
+    stack = contextlib.ExitStack()
+    env = {"ALERTCOMMONS_DISPATCH": "false"} if workers else None
+    hub = HubProcess(data / ("hub-workers" if workers else "hub"), ADMIN, env=env)
+    hub.start()
+    stack.callback(hub.stop)
+    for n in range(workers):
+        directory = data / f"worker{n}"
+        share_keys(hub.data_dir, directory)
+        worker = Worker(directory, sqlite_url(hub.data_dir), lease_seconds=30)
+        stack.callback(worker.stop)
+    bench = Bench(hub, receiver_port, args.profile)
+    prefectures = iter(f"{n:02d}" for n in range(1, 47))
+    figures: dict[str, Any] = {
+        "dispatch": f"{workers} worker processes" if workers else "in-process"
+    }
+    figures["webhook_one_alert"] = [
+        bench.webhooks(int(n), next(prefectures)) for n in args.webhooks.split(",") if n
+    ]
+    if args.sustained:
+        figures["webhook_sustained"] = bench.sustained(args.sustained, next(prefectures))
+    bench.prefectures = prefectures
+    return figures, bench, stack
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--webhooks", default="100,1000")
@@ -426,6 +486,9 @@ def main() -> None:
     parser.add_argument("--sustained", type=int, default=20000)
     parser.add_argument("--feed-seconds", type=float, default=5.0)
     parser.add_argument("--profile", action="store_true", help="py-spy the hub per phase")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="also measure N dispatch worker processes"
+    )
     args = parser.parse_args()
     floors.raise_file_limit()
     started = time.monotonic()
@@ -440,22 +503,22 @@ def main() -> None:
         )
         stack.callback(receiver.kill)
         assert receiver.stdout is not None and receiver.stdout.readline().strip() == "ready"
-        hub = HubProcess(Path(data) / "hub", ADMIN)
-        hub.start()
-        stack.callback(hub.stop)
-        bench = Bench(hub, port, args.profile)
-        prefectures = iter(f"{n:02d}" for n in range(1, 47))
-        result["webhook_one_alert"] = [
-            bench.webhooks(int(n), next(prefectures)) for n in args.webhooks.split(",") if n
-        ]
-        if args.sustained:
-            result["webhook_sustained"] = bench.sustained(args.sustained, next(prefectures))
+        if args.workers:
+            figures, _, hub_stack = _webhook_phases(Path(data), port, args, args.workers)
+            hub_stack.close()  # one hub at a time: the two do not compete for the cores
+            result["dispatch_workers"] = args.workers
+            result["webhook_one_alert_workers"] = figures["webhook_one_alert"]
+            if "webhook_sustained" in figures:
+                result["webhook_sustained_workers"] = figures["webhook_sustained"]
+        figures, bench, hub_stack = _webhook_phases(Path(data), port, args, 0)
+        stack.enter_context(hub_stack)
+        result.update(figures)
         if args.feed_seconds:
             for _ in range(50):  # the feed needs 50 entries
                 bench.publish("47000")
-            result["atom_feed_50_entries"] = feed_against_bare(hub, args.feed_seconds)
+            result["atom_feed_50_entries"] = feed_against_bare(bench.hub, args.feed_seconds)
         result["streams"] = [
-            streams(bench, n, next(prefectures))
+            streams(bench, n, next(bench.prefectures))
             for n in (int(n) for n in args.streams.split(",") if n)
             if n > 0
         ]

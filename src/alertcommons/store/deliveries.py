@@ -5,19 +5,42 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
-from alertcommons.store import failover
+from alertcommons.store import bulk, failover
 from alertcommons.store.schema import alerts, deliveries, delivery_sites, endpoints
 
 OPEN_STATES = ("pending", "sending")
 
 
+_INSERT_KEYS = (
+    "id",
+    "alert_id",
+    "endpoint_id",
+    "priority",
+    "state",
+    "due_at",
+    "attempts",
+    "created_at",
+    "expires_at",
+    "site_id",
+    "route",
+)
+_INSERT = insert(deliveries)
+
+
 def insert_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(insert(deliveries), rows)
+    """One statement for all of a publish's deliveries, in the publish's transaction: the
+    201 still comes after they are committed. A column a row leaves out is NULL."""
+    if not rows:
+        return
+    allowed = set(_INSERT_KEYS)
+    if all(row.keys() <= allowed for row in rows):
+        bulk.execute_many(connection, _INSERT, rows, keys=_INSERT_KEYS)
+    else:  # a column the fast path does not know: the general way
+        connection.execute(_INSERT, rows)
 
 
 def recipients_of(connection: Connection, alert_ids: list[str]) -> set[str]:
@@ -37,6 +60,20 @@ class Claimed:
     expires_at: datetime | None
     priority: int = 0
     site_id: str | None = None  # a route to this site (store/failover.py)
+
+
+class _Due(NamedTuple):
+    """A due row as the claim reads it: plain tuple access, not a Row's per-name lookup."""
+
+    id: str
+    alert_id: str
+    endpoint_id: str
+    attempts: int
+    expires_at: datetime | None
+    priority: int
+    site_id: str | None
+    route: int | None
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +130,22 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    found = list(connection.execute(query))
+    found = [_Due._make(row) for row in connection.execute(query)]
     rows = failover.drop_reached(connection, found)
-    taken: list[Any] = []
+    taken: list[_Due] = []
     granted: dict[str, int] = {}
     for row in rows:
-        allowed = room(row.endpoint_id) if room is not None else limit
-        if granted.get(row.endpoint_id, 0) < allowed:
-            granted[row.endpoint_id] = granted.get(row.endpoint_id, 0) + 1
+        endpoint_id = row.endpoint_id
+        allowed = room(endpoint_id) if room is not None else limit
+        sofar = granted.get(endpoint_id, 0)
+        if sofar < allowed:
+            granted[endpoint_id] = sofar + 1
             taken.append(row)
     if taken:
+        # one statement: the ids go to the driver as parameters of an expanding IN
         connection.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_([row.id for row in taken]))
-            .values(
-                state="sending", claimed_until=moment + lease, attempts=deliveries.c.attempts + 1
-            )
+            _CLAIM,
+            {"ids": [row.id for row in taken], "until": moment + lease},
         )
         failover.arm(
             connection, [r for r in taken if r.site_id is not None and r.attempts == 0], moment
@@ -120,6 +157,13 @@ def claim_due(
         for r in taken
     ]
     return ClaimRound(claimed, exhausted=len(found) < limit)
+
+
+_CLAIM = (
+    update(deliveries)
+    .where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state="sending", claimed_until=bindparam("until"), attempts=deliveries.c.attempts + 1)
+)
 
 
 def renew_leases(
@@ -163,52 +207,55 @@ def record(connection: Connection, outcomes: list[Outcome]) -> None:
     delivered = [o for o in outcomes if o.state == "delivered"]
     retry = [o for o in outcomes if o.state == "pending"]
     failed = [o for o in outcomes if o.state == "failed"]
-    if delivered:
-        connection.execute(
-            update(deliveries)
-            .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
-            .values(
-                # an acknowledgement that arrived while this send was in flight now counts
-                state=case(
-                    (deliveries.c.acknowledged_at.is_not(None), "acknowledged"),
-                    else_="delivered",
-                ),
-                delivered_at=bindparam("d_at"),
-                latency_ms=bindparam("d_latency"),
-                claimed_until=None,
-                last_error=None,
-            ),
-            [{"d_id": o.id, "d_at": o.at or now, "d_latency": o.latency_ms} for o in delivered],
-        )
-    if retry:
-        connection.execute(
-            update(deliveries)
-            .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
-            .values(
-                state="pending",
-                due_at=bindparam("d_due"),
-                last_error=bindparam("d_error"),
-                claimed_until=None,
-                acknowledged_at=None,  # an ack held for a send that failed was not earned
-            ),
-            [{"d_id": o.id, "d_due": o.due_at, "d_error": o.error} for o in retry],
-        )
-    if failed:
-        connection.execute(
-            update(deliveries)
-            .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
-            .values(
-                state="failed",
-                last_error=bindparam("d_error"),
-                claimed_until=None,
-                acknowledged_at=None,
-            ),
-            [{"d_id": o.id, "d_error": o.error} for o in failed],
-        )
+    # One executemany per kind of outcome, in the one transaction of this round's outcomes.
+    bulk.execute_many(
+        connection,
+        _DELIVERED,
+        [{"d_id": o.id, "d_at": o.at or now, "d_latency": o.latency_ms} for o in delivered],
+    )
+    bulk.execute_many(
+        connection, _RETRY, [{"d_id": o.id, "d_due": o.due_at, "d_error": o.error} for o in retry]
+    )
+    bulk.execute_many(connection, _FAILED, [{"d_id": o.id, "d_error": o.error} for o in failed])
     # a held acknowledgement now counts: the site is reached; a failure tries the next route
     failover.reached(connection, [o.id for o in delivered if o.site])
     failover.fail_over(connection, [o.id for o in retry + failed if o.site], now)
     _endpoint_health(connection, delivered, retry + failed, now)
+
+
+_DELIVERED = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
+    .values(
+        # an acknowledgement that arrived while this send was in flight now counts
+        state=case(
+            (deliveries.c.acknowledged_at.is_not(None), "acknowledged"),
+            else_="delivered",
+        ),
+        delivered_at=bindparam("d_at"),
+        latency_ms=bindparam("d_latency"),
+        claimed_until=None,
+        last_error=None,
+    )
+)
+_RETRY = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
+    .values(
+        state="pending",
+        due_at=bindparam("d_due"),
+        last_error=bindparam("d_error"),
+        claimed_until=None,
+        acknowledged_at=None,  # an ack held for a send that failed was not earned
+    )
+)
+_FAILED = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("d_id"), deliveries.c.state == "sending")
+    .values(
+        state="failed", last_error=bindparam("d_error"), claimed_until=None, acknowledged_at=None
+    )
+)
 
 
 def _endpoint_health(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -46,10 +47,25 @@ class Report:
         return not self.errors
 
 
+# One validator per thread, each built under a lock: libxml2's schema parser is not safe to
+# run in two threads at once (an intermittent "xmlSchemaPValAttrNodeValue" internal error when
+# the first publishes arrived together), and a validator keeps its error log on itself.
+_schemas = threading.local()
+_schema_building = threading.Lock()
+
+
 @cache
+def _cap12_source() -> bytes:
+    return resources.files("alertcommons.cap").joinpath("schema/cap12.xsd").read_bytes()
+
+
 def cap12_schema() -> etree.XMLSchema:
-    source = resources.files("alertcommons.cap").joinpath("schema/cap12.xsd").read_bytes()
-    return etree.XMLSchema(etree.fromstring(source))
+    schema: etree.XMLSchema | None = getattr(_schemas, "cap12", None)
+    if schema is None:
+        with _schema_building:
+            schema = etree.XMLSchema(etree.fromstring(_cap12_source()))
+        _schemas.cap12 = schema
+    return schema
 
 
 def validate(

@@ -45,6 +45,7 @@ lint: $(BIN)/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
+	$(BIN)/mypy tests
 
 unit: $(BIN)/.installed assets
 	$(BIN)/pytest

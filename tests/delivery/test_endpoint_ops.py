@@ -172,6 +172,7 @@ async def test_test_delivery_reaches_the_endpoint_alone(hub: Hub, receiver: Rece
     assert ack.status_code == 200 and ack.json()["state"] == "acknowledged"
     (only,) = await _deliveries(hub, test["alert_id"])  # to this endpoint alone
     assert only["state"] == "acknowledged" and only["latency_ms"] is not None
+    assert (only["site_id"], only["route"]) == (None, None)  # an endpoint of no site
 
     stranger = await hub.client.post(
         f"/api/v1/endpoints/{hook['id']}/test", headers=other["headers"]

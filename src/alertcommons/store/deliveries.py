@@ -38,7 +38,13 @@ def insert_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
         return
     allowed = set(_INSERT_KEYS)
     if all(row.keys() <= allowed for row in rows):
-        bulk.execute_many(connection, _INSERT, rows, keys=_INSERT_KEYS)
+        # the fast path binds every column it names: a row that leaves one out (a test
+        # delivery has no site) gives it as NULL, not as SQLAlchemy's "required" marker
+        complete = [
+            row if len(row) == len(_INSERT_KEYS) else dict.fromkeys(_INSERT_KEYS) | row
+            for row in rows
+        ]
+        bulk.execute_many(connection, _INSERT, complete, keys=_INSERT_KEYS)
     else:  # a column the fast path does not know: the general way
         connection.execute(_INSERT, rows)
 

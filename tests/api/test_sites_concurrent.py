@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from tests.support.hub import Hub
-from tests.support.pglocks import audit_head_held
-from tests.support.waiting import until
+from tests.support.pglocks import audit_head_held, writes_meet
 
 pytestmark = [
     pytest.mark.anyio,
@@ -39,7 +38,7 @@ async def test_two_routes_naming_a_new_site_at_once_join_one_site(
 
     with audit_head_held(database_url) as (waiting, release):
         calls = [asyncio.create_task(route(order)) for order in (1, 2)]
-        await until(lambda: waiting(2), what="both registrations inside their transactions")
+        await writes_meet(waiting, 2, "both registrations inside their transactions")
         release()
         answers = await asyncio.gather(*calls)
     assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]

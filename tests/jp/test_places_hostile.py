@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.hub import Hub
-from tests.support.pglocks import audit_head_held
-from tests.support.waiting import until
+from tests.support.pglocks import audit_head_held, writes_meet
 
 pytestmark = pytest.mark.anyio
 
@@ -101,7 +100,7 @@ async def test_two_imports_at_once_leave_one_file_s_districts_never_a_mix(
             asyncio.create_task(_post(hub, "districts", body, {**GEOJSON, **token}))
             for body in (first, second)
         ]
-        await until(lambda: waiting(2), what="both imports waiting inside their transactions")
+        await writes_meet(waiting, 2, "both imports waiting inside their transactions")
         release()
         answers = await asyncio.gather(*imports)
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]

@@ -4,10 +4,13 @@ whatever it locks first) until the test lets go."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
+
+from tests.support.waiting import until
 
 
 @contextmanager
@@ -33,3 +36,12 @@ def audit_head_held(url: str) -> Iterator[tuple[Callable[[int], bool], Callable[
             yield waiting, holder.rollback
     finally:
         engine.dispose()
+
+
+async def writes_meet(waiting: Callable[[int], bool], count: int, what: str) -> None:
+    """Wait until ``count`` writes wait on a lock, or at least one when the hub's writer put
+    them into one transaction (it batches writes that arrive together): then they cannot race
+    each other, and the test's assertions on the outcome are what remains to check."""
+    await until(lambda: waiting(1), what=what)
+    with contextlib.suppress(AssertionError):
+        await until(lambda: waiting(count), seconds=3)

@@ -87,6 +87,8 @@ def publish_and_see_acknowledged(
     alert_id = published.json()["id"]
     shown: list[list[str]] = []
     while (line := out.readline().split()) != ["alert", alert_id]:
+        if line[:3] == ["acknowledgement", "not", "sent:"]:
+            continue  # a delivery that came as the hub stopped: its ack found no hub, as said
         assert line and line[0] == "alert", line
         shown.append(line)
     assert len(shown) <= in_force, shown

@@ -15,6 +15,7 @@ were set, and their names cannot be taken by a source added here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,19 @@ async def _reload(hub: Services) -> None:
         await hub.cap_sources.reload()
 
 
+async def _written(
+    hub: Services, apply: Callable[[Connection], dict[str, Any]], name: str
+) -> dict[str, Any]:
+    """Store a source's create or change; a taken name is a conflict, and every node's
+    pollers are told of the change."""
+    try:
+        record = await hub.store.write(apply)
+    except IntegrityError:
+        raise Conflict(f"name: another source is named '{name}'", path="name") from None
+    await _reload(hub)
+    return record
+
+
 async def create(hub: Services, actor: str, values: dict[str, Any]) -> dict[str, Any]:
     wanted = checked(hub, values)
 
@@ -211,12 +225,7 @@ async def create(hub: Services, actor: str, values: dict[str, Any]) -> dict[str,
         assert record is not None
         return record
 
-    try:
-        record = await hub.store.write(apply)
-    except IntegrityError:
-        raise Conflict(f"name: another source is named '{wanted['name']}'", path="name") from None
-    await _reload(hub)
-    return record
+    return await _written(hub, apply, wanted["name"])
 
 
 async def update(
@@ -250,12 +259,7 @@ async def update(
         assert record is not None
         return record
 
-    try:
-        record = await hub.store.write(apply)
-    except IntegrityError:
-        raise Conflict(f"name: another source is named '{wanted['name']}'", path="name") from None
-    await _reload(hub)
-    return record
+    return await _written(hub, apply, wanted["name"])
 
 
 async def delete(hub: Services, actor: str, source_id: str) -> None:

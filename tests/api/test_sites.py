@@ -77,6 +77,9 @@ async def test_routes_of_a_site_in_order_and_audited(hub: Hub) -> None:
         ({"site": ""}, "site"),
         ({"site": ["a"]}, "site"),
         ({"site": "x" * 101}, "site"),
+        ({"site": "\u202e\u793e\u672c"}, "site"),  # a right-to-left override
+        ({"site": "\u672c\u200b\u793e"}, "site"),  # a zero-width space: passes for 本社
+        ({"site": "a", "label": "\u2067x"}, "label"),
         ({"site": "a", "route_order": -1}, "route_order"),
         ({"site": "a", "route_order": "1"}, "route_order"),
         ({"site": "a", "route_order": True}, "route_order"),

@@ -22,6 +22,19 @@ _RESERVED = {"channel", "filter", "label", "active", "backfill", "site", "route_
 SITE_NAME_MAX = 100
 ROUTE_ORDER_MAX = 1000
 
+# Bidirectional overrides and isolates reorder what the delivery board and reports show (a site
+# named "\u202eevitca" reads as "active"); with the other invisible format characters they
+# let one name pass for another. Japanese, emoji and every visible script stay allowed.
+_INVISIBLE = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def _unsafe(value: str) -> bool:
+    """True when ``value`` holds a control character or an invisible format character."""
+    return any(ord(c) < 32 or ord(c) == 127 or c in _INVISIBLE for c in value)
+
 
 def site_name(value: Any) -> str | None:
     """A site's name as given: None (no site), or a name within the organization."""
@@ -31,8 +44,10 @@ def site_name(value: Any) -> str | None:
         raise Unprocessable(
             f"'site' is a name of 1 to {SITE_NAME_MAX} characters, or null", path="site"
         )
-    if any(ord(c) < 32 for c in value):
-        raise Unprocessable("'site' must not hold control characters", path="site")
+    if _unsafe(value):
+        raise Unprocessable(
+            "'site' must not hold control characters or invisible direction marks", path="site"
+        )
     return value.strip()
 
 
@@ -46,8 +61,10 @@ def label_of(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > LABEL_MAX:
         raise Unprocessable(f"'label' is text of at most {LABEL_MAX} characters", path="label")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise Unprocessable("'label' must not hold control characters", path="label")
+    if _unsafe(value):
+        raise Unprocessable(
+            "'label' must not hold control characters or invisible direction marks", path="label"
+        )
     return value
 
 

@@ -12,8 +12,19 @@ Prints one JSON object.
   published through the first node; the time until every client has it.
 
 Run from the project root: ``python -m bench.cluster [--alerts 2000] [--seconds 60]
-[--receivers 100] [--streams 30000] [--workers 2]``. Needs PostgreSQL (``tests/support/pg``)
-and ``nats-server``. Goals (issue 16): surge p99 ≤ 1 s and 0 lost; 30,000 streams ≤ 1 s.
+[--receivers 100] [--streams 30000] [--workers 2] [--poll-only] [--profile]``. Needs
+PostgreSQL (``tests/support/pg``) and ``nats-server``. Goals (issue 16): surge p99 ≤ 1 s and 0
+lost; 30,000 streams ≤ 1 s.
+
+The workers are woken through NATS by a publish on any node (``hub/wakeup.py``);
+``--poll-only`` leaves them to find new deliveries by polling (0.25 s), as without NATS.
+``--profile``: py-spy samples each worker and each node during the surge
+(``artifacts/profiles/cluster-worker-N.txt``, ``cluster-node-N.txt``, see
+``bench/profiling.py``). Beside the figures: what the machine was doing (``machine_before``,
+``machine_after``: CPUs and load average), the PostgreSQL deadlocks of the run, and a floor
+measured in the same run with the same database and receiver: one publish→receipt with
+nothing but the work the path cannot skip — a commit of a delivery row, a commit claiming it,
+one POST to the receiver (``floor``; ``surge.ratio_p99_to_floor`` is our p99 ÷ its p99).
 """
 
 from __future__ import annotations
@@ -36,13 +47,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+from sqlalchemy.engine import make_url
 from tests.support.alerts import CAP_XML, make_alert, xml
 from tests.support.cluster import Nats, Worker, share_keys
 from tests.support.pg import fresh_database
 from tests.support.server import HubProcess, free_port
 
+from bench import floors
 from bench.fanout import _percentiles
 from bench.lean_clients import sse_client
+from bench.profiling import Profile
 
 ADMIN = "ac_cluster-bench-admin-token-0123456789abcdefghi"
 CLIENTS_PER_PROCESS = 8000
@@ -225,6 +240,8 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=30000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--grace", type=float, default=60.0)
+    parser.add_argument("--poll-only", action="store_true", help="workers not woken by NATS")
+    parser.add_argument("--profile", action="store_true", help="py-spy on workers and nodes")
     parser.add_argument("--clients", nargs=3, help=argparse.SUPPRESS)  # a client process
     args = parser.parse_args()
     _raise_fd_limit()
@@ -239,6 +256,9 @@ def main() -> None:
         "workers": args.workers,
         "store": "postgresql",
         "live_events": "nats",
+        "workers_woken_by": "polling (0.25 s)" if args.poll_only else "nats, and polling",
+        "profiled": args.profile,
+        "machine_before": floors.machine(),
     }
     with (
         tempfile.TemporaryDirectory() as data,
@@ -271,17 +291,89 @@ def main() -> None:
             share_keys(nodes[0].data_dir, node.data_dir)
             node.start()
             stack.callback(node.stop)
+        wake = {} if args.poll_only else {"ALERTCOMMONS_NATS_URL": nats.url}
+        workers = []
         for n in range(args.workers):
             directory = Path(data) / f"worker{n}"
             share_keys(nodes[0].data_dir, directory)
-            worker = Worker(directory, url, lease_seconds=30)
+            cluster = env["ALERTCOMMONS_CLUSTER_NAME"]
+            worker = Worker(
+                directory, url, lease_seconds=30, ALERTCOMMONS_CLUSTER_NAME=cluster, **wake
+            )
+            workers.append(worker)
             stack.callback(worker.stop)
+        result["floor"] = floor(url, port)
         surge = Surge(nodes, port)
+        deadlocks = _deadlocks(url)
+        profiles = []
+        if args.profile:
+            profiles = [
+                Profile(w.process.pid, f"cluster-worker-{n}", "delivery").start()
+                for n, w in enumerate(workers)
+            ] + [
+                Profile(node.process.pid, f"cluster-node-{n}", "publish").start()
+                for n, node in enumerate(nodes)
+            ]
         result["surge"] = surge.run(args.alerts, args.seconds, args.receivers, args.grace)
+        result["surge"]["postgresql_deadlocks"] = _deadlocks(url) - deadlocks
+        if profiles:
+            per_worker = args.alerts * args.receivers // max(len(workers), 1)
+            units = [per_worker] * len(workers) + [args.alerts] * len(nodes)
+            result["profiles"] = [p.stop(u) for p, u in zip(profiles, units, strict=True)]
+        p99, floor_p99 = result["surge"].get("p99_ms"), result["floor"].get("p99_ms")
+        result["surge"]["ratio_p99_to_floor"] = floors.ratio(p99, floor_p99)
         if args.streams:
             result["streams"] = streams(surge, args.streams)
+    result["machine_after"] = floors.machine()
     result["goals"] = {"surge_p99_ms": 1000, "surge_lost": 0, "streams_30000_time_to_all_ms": 1000}
     print(json.dumps(result))
+
+
+def _admin(url: str) -> str:
+    """The database URL as psycopg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _deadlocks(url: str) -> int:
+    """Deadlocks PostgreSQL has detected in the bench's database (a writer aborted)."""
+    with psycopg.connect(_admin(url), autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def floor(url: str, receiver_port: int, rounds: int = 200) -> dict[str, Any]:
+    """The path from publish to receipt with only what it cannot skip, one at a time, on the
+    same PostgreSQL and receiver: commit a delivery row, commit its claim, POST it."""
+    latencies = []
+    with psycopg.connect(_admin(url)) as connection:
+        # an ordinary table: a temporary one writes no WAL, so its commits would not wait for
+        # the disk as the hub's do
+        connection.execute("CREATE TABLE bench_floor (id text PRIMARY KEY, state text)")
+        connection.commit()
+        with contextlib.closing(
+            http.client.HTTPConnection("127.0.0.1", receiver_port, timeout=30)
+        ) as receiver:
+            for n in range(rounds):
+                start = time.perf_counter()
+                connection.execute("INSERT INTO bench_floor VALUES (%s, 'pending')", (str(n),))
+                connection.commit()
+                connection.execute(
+                    "UPDATE bench_floor SET state = 'sending' WHERE id = %s", (str(n),)
+                )
+                connection.commit()
+                receiver.request("POST", "/floor", body=b"x", headers={"webhook-id": "floor"})
+                receiver.getresponse().read()
+                latencies.append((time.perf_counter() - start) * 1000)
+        connection.execute("DROP TABLE bench_floor")
+        connection.commit()
+    httpx.get(f"http://127.0.0.1:{receiver_port}/reset")
+    return {
+        "what": "commit a row, commit its claim, POST it; one at a time",
+        "rounds": rounds,
+        **_percentiles(latencies),
+    }
 
 
 if __name__ == "__main__":

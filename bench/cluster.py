@@ -12,8 +12,8 @@ Prints one JSON object.
   published through the first node; the time until every client has it.
 
 Run from the project root: ``python -m bench.cluster [--alerts 2000] [--seconds 60]
-[--receivers 100] [--streams 30000] [--workers 2] [--poll-only] [--profile]``. Needs
-PostgreSQL (``tests/support/pg``) and ``nats-server``. Goals (issue 16): surge p99 ≤ 1 s and 0
+[--receivers 100] [--streams 30000] [--workers 2] [--poll-only] [--profile] [--no-floor]``.
+Needs PostgreSQL (``tests/support/pg``) and ``nats-server``. Goals (issue 16): surge p99 ≤ 1 s and 0
 lost; 30,000 streams ≤ 1 s.
 
 The workers are woken through NATS by a publish on any node (``hub/wakeup.py``);
@@ -24,7 +24,11 @@ The workers are woken through NATS by a publish on any node (``hub/wakeup.py``);
 ``machine_after``: CPUs and load average), the PostgreSQL deadlocks of the run, and a floor
 measured in the same run with the same database and receiver: one publish→receipt with
 nothing but the work the path cannot skip — a commit of a delivery row, a commit claiming it,
-one POST to the receiver (``floor``; ``surge.ratio_p99_to_floor`` is our p99 ÷ its p99).
+one POST to the receiver (``floor``; ``surge.ratio_p99_to_floor`` is our p99 ÷ its p99); for
+the streams, as many bare ASGI SSE apps as nodes with the same clients, one event posted to
+each at once (``streams.floor_bare_asgi``, ``streams.ratio_to_bare``; ``--no-floor`` skips it).
+``time_to_all_by_node_ms``: the first node is the one published through, the others hear of
+the alert through NATS.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -174,12 +179,56 @@ def _stream_count(nodes: list[HubProcess]) -> int:
 
 
 def streams(surge: Surge, count: int) -> dict[str, Any]:
-    ports = ",".join(str(node.port) for node in surge.nodes)
+    """The hub: one alert published through the first node reaches the others through NATS."""
+    ports = [node.port for node in surge.nodes]
+
+    def publish() -> float:
+        status, alert, start = surge.publish(surge.nodes[0], STREAM_AREA + "000")
+        if status != 201:
+            raise RuntimeError(f"the stream alert was refused: {status} {alert}")
+        return start
+
+    path = f"/api/v1/stream?area={STREAM_AREA}"
+    return _fan_out(ports, path, count, lambda: _stream_count(surge.nodes), publish)
+
+
+def streams_floor(count: int, nodes: int) -> dict[str, Any]:
+    """The floor: as many bare ASGI SSE apps (bench/bare_apps.py, the same uvicorn) as nodes,
+    the same clients spread the same way, an event of an alert's size posted to each at the
+    same moment — the fan-out with nothing of the hub in it, nor the hop between nodes."""
+    event = b"id: bare\nevent: alert\ndata: " + b"x" * 2048 + b"\n\n"
+    with contextlib.ExitStack() as stack:
+        ports = [
+            stack.enter_context(floors.bare_server("bench.bare_apps:sse")) for _ in range(nodes)
+        ]
+
+        def registered() -> int:
+            return sum(
+                int(httpx.get(f"http://127.0.0.1:{port}/count", timeout=30).text) for port in ports
+            )
+
+        def publish() -> float:
+            with ThreadPoolExecutor(len(ports)) as pool:
+                starts = list(pool.map(lambda port: floors.publish_to_bare_sse(port, event), ports))
+            return min(starts)
+
+        return _fan_out(ports, "/stream", count, registered, publish)
+
+
+def _fan_out(
+    ports: list[int],
+    path: str,
+    count: int,
+    registered: Callable[[], int],
+    publish: Callable[[], float],
+) -> dict[str, Any]:
+    """``count`` SSE clients spread over ``ports`` (in client processes); ``publish()`` starts
+    one event's fan-out and says when; the time until each client has it, per port too."""
     children = []
     for offset in range(0, count, CLIENTS_PER_PROCESS):
         size = min(CLIENTS_PER_PROCESS, count - offset)
-        command = [sys.executable, "-m", "bench.cluster", "--clients", ports]
-        command += [str(offset), str(size)]
+        command = [sys.executable, "-m", "bench.cluster", "--clients", ",".join(map(str, ports))]
+        command += [str(offset), str(size), path]
         children.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1))
     try:
         for child in children:
@@ -188,41 +237,47 @@ def streams(surge: Surge, count: int) -> dict[str, Any]:
             if line != "ready":
                 raise RuntimeError(f"a stream-client process did not start: {line!r}")
         deadline = time.monotonic() + 120
-        while _stream_count(surge.nodes) < count and time.monotonic() < deadline:
+        while registered() < count and time.monotonic() < deadline:
             time.sleep(0.2)
-        registered = _stream_count(surge.nodes)
-        status, alert, start = surge.publish(surge.nodes[0], STREAM_AREA + "000")
-        if status != 201:
-            raise RuntimeError(f"the stream alert was refused: {status} {alert}")
-        arrived: list[float] = []
+        connected = registered()
+        start = publish()
+        arrived: dict[str, list[float]] = {}
         for child in children:
             out, _ = child.communicate(timeout=180)
-            arrived += json.loads(out.strip().splitlines()[-1])
+            for port, times in json.loads(out.strip().splitlines()[-1]).items():
+                arrived.setdefault(port, []).extend(times)
     finally:
         for child in children:
             if child.poll() is None:
                 child.kill()
-    latencies = [(at - start) * 1000 for at in arrived]
+    latencies = [(at - start) * 1000 for times in arrived.values() for at in times]
+    by_port = {
+        str(n): round(max(arrived[str(port)]) * 1000 - start * 1000, 1)
+        for n, port in enumerate(ports)
+        if arrived.get(str(port))
+    }
     return {
         "streams": count,
-        "registered": registered,
-        "reached": len(arrived),
+        "registered": connected,
+        "reached": len(latencies),
         "time_to_all_ms": round(max(latencies), 1) if latencies else None,
         **(_percentiles(latencies) if latencies else {}),
+        "time_to_all_by_node_ms": by_port,
     }
 
 
-async def _clients(ports: list[int], offset: int, size: int) -> list[float]:
-    """In a child process: ``size`` SSE clients over the nodes; when all are connected say
-    ``ready``; return when each has had its first event (or after two minutes)."""
-    arrived: list[float] = []
+async def _clients(ports: list[int], offset: int, size: int, path: str) -> dict[str, list[float]]:
+    """In a child process: ``size`` SSE clients over the ports; when all are connected say
+    ``ready``; return when each has had its first event (or after two minutes): the arrival
+    times by port."""
+    arrived: dict[str, list[float]] = {str(port): [] for port in ports}
     ready = [asyncio.Event() for _ in range(size)]
-    path = f"/api/v1/stream?area={STREAM_AREA}"
     tasks = []
     for n in range(size):
         index = offset + n
         port = ports[index % len(ports)]
-        tasks.append(asyncio.create_task(sse_client(index, port, path, "", ready[n], arrived)))
+        client = sse_client(index, port, path, "", ready[n], arrived[str(port)])
+        tasks.append(asyncio.create_task(client))
         if n % 200 == 199:
             await asyncio.sleep(0.05)  # no burst beyond the listen queues
     await asyncio.wait_for(asyncio.gather(*(event.wait() for event in ready)), 300)
@@ -242,12 +297,14 @@ def main() -> None:
     parser.add_argument("--grace", type=float, default=60.0)
     parser.add_argument("--poll-only", action="store_true", help="workers not woken by NATS")
     parser.add_argument("--profile", action="store_true", help="py-spy on workers and nodes")
-    parser.add_argument("--clients", nargs=3, help=argparse.SUPPRESS)  # a client process
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare SSE floor")
+    parser.add_argument("--clients", nargs=4, help=argparse.SUPPRESS)  # a client process
     args = parser.parse_args()
     _raise_fd_limit()
     if args.clients:
-        ports, offset, size = args.clients
-        arrived = asyncio.run(_clients([int(p) for p in ports.split(",")], int(offset), int(size)))
+        ports, offset, size, path = args.clients
+        numbers = [int(p) for p in ports.split(",")]
+        arrived = asyncio.run(_clients(numbers, int(offset), int(size), path))
         print(json.dumps(arrived), flush=True)
         return
     result: dict[str, Any] = {
@@ -324,6 +381,12 @@ def main() -> None:
         result["surge"]["ratio_p99_to_floor"] = floors.ratio(p99, floor_p99)
         if args.streams:
             result["streams"] = streams(surge, args.streams)
+    if args.streams and not args.no_floor:
+        floor_streams = streams_floor(args.streams, len(nodes))
+        result["streams"]["floor_bare_asgi"] = floor_streams
+        result["streams"]["ratio_to_bare"] = floors.ratio(
+            result["streams"]["time_to_all_ms"], floor_streams["time_to_all_ms"]
+        )
     result["machine_after"] = floors.machine()
     result["goals"] = {"surge_p99_ms": 1000, "surge_lost": 0, "streams_30000_time_to_all_ms": 1000}
     print(json.dumps(result))

@@ -19,9 +19,11 @@ lost; 30,000 streams ≤ 1 s.
 The workers are woken through NATS by a publish on any node (``hub/wakeup.py``);
 ``--poll-only`` leaves them to find new deliveries by polling (0.25 s), as without NATS.
 ``--profile``: py-spy samples each worker and each node during the surge
-(``artifacts/profiles/cluster-worker-N.txt``, ``cluster-node-N.txt``, see
-``bench/profiling.py``). Beside the figures: what the machine was doing (``machine_before``,
-``machine_after``: CPUs and load average), the PostgreSQL deadlocks of the run, and a floor
+(``artifacts/profiles/cluster-worker-N.txt``, ``cluster-node-N.txt``) and each node during
+the streams' event (``cluster-streams-node-N.txt``), see ``bench/profiling.py``.
+
+Beside the figures: what the machine was doing (``machine_before``, ``machine_after``: CPUs
+and load average), the PostgreSQL deadlocks of the run, and a floor
 measured in the same run with the same database and receiver: one publish→receipt with
 nothing but the work the path cannot skip — a commit of a delivery row, a commit claiming it,
 one POST to the receiver (``floor``; ``surge.ratio_p99_to_floor`` is our p99 ÷ its p99); for
@@ -178,18 +180,27 @@ def _stream_count(nodes: list[HubProcess]) -> int:
     return int(total)
 
 
-def streams(surge: Surge, count: int) -> dict[str, Any]:
+def streams(surge: Surge, count: int, profile: bool = False) -> dict[str, Any]:
     """The hub: one alert published through the first node reaches the others through NATS."""
     ports = [node.port for node in surge.nodes]
+    profiles: list[Profile] = []
 
     def publish() -> float:
+        if profile:
+            for n, node in enumerate(surge.nodes):
+                phase = f"cluster-streams-node-{n}"
+                profiles.append(Profile(node.process.pid, phase, "stream event").start())
         status, alert, start = surge.publish(surge.nodes[0], STREAM_AREA + "000")
         if status != 201:
             raise RuntimeError(f"the stream alert was refused: {status} {alert}")
         return start
 
     path = f"/api/v1/stream?area={STREAM_AREA}"
-    return _fan_out(ports, path, count, lambda: _stream_count(surge.nodes), publish)
+    figures = _fan_out(ports, path, count, lambda: _stream_count(surge.nodes), publish)
+    if profiles:
+        per_node = count // len(surge.nodes)
+        figures["profiles"] = [p.stop(per_node) for p in profiles]
+    return figures
 
 
 def streams_floor(count: int, nodes: int) -> dict[str, Any]:
@@ -380,7 +391,7 @@ def main() -> None:
         p99, floor_p99 = result["surge"].get("p99_ms"), result["floor"].get("p99_ms")
         result["surge"]["ratio_p99_to_floor"] = floors.ratio(p99, floor_p99)
         if args.streams:
-            result["streams"] = streams(surge, args.streams)
+            result["streams"] = streams(surge, args.streams, args.profile)
     if args.streams and not args.no_floor:
         floor_streams = streams_floor(args.streams, len(nodes))
         result["streams"]["floor_bare_asgi"] = floor_streams

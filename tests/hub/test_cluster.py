@@ -56,7 +56,16 @@ def cluster(tmp_path: Path, nats: Nats) -> Iterator[Cluster]:
                 share_keys(nodes[0].data_dir, tmp_path / f"worker{n}")
 
             def start_worker(n: int) -> None:
-                workers.append(Worker(tmp_path / f"worker{n}", url, lease_seconds=2))
+                # woken through NATS by a publish on any node, as the nodes' streams are
+                workers.append(
+                    Worker(
+                        tmp_path / f"worker{n}",
+                        url,
+                        lease_seconds=2,
+                        ALERTCOMMONS_NATS_URL=env["ALERTCOMMONS_NATS_URL"],
+                        ALERTCOMMONS_CLUSTER_NAME=env["ALERTCOMMONS_CLUSTER_NAME"],
+                    )
+                )
 
             with ThreadPoolExecutor(4) as pool:
                 started = [pool.submit(node.start) for node in nodes[1:]]

@@ -64,7 +64,12 @@ class Worker:
     killed worker's claims come back quickly."""
 
     def __init__(
-        self, data_dir: Path, database_url: str, lease_seconds: float = 2, **env: str
+        self,
+        data_dir: Path,
+        database_url: str,
+        lease_seconds: float = 2,
+        args: tuple[str, ...] = (),
+        **env: str,
     ) -> None:
         environment = {
             **os.environ,
@@ -76,7 +81,10 @@ class Worker:
         self.log = data_dir / "worker.log"
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "alertcommons", "dispatch", "--database-url", database_url],
+                [
+                    *(sys.executable, "-m", "alertcommons", "dispatch"),
+                    *("--database-url", database_url, *args),
+                ],
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -319,31 +319,56 @@ def audit_verify(data_dir: Path | None, database_url: str | None) -> None:
 @click.command("dispatch")
 @data_dir_option
 @database_url_option
+@click.option(
+    "--nats-url",
+    help="The cluster's NATS server: woken at once by a publish on any node instead of "
+    "finding it by polling [env ALERTCOMMONS_NATS_URL].",
+)
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(0.01, 3600),
+    default=0.25,
+    show_default=True,
+    help="How often to look for due deliveries when nothing wakes the worker (retries, "
+    "a publish while NATS is down or not configured).",
+)
 @log_format_option
 def dispatch_command(
-    data_dir: Path | None, database_url: str | None, log_format: str | None
+    data_dir: Path | None,
+    database_url: str | None,
+    nats_url: str | None,
+    poll_seconds: float,
+    log_format: str | None,
 ) -> None:
     """Run a dispatch worker: claim due deliveries and send them, beside hub nodes started
     with --no-dispatch (any number of workers, on any machine that reaches the database)."""
-    settings = settings_from(data_dir=data_dir, database_url=database_url, log_format=log_format)
+    settings = settings_from(
+        data_dir=data_dir, database_url=database_url, nats_url=nats_url, log_format=log_format
+    )
     check_logs(settings)
     configure_log_output(settings.log_format)
-    asyncio.run(_dispatch(settings))
+    asyncio.run(_dispatch(settings, poll_seconds))
 
 
-async def _dispatch(settings: Settings) -> None:
+async def _dispatch(settings: Settings, poll_seconds: float) -> None:
     from alertcommons.delivery.channels import builtin_channels
     from alertcommons.delivery.dispatcher import Dispatcher, DispatchSettings
+    from alertcommons.hub.wakeup import PublishWake
 
     channels = builtin_channels(settings.outbound_policy)
     store = store_for(settings)
     store.open()
-    # Not woken by publishes in another process: it looks for due deliveries four times a
-    # second instead (a claim that finds nothing is one indexed query).
+    # It looks for due deliveries four times a second by default (a claim that finds nothing
+    # is one indexed query); with NATS, a publish on any node wakes it at once (hub/wakeup.py).
     dispatcher = Dispatcher(
         store,
         channels,
-        DispatchSettings(lease_seconds=settings.delivery_lease_seconds, poll_seconds=0.25),
+        DispatchSettings(lease_seconds=settings.delivery_lease_seconds, poll_seconds=poll_seconds),
+    )
+    woken = (
+        PublishWake(settings.nats_url, settings.cluster_name, dispatcher.wake)
+        if settings.nats_url
+        else None
     )
     summary = eventlog.DeliverySummary(settings.log_summary_seconds)
     dispatcher.on_outcome.append(summary.settled)
@@ -353,11 +378,15 @@ async def _dispatch(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     await dispatcher.start(sole_sender=False)
     await summary.start()
+    if woken is not None:
+        await woken.start()
     click.echo(f"dispatch worker on {store.safe_url}")
     eventlog.node("start", "dispatch", database=store.dialect)
     try:
         await stop.wait()
     finally:
+        if woken is not None:
+            await woken.stop()
         await dispatcher.stop()
         await summary.stop()
         eventlog.node("stop", "dispatch")

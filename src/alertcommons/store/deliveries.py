@@ -268,19 +268,43 @@ def _endpoint_health(
     connection: Connection, good: list[Outcome], bad: list[Outcome], now: datetime
 ) -> None:
     good_ids = sorted({o.endpoint_id for o in good})
+    bad_errors = {o.endpoint_id: o.error for o in bad if o.endpoint_id not in good_ids}
+    # Several writers (dispatch workers, a worker's writer threads) record outcomes for the
+    # same endpoints at once, each transaction holding its rows to its commit: waiting for one
+    # another serialised them and, as one transaction may hold several rounds' outcomes,
+    # deadlocked them (PostgreSQL aborts one: its outcomes are lost until the leases bring the
+    # deliveries back as duplicates, tens of seconds later). An endpoint row another writer
+    # holds is left to it: it is recording that endpoint's health at this very moment, and
+    # this is advisory bookkeeping the next outcome writes again.
+    unlocked = _unlocked_endpoints(connection, sorted({*good_ids, *bad_errors}))
+    good_ids = [endpoint_id for endpoint_id in good_ids if endpoint_id in unlocked]
+    bad_errors = {k: v for k, v in bad_errors.items() if k in unlocked}
     if good_ids:
         connection.execute(
             update(endpoints)
             .where(endpoints.c.id.in_(good_ids))
             .values(last_success_at=now, failing_since=None, last_error=None)
         )
-    bad_errors = {o.endpoint_id: o.error for o in bad if o.endpoint_id not in good_ids}
     for endpoint_id, error in bad_errors.items():
         connection.execute(
             update(endpoints)
             .where(endpoints.c.id == endpoint_id)
             .values(failing_since=func.coalesce(endpoints.c.failing_since, now), last_error=error)
         )
+
+
+def _unlocked_endpoints(connection: Connection, ids: list[str]) -> set[str]:
+    """Those of ``ids`` whose rows this transaction could lock without waiting (locked now,
+    in id order); all of them where a writer never waits (SQLite has one writer)."""
+    if not ids or connection.dialect.name != "postgresql":
+        return set(ids)
+    free = (
+        select(endpoints.c.id)
+        .where(endpoints.c.id.in_(ids))
+        .order_by(endpoints.c.id)
+        .with_for_update(skip_locked=True)
+    )
+    return set(connection.execute(free).scalars())
 
 
 def disable_endpoint(connection: Connection, endpoint_id: str, reason: str) -> None:

@@ -19,6 +19,7 @@ from alertcommons import __version__
 from alertcommons.api.accesslog import AccessLog
 from alertcommons.api.app import install as install_api
 from alertcommons.api.app import limit_bodies
+from alertcommons.api.feedpath import FeedFastPath
 from alertcommons.api.stream import ServerSendForStreams
 from alertcommons.cap import from_json
 from alertcommons.cap.validate import cap12_schema
@@ -213,5 +214,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     limit_bodies(app, settings.max_body_bytes)
     app.add_middleware(AccessLog)  # it sees every answer, the 413s too
-    app.add_middleware(ServerSendForStreams)  # outermost: live streams' chunks skip the chain
+    app.add_middleware(ServerSendForStreams)  # live streams' chunks skip the chain
+    # Outermost: a cached Atom feed is answered before the chain and the routing (it writes
+    # the same access-log line and X-Request-ID); anything else passes through.
+    app.add_middleware(FeedFastPath)
     return app

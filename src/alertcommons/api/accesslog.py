@@ -6,7 +6,7 @@ The request id is the client's ``X-Request-ID`` when it is a short plain token (
 proxy's id joins the two logs), else a new one; either way it is sent back in the response's
 ``X-Request-ID``. Headers are never logged: ``Authorization`` and ``Cookie`` carry secrets.
 
-``request_id`` and ``write`` are also used by the feed's fast path (api/feedpath.py), which
+``request_id`` and ``log_request`` are also used by the feed's fast path (api/feedpath.py), which
 answers before this middleware is reached: its line is the same.
 """
 
@@ -34,7 +34,7 @@ def request_id(scope: Scope) -> str:
     return given.decode() if REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
 
 
-def write(scope: Scope, status: int, started: float, request_id: str) -> None:
+def log_request(scope: Scope, status: int, started: float, request_id: str) -> None:
     """The request's line; ``started`` is its ``time.perf_counter()`` at arrival."""
     query = redact_query(scope.get("query_string", b"").decode("latin-1"))
     client = scope.get("client")
@@ -46,7 +46,13 @@ def write(scope: Scope, status: int, started: float, request_id: str) -> None:
         "remote": client[0] if client else "-",
         "request_id": request_id,
     }
-    log.info("", extra={"fields": fields})  # the plain form is key=value only
+    if log.isEnabledFor(logging.INFO):
+        # As log.info("", extra=…) does, less its walk up the stack for the caller's line (no
+        # format of ours prints it): a tenth of a cached feed's time goes to this line.
+        extra = {"fields": fields}  # the plain form is key=value only
+        log.handle(
+            log.makeRecord(log.name, logging.INFO, __file__, 0, "", (), None, "log_request", extra)
+        )
 
 
 class AccessLog:
@@ -77,4 +83,4 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            write(scope, status, started, rid)
+            log_request(scope, status, started, rid)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 
+from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alertcommons.hub.rendered import Rendered
@@ -30,22 +31,24 @@ FEED_PATH = re.compile(r"/feeds/([^/]+)\.atom")
 
 
 class FeedFastPath:
-    """Outermost of the app's own middlewares (create_app)."""
+    """In front of the whole app (app.py's ``HubApp``), even the framework's own outer layers;
+    ``state`` is the app's, where the running hub's services are."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             started = time.perf_counter()
-            found = _fresh(scope)
+            found = _fresh(scope, self.state)
             if found is not None:
                 await _answer(scope, send, started, *found)
                 return
         await self.app(scope, receive, send)
 
 
-def _fresh(scope: Scope) -> tuple[Rendered, str] | None:
+def _fresh(scope: Scope, state: State) -> tuple[Rendered, str] | None:
     """The fresh cached feed the request asks for, and its If-None-Match; None: not ours."""
     if scope.get("query_string") or scope.get("root_path"):
         return None
@@ -58,7 +61,7 @@ def _fresh(scope: Scope) -> tuple[Rendered, str] | None:
             tags.append(value)
         elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
             return None  # a body: the body limit and the route see it
-    services = getattr(scope["app"].state, "services", None)
+    services = getattr(state, "services", None)
     if services is None:
         return None  # not started yet
     try:
@@ -79,4 +82,4 @@ async def _answer(scope: Scope, send: Send, started: float, built: Rendered, tag
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
     finally:
-        accesslog.write(scope, status, started, request_id)
+        accesslog.log_request(scope, status, started, request_id)

@@ -48,7 +48,8 @@ def log_request(scope: Scope, status: int, started: float, request_id: str) -> N
     }
     if log.isEnabledFor(logging.INFO):
         # As log.info("", extra=…) does, less its walk up the stack for the caller's line (no
-        # format of ours prints it): a tenth of a cached feed's time goes to this line.
+        # format of ours prints it). The whole line is still near half a cached feed's CPU
+        # (Python's logging and the formatter: see the feed's profile in bench/public_pages).
         extra = {"fields": fields}  # the plain form is key=value only
         log.handle(
             log.makeRecord(log.name, logging.INFO, __file__, 0, "", (), None, "log_request", extra)

@@ -1,6 +1,7 @@
 """The Atom feeds' fast path: ``GET /feeds/{name}.atom`` answered from the rendered
 cache (hub/rendered.py) ahead of the framework's routing, dependency injection and the
-middleware chain, which cost nine tenths of a cached feed's time in the profile.
+middleware chain, which cost most of a cached feed's time in the profile (4,400 req/s
+through the route, 16-18,000 here, on the same two cores).
 
 It answers only what the feed route would answer the same way, with the same bytes: a fresh
 cache entry under the key the route uses (``feed_key``: ``13101`` and ``131016`` are one

@@ -14,11 +14,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from alertcommons import __version__
 from alertcommons.api.accesslog import AccessLog
 from alertcommons.api.app import install as install_api
 from alertcommons.api.app import limit_bodies
+from alertcommons.api.feedpath import FeedFastPath
 from alertcommons.api.stream import ServerSendForStreams
 from alertcommons.cap import from_json
 from alertcommons.cap.validate import cap12_schema
@@ -151,6 +153,22 @@ def _stream(store: Store, broadcaster: Broadcaster, alert_id: str) -> None:
     broadcaster.keep(asyncio.ensure_future(feed()))
 
 
+class HubApp(FastAPI):
+    """The hub's FastAPI app, with a cached Atom feed answered in front of all of it, the
+    framework's own outer layers too (api/feedpath.py: the same bytes, X-Request-ID and
+    access-log line as the route; everything else passes through). Those layers — an
+    exception wrapper around each ``send``, the telemetry check, the body-limit wrapper — were
+    about a sixth of a cached feed's time. FastAPI's own OpenTelemetry, if an operator turns it on,
+    does not see these answers."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.feeds = FeedFastPath(super().__call__, self.state)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.feeds(scope, receive, send)
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -186,7 +204,7 @@ def create_app(settings: Settings) -> FastAPI:
             services.store.close()
             eventlog.node("stop", role, port=settings.port)
 
-    app = FastAPI(
+    app = HubApp(
         title="Alert Commons",
         version=__version__,
         summary="Publish disaster information once; reach every receiver for the area.",

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from lxml import etree
 from sqlalchemy import Connection, select
 
+from alertcommons.hub.rendered import Rendered
 from alertcommons.jp.codes import CodeError, name_of, normalize
 from alertcommons.jp.kinds import kind_of, language_of, titled
 from alertcommons.problems import NotFound
@@ -29,6 +30,8 @@ from .deps import ServicesDep
 router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 ENTRIES = 50
+CACHE_CONTROL = b"public, max-age=10"
+ATOM_TYPE = b"application/atom+xml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
@@ -39,22 +42,52 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
     responses={200: {"content": {"application/atom+xml": {}}}, 304: {"description": "unchanged"}},
 )
 async def feed(name: str, request: Request, hub: ServicesDep) -> Response:
-    key = name
-    if name != "all":
-        try:
-            key = normalize(name)
-        except CodeError as exc:
-            raise NotFound(f"no feed '{name}': {exc}") from None
+    try:
+        key = feed_key(name)
+    except CodeError as exc:
+        raise NotFound(f"no feed '{name}': {exc}") from None
     cache = hub.rendered
-    built = cache.get(f"feed:{key}")
+    built = cache.get(cache_key(key))
     if built is None:
         base = hub.settings.public_base
         body = await hub.store.read(lambda c: _render(c, key, base, hub.settings.hub_name))
-        built = cache.put(f"feed:{key}", body)
-    headers = {"ETag": built.etag, "Cache-Control": "public, max-age=10"}
-    if request.headers.get("if-none-match") == built.etag:
-        return Response(status_code=304, headers=headers)
-    return Response(built.body, media_type="application/atom+xml", headers=headers)
+        built = cache.put(cache_key(key), body)
+    status, headers, body = answer(built, ",".join(request.headers.getlist("if-none-match")))
+    response = Response(body, status_code=status)
+    response.raw_headers = headers  # the very headers the fast path sends (api/feedpath.py)
+    return response
+
+
+def feed_key(name: str) -> str:
+    """The feed a ``{name}`` in the path names: ``all`` or a canonical code (CodeError if
+    none). ``13101`` and ``131016`` (its check digit) are one feed, and one cache entry."""
+    return name if name == "all" else normalize(name)
+
+
+def cache_key(key: str) -> str:
+    return f"feed:{key}"
+
+
+def answer(built: Rendered, if_none_match: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body for a feed rendered as ``built``: ``304`` with no body when
+    the client's ``If-None-Match`` (all its values, comma-joined) holds the ETag."""
+    etag = built.etag.encode()
+    headers = [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+    if if_none_match and not_modified(if_none_match, built.etag):
+        return 304, headers, b""
+    headers.append((b"content-length", str(len(built.body)).encode()))
+    headers.append((b"content-type", ATOM_TYPE))
+    return 200, headers, built.body
+
+
+def not_modified(if_none_match: str, etag: str) -> bool:
+    """Does ``If-None-Match`` match ``etag``? ``*``, or a list of tags compared weakly
+    (``W/"x"`` matches ``"x"``), as RFC 9110 13.1.2 says for GET and HEAD."""
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
 
 
 def _render(connection: Connection, key: str, base: str, hub_name: str) -> bytes:

@@ -112,3 +112,31 @@ async def test_one_encoding_reaches_every_client_and_a_stalled_one_is_dropped_wi
     finally:
         broadcaster.close()
     assert all(reader.reason == stream.STOPPING for reader in readers)
+
+
+@pytest.mark.anyio
+async def test_a_write_the_client_never_takes_is_abandoned_after_the_send_timeout() -> None:
+    """No timer per write: the heartbeat sweep drops a stream whose write has been open for
+    ``send_timeout``, cancelling its task in that write; a stream writing nothing is kept."""
+    import asyncio
+    import time
+
+    broadcaster = stream.Broadcaster()
+    tokyo, canonical = parse_filter({"areas": ["13"]})
+    key = json.dumps(canonical, sort_keys=True)
+    stuck = broadcaster.subscribe(key, tokyo, send_timeout=0.2)
+    idle = broadcaster.subscribe(key, tokyo, send_timeout=0.2)
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def write_to_a_client_that_reads_nothing() -> None:
+        stuck.writing_since = time.monotonic()
+        await never  # the server's send, waiting for the client to drain its buffer
+
+    stuck.task = asyncio.ensure_future(write_to_a_client_that_reads_nothing())
+    try:
+        await asyncio.sleep(stream.SWEEP_SECONDS * 2 + 0.3)
+        assert stuck.task.cancelled()
+        assert stuck.ended and stuck.stalled and stuck.reason == stream.STALLED
+        assert not idle.ended
+    finally:
+        broadcaster.close()

@@ -97,19 +97,23 @@ class StreamApp:
             await response(scope, receive, send)
             return
         key = json.dumps(canonical, sort_keys=True)
-        subscriber = hub.broadcaster.subscribe(key, stream_filter, heartbeat)
-        gone = asyncio.ensure_future(_disconnected(receive, subscriber))
         limit = settings.send_timeout_seconds
+        subscriber = hub.broadcaster.subscribe(key, stream_filter, heartbeat, limit)
+        subscriber.task = asyncio.current_task()
+        gone = asyncio.ensure_future(_disconnected(receive, subscriber))
         send_body: Send = (scope.get("extensions") or {}).get(_SERVER_SEND) or send
 
         async def write(body: bytes) -> None:
-            # A client that takes nothing for this long is gone or hostile: drop it. A timeout
-            # scope, not wait_for: wait_for makes a task per write, per client, per event.
-            message = {"type": "http.response.body", "body": body, "more_body": True}
-            async with asyncio.timeout(limit):
-                await send_body(message)
+            # A client that takes nothing for ``limit`` seconds is gone or hostile: the
+            # broadcaster's sweep sees this write still open then, and drops the client. No
+            # timer per write: making and cancelling one per client per event cost more than
+            # the write.
+            subscriber.writing_since = time.monotonic()
+            await send_body({"type": "http.response.body", "body": body, "more_body": True})
+            subscriber.writing_since = 0.0
 
         try:
+            subscriber.writing_since = time.monotonic()
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
             await write(b"retry: 2000\n\n")
             sent: set[str] = set()
@@ -135,11 +139,15 @@ class StreamApp:
             # event clients can listen for, and finish the response properly.
             if subscriber.reason:
                 await write(close_event(subscriber.reason))
-            end = {"type": "http.response.body", "body": b"", "more_body": False}
-            async with asyncio.timeout(limit):
-                await send_body(end)
-        except (OSError, TimeoutError):
-            pass  # the client went away mid-write, or stopped reading
+            subscriber.writing_since = time.monotonic()
+            await send_body({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            pass  # the client went away mid-write
+        except asyncio.CancelledError:
+            if not subscriber.stalled:
+                raise
+            if subscriber.task is not None:
+                subscriber.task.uncancel()  # the sweep's drop, not a cancellation from above
         finally:
             hub.broadcaster.unsubscribe(subscriber)
             gone.cancel()

@@ -243,9 +243,7 @@ class _MQTTProtocol(asyncio.Protocol):
             self.ready.set_exception(ConnectionError("closed before the SUBACK"))
 
 
-async def _connect(
-    index: int, port: int, make: Callable[[], _SSEProtocol | _MQTTProtocol]
-) -> bool:
+async def _connect(index: int, port: int, make: Callable[[], _SSEProtocol | _MQTTProtocol]) -> bool:
     """Connect one client; a burst of connections can overflow the listen queue: retry."""
     loop = asyncio.get_running_loop()
     for attempt in range(5):

@@ -283,6 +283,9 @@ def _stream_figures(
         "connected": connected,
         "reached": len(arrived),
         "time_to_all_ms": round(max(latencies), 1) if latencies else None,
+        # the first arrival: the publish (for the hub: checks, signing, commit, the read for
+        # the streams) before the fan-out itself
+        "first_ms": round(min(latencies), 1) if latencies else None,
         **_percentiles(latencies),
     }
     if profile is not None:
@@ -415,6 +418,7 @@ def _mosquitto_figures(
         "subscribed": subscribed,
         "reached": len(arrived),
         "time_to_all_ms": round(max(latencies), 1) if latencies else None,
+        "first_ms": round(min(latencies), 1) if latencies else None,
         **_percentiles(latencies),
     }
 

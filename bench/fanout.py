@@ -43,7 +43,13 @@ from tests.support.server import HubProcess, free_port
 
 from alertcommons.store.engine import sqlite_url
 from bench import floors
-from bench.lean_clients import MQTTPublisher, mqtt_subscriber, sse_client
+from bench.lean_clients import (
+    CLIENT_PROCESSES,
+    ClientProcesses,
+    MQTTPublisher,
+    mqtt_subscriber,
+    sse_client,
+)
 from bench.profiling import Profile
 from bench.public_pages import feed_against_bare
 
@@ -218,9 +224,9 @@ async def _sse_clients(
     trigger: Callable[[], float],
     profiler: Callable[[], Profile | None] = lambda: None,
 ) -> dict[str, Any]:
-    """``count`` lean SSE clients; once all are registered, ``trigger`` (in a thread) sends
-    one event; latency from its start to each client's arrival. A profile covers the fan-out
-    only, not the connecting."""
+    """``count`` lean SSE clients in this process (``--client-processes 0``: how the figures
+    were taken before); once all are registered, ``trigger`` (in a thread) sends one event;
+    latency from its start to each client's arrival. A profile covers the fan-out only."""
     arrived: list[float] = []
     ready = [asyncio.Event() for _ in range(count)]
     tasks = []
@@ -229,19 +235,57 @@ async def _sse_clients(
         if index % 100 == 99:
             await asyncio.sleep(0.05)
     await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 300)
-    for _ in range(300):  # every stream registered with the server, within a minute
-        if await asyncio.to_thread(registered) >= count:
-            break
-        await asyncio.sleep(0.2)
+    await asyncio.to_thread(_until_registered, registered, count)
     profile = await asyncio.to_thread(profiler)
     start = await asyncio.to_thread(trigger)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
+    return _stream_figures(count, count, arrived, start, profile)
+
+
+def _sse_client_processes(
+    count: int,
+    processes: int,
+    port: int,
+    path: str,
+    registered: Callable[[], int],
+    trigger: Callable[[], float],
+    profiler: Callable[[], Profile | None] = lambda: None,
+) -> dict[str, Any]:
+    """The same with the clients spread over ``processes`` processes (bench/lean_clients.py):
+    the hub, the bare app and Mosquitto are measured with the same clients, none of which is
+    then the bottleneck."""
+    clients = ClientProcesses("sse", port, path, count, processes)
+    try:
+        connected = clients.connect()
+        _until_registered(registered, count)
+        profile = profiler()
+        start = trigger()
+        arrived = clients.arrivals()
+    finally:
+        clients.close()
+    return _stream_figures(count, connected, arrived, start, profile)
+
+
+def _until_registered(registered: Callable[[], int], count: int) -> None:
+    for _ in range(300):  # every stream registered with the server, within a minute
+        if registered() >= count:
+            return
+        time.sleep(0.2)
+
+
+def _stream_figures(
+    count: int, connected: int, arrived: list[float], start: float, profile: Profile | None
+) -> dict[str, Any]:
     latencies = [(t - start) * 1000 for t in arrived]
     figures: dict[str, Any] = {
         "clients": count,
+        "connected": connected,
         "reached": len(arrived),
         "time_to_all_ms": round(max(latencies), 1) if latencies else None,
+        # the first arrival: the publish (for the hub: checks, signing, commit, the read for
+        # the streams) before the fan-out itself
+        "first_ms": round(min(latencies), 1) if latencies else None,
         **_percentiles(latencies),
     }
     if profile is not None:
@@ -260,38 +304,60 @@ def _bare_streams(port: int) -> int:
     return int(httpx.get(f"http://127.0.0.1:{port}/count", timeout=30).text)
 
 
-def streams(bench: Bench, count: int, prefecture: str) -> dict[str, Any]:
+def streams(bench: Bench, count: int, prefecture: str, processes: int) -> dict[str, Any]:
+    """One event to ``count`` clients of a bare ASGI SSE app, of the hub (one alert, its
+    commit included) and of Mosquitto (one QoS 1 publish), the same clients for all three:
+    in ``processes`` client processes, or this process if 0."""
     # Each stream's filter is a prefecture nothing else is published for: the first event
     # a client sees ("id: …") is the benchmark's alert. The bare app sends an event of the
     # same size.
+    if not bench.body:
+        bench.publish("47000")  # nothing listens there: only its size is wanted
     event = b"id: bare\nevent: alert\ndata: " + b"x" * max(len(bench.body), 2048) + b"\n\n"
-    with floors.bare_server("bench.bare_apps:sse") as port:
-        floor = asyncio.run(
-            _sse_clients(
-                count,
-                port,
-                "/stream",
-                lambda: _bare_streams(port),
-                lambda: floors.publish_to_bare_sse(port, event),
+
+    def measure(
+        port: int,
+        path: str,
+        registered: Callable[[], int],
+        trigger: Callable[[], float],
+        profiler: Callable[[], Profile | None] = lambda: None,
+    ) -> dict[str, Any]:
+        if processes:
+            return _sse_client_processes(
+                count, processes, port, path, registered, trigger, profiler
             )
+        return asyncio.run(_sse_clients(count, port, path, registered, trigger, profiler))
+
+    with floors.bare_server("bench.bare_apps:sse") as port:
+        floor = measure(
+            port,
+            "/stream",
+            lambda: _bare_streams(port),
+            lambda: floors.publish_to_bare_sse(port, event),
         )
-    ours = asyncio.run(
-        _sse_clients(
-            count,
-            bench.hub.port,
-            f"/api/v1/stream?area={prefecture}",
-            lambda: _hub_streams(bench.hub),
-            lambda: bench.publish(prefecture + "000")[1],
-            lambda: bench.profiler(f"fanout-streams-{count}", "stream event"),
-        )
+    ours = measure(
+        bench.hub.port,
+        f"/api/v1/stream?area={prefecture}",
+        lambda: _hub_streams(bench.hub),
+        lambda: bench.publish(prefecture + "000")[1],
+        lambda: bench.profiler(f"fanout-streams-{count}", "stream event"),
     )
-    figures: dict[str, Any] = {"streams": count, "hub": ours, "floor_bare_asgi": floor}
+    figures: dict[str, Any] = {
+        "streams": count,
+        "client_processes": processes or "in the benchmark's process",
+        "hub": ours,
+        "floor_bare_asgi": floor,
+    }
     with floors.mosquitto() as mqtt_port:
         if mqtt_port is None:
             figures["mosquitto"] = {"error": "mosquitto is not installed"}
         else:
             try:
-                figures["mosquitto"] = asyncio.run(_mosquitto(count, mqtt_port))
+                figures["mosquitto"] = (
+                    _mosquitto_processes(count, mqtt_port, processes)
+                    if processes
+                    else asyncio.run(_mosquitto(count, mqtt_port))
+                )
             except OSError as exc:
                 figures["mosquitto"] = {"error": str(exc)}
     figures["ratio_to_bare"] = floors.ratio(ours["time_to_all_ms"], floor["time_to_all_ms"])
@@ -319,12 +385,41 @@ async def _mosquitto(count: int, port: int) -> dict[str, Any]:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
     publisher.close()
+    return _mosquitto_figures(count, len(subscribed), arrived, start)
+
+
+def _mosquitto_processes(count: int, port: int, processes: int) -> dict[str, Any]:
+    topic = f"bench/{time.time_ns()}"
+    clients = ClientProcesses("mqtt", port, topic, count, processes)
+    try:
+        subscribed = clients.connect()
+
+        async def publish() -> float:
+            publisher = MQTTPublisher(port)
+            await publisher.connect()
+            try:
+                return await publisher.publish(topic, b"x" * 2048)
+            finally:
+                publisher.close()
+
+        start = asyncio.run(publish())
+        arrived = clients.arrivals()
+    finally:
+        clients.close()
+    return _mosquitto_figures(count, subscribed, arrived, start)
+
+
+def _mosquitto_figures(
+    count: int, subscribed: int, arrived: list[float], start: float
+) -> dict[str, Any]:
     latencies = [(t - start) * 1000 for t in arrived]
     return {
         "subscribers": count,
-        "subscribed": len(subscribed),
+        "subscribed": subscribed,
         "reached": len(arrived),
         "time_to_all_ms": round(max(latencies), 1) if latencies else None,
+        "first_ms": round(min(latencies), 1) if latencies else None,
+        **_percentiles(latencies),
     }
 
 
@@ -471,7 +566,7 @@ def _webhook_phases(
         "dispatch": f"{workers} worker processes" if workers else "in-process"
     }
     figures["webhook_one_alert"] = [
-        bench.webhooks(int(n), next(prefectures)) for n in args.webhooks.split(",") if n
+        bench.webhooks(int(n), next(prefectures)) for n in args.webhooks.split(",") if int(n or 0)
     ]
     if args.sustained:
         figures["webhook_sustained"] = bench.sustained(args.sustained, next(prefectures))
@@ -486,6 +581,12 @@ def main() -> None:
     parser.add_argument("--sustained", type=int, default=20000)
     parser.add_argument("--feed-seconds", type=float, default=5.0)
     parser.add_argument("--profile", action="store_true", help="py-spy the hub per phase")
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=CLIENT_PROCESSES,
+        help="processes the stream and MQTT clients run in (0: the benchmark's own)",
+    )
     parser.add_argument(
         "--workers", type=int, default=0, help="also measure N dispatch worker processes"
     )
@@ -518,7 +619,7 @@ def main() -> None:
                 bench.publish("47000")
             result["atom_feed_50_entries"] = feed_against_bare(bench.hub, args.feed_seconds)
         result["streams"] = [
-            streams(bench, n, next(bench.prefectures))
+            streams(bench, n, next(bench.prefectures), args.client_processes)
             for n in (int(n) for n in args.streams.split(",") if n)
             if n > 0
         ]

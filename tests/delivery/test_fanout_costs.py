@@ -103,7 +103,9 @@ async def test_one_encoding_reaches_every_client_and_a_stalled_one_is_dropped_wi
             reached = broadcaster.publish(f"E{number:04d}", facts, {"n": number})
             queued = [reader.queue.get_nowait() for reader in readers]
             assert all(chunk is queued[0] for chunk in queued)  # encoded once, not per client
-            assert queued[0].startswith(f"id: E{number:04d}\n".encode())
+            assert isinstance(queued[0], bytes) and queued[0].startswith(
+                f"id: E{number:04d}\n".encode()
+            )
             assert reached == len(readers) + (0 if stalled.ended else 1)
         assert stalled.ended and stalled.reason == stream.TOO_SLOW
         assert stalled.queue.get_nowait() == stream.CLOSE and stalled.queue.empty()
@@ -112,3 +114,98 @@ async def test_one_encoding_reaches_every_client_and_a_stalled_one_is_dropped_wi
     finally:
         broadcaster.close()
     assert all(reader.reason == stream.STOPPING for reader in readers)
+
+
+@pytest.mark.anyio
+async def test_a_write_the_client_never_takes_is_abandoned_after_the_send_timeout() -> None:
+    """No timer per write: the heartbeat sweep drops a stream whose write has been open for
+    ``send_timeout``, cancelling its task in that write; a stream writing nothing is kept."""
+    import asyncio
+    import time
+
+    broadcaster = stream.Broadcaster()
+    tokyo, canonical = parse_filter({"areas": ["13"]})
+    key = json.dumps(canonical, sort_keys=True)
+    stuck = broadcaster.subscribe(key, tokyo, send_timeout=0.2)
+    idle = broadcaster.subscribe(key, tokyo, send_timeout=0.2)
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def write_to_a_client_that_reads_nothing() -> None:
+        stuck.writing_since = time.monotonic()
+        await never  # the server's send, waiting for the client to drain its buffer
+
+    stuck.task = asyncio.ensure_future(write_to_a_client_that_reads_nothing())
+    try:
+        await asyncio.sleep(stream.SWEEP_SECONDS * 2 + 0.3)
+        assert stuck.task.cancelled()
+        assert stuck.ended and stuck.stalled and stuck.reason == stream.STALLED
+        assert not idle.ended
+    finally:
+        broadcaster.close()
+
+
+@pytest.mark.anyio
+async def test_an_idle_stream_is_written_by_the_publisher_and_a_paused_one_by_its_task() -> None:
+    """An event reaches an idle stream through the server's send from the publisher itself
+    (no task woken, no queue); when that send waits (the client's buffer is full) the write
+    is handed to the stream's task, and the events after it queue behind it, in order."""
+    import asyncio
+
+    broadcaster = stream.Broadcaster()
+    tokyo, canonical = parse_filter({"areas": ["13"]})
+    key = json.dumps(canonical, sort_keys=True)
+    fast, paused = broadcaster.subscribe(key, tokyo), broadcaster.subscribe(key, tokyo)
+    written: dict[str, list[bytes]] = {"fast": [], "paused": []}
+    drained = asyncio.Event()
+
+    async def fast_send(message: dict[str, Any]) -> None:
+        written["fast"].append(message["body"])
+
+    async def paused_send(message: dict[str, Any]) -> None:
+        if not drained.is_set():
+            await drained.wait()  # as uvicorn's send waits while the transport is paused
+        written["paused"].append(message["body"])
+
+    fast.send, paused.send = fast_send, paused_send
+    fast.idle = paused.idle = True
+    facts = _facts()
+    try:
+        assert broadcaster.publish("E0001", facts, {"n": 1}) == 2
+        assert written["fast"] == [stream.sse_event("E0001", {"n": 1})] and fast.queue.empty()
+        assert fast.idle and not paused.idle and not written["paused"]
+        unfinished = paused.queue.get_nowait()
+        assert isinstance(unfinished, stream.Unfinished)
+        broadcaster.publish("E0002", facts, {"n": 2})
+        assert written["fast"][-1].startswith(b"id: E0002\n")
+        assert paused.queue.get_nowait() == stream.sse_event("E0002", {"n": 2})
+        drained.set()
+        await unfinished  # what the stream's task does with it
+        assert written["paused"] == [stream.sse_event("E0001", {"n": 1})]
+        fast.sent.add("E0003")  # a resumption has just replayed it to this client
+        broadcaster.publish("E0003", facts, {"n": 3})
+        assert not any(chunk.startswith(b"id: E0003\n") for chunk in written["fast"])
+    finally:
+        broadcaster.close()
+
+
+@pytest.mark.anyio
+async def test_a_write_left_unfinished_by_a_stream_that_ends_is_abandoned() -> None:
+    import asyncio
+
+    broadcaster = stream.Broadcaster()
+    tokyo, canonical = parse_filter({"areas": ["13"]})
+    subscriber = broadcaster.subscribe(json.dumps(canonical, sort_keys=True), tokyo)
+    abandoned: list[bool] = []
+
+    async def never_drains(message: dict[str, Any]) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            abandoned.append(True)
+
+    subscriber.send, subscriber.idle = never_drains, True
+    broadcaster.publish("E0001", _facts(), {"n": 1})
+    broadcaster.close()
+    assert abandoned == [True]
+    assert subscriber.queue.get_nowait() == stream.CLOSE and subscriber.queue.empty()
+    assert subscriber.reason == stream.STOPPING

@@ -120,3 +120,44 @@ def test_a_stopping_hub_tells_each_stream_why_it_ends(hub: HubProcess) -> None:
     data = close.split(b"\n")[1]
     assert data.startswith(b"data: ")
     assert "stopping" in json.loads(data[len(b"data: ") :])["reason"]
+
+
+def test_a_client_that_reads_late_gets_every_event_in_order(tmp_path: Path) -> None:
+    """Events pile up faster than the client reads (a 4 KB receive buffer, nothing read for
+    a while): the hub's transport pauses, a write the publisher began waits and is finished
+    by the stream's own task, the events after it queue behind it. The client, reading at
+    last, gets every one of them, once, in order."""
+    import re
+    import socket
+    import time
+
+    from tests.support.server import HubProcess
+
+    hub = HubProcess(tmp_path / "data", ADMIN)
+    hub.start()
+    try:
+        issuer = hub.org("東京都", "issuer", "metro.tokyo.jp", ["13"])
+        headers = {"Authorization": f"Bearer {issuer['token']}", **CAP_XML}
+        with socket.socket() as reader:
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect(("127.0.0.1", hub.port))
+            reader.sendall(b"GET /api/v1/stream HTTP/1.1\r\nHost: hub\r\n\r\n")
+            _subscribers(hub)
+            published = []
+            with httpx.Client(base_url=hub.url, headers=headers) as client:
+                for n in range(150):  # ~5 MB: more than the socket buffers hold
+                    alert = make_alert("metro.tokyo.jp", ["131016"])
+                    alert.infos[0].description = f"{n} " + "避難してください。" * 1200
+                    response = client.post("/api/v1/alerts", content=xml(alert))
+                    assert response.status_code == 201
+                    published.append(response.json()["id"].encode())
+            time.sleep(0.5)
+            received = b""
+            reader.settimeout(10)
+            while published[-1] not in received[-70000:]:
+                chunk = reader.recv(65536)
+                assert chunk, "the stream ended"
+                received += chunk
+        assert re.findall(rb"\nid: (\w+)\nevent: alert\n", b"\n" + received) == published
+    finally:
+        hub.stop()

@@ -14,6 +14,7 @@ every client and computed by at most two requests at a time.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
 from collections import OrderedDict
@@ -27,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from alertcommons.cap import from_json
 from alertcommons.delivery.filters import FilterError, parse_filter
 from alertcommons.delivery.matching import AlertFacts, Matcher, facts_of
-from alertcommons.delivery.stream import CLOSE, Subscriber, close_event, sse_event
+from alertcommons.delivery.stream import CLOSE, Subscriber, Unfinished, close_event, sse_event
 from alertcommons.hub.services import Services
 from alertcommons.problems import ServiceUnavailable, Unprocessable
 from alertcommons.store import alerts as alert_queries
@@ -97,49 +98,72 @@ class StreamApp:
             await response(scope, receive, send)
             return
         key = json.dumps(canonical, sort_keys=True)
-        subscriber = hub.broadcaster.subscribe(key, stream_filter, heartbeat)
-        gone = asyncio.ensure_future(_disconnected(receive, subscriber))
         limit = settings.send_timeout_seconds
-        send_body: Send = (scope.get("extensions") or {}).get(_SERVER_SEND) or send
+        subscriber = hub.broadcaster.subscribe(key, stream_filter, heartbeat, limit)
+        subscriber.task = asyncio.current_task()
+        gone = asyncio.ensure_future(_disconnected(receive, subscriber))
+        server_send = (scope.get("extensions") or {}).get(_SERVER_SEND)
+        send_body: Send = server_send or send
+        # The publisher writes to an idle stream itself with the server's own send, a
+        # coroutine function it can start eagerly; never through the middleware's wrappers.
+        direct = server_send is not None and inspect.iscoroutinefunction(server_send)
 
         async def write(body: bytes) -> None:
-            # A client that takes nothing for this long is gone or hostile: drop it. A timeout
-            # scope, not wait_for: wait_for makes a task per write, per client, per event.
-            message = {"type": "http.response.body", "body": body, "more_body": True}
-            async with asyncio.timeout(limit):
-                await send_body(message)
+            # A client that takes nothing for ``limit`` seconds is gone or hostile: the
+            # broadcaster's sweep sees this write still open then, and drops the client. No
+            # timer per write: making and cancelling one per client per event cost more than
+            # the write.
+            subscriber.writing_since = time.monotonic()
+            await send_body({"type": "http.response.body", "body": body, "more_body": True})
+            subscriber.writing_since = 0.0
 
         try:
+            subscriber.writing_since = time.monotonic()
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
             await write(b"retry: 2000\n\n")
-            sent: set[str] = set()
+            sent = subscriber.sent
             if resume_from:
                 matcher = Matcher([(key, stream_filter)])
                 for alert_id, record in await self._backlog(hub, resume_from, matcher):
                     sent.add(alert_id)
                     await write(sse_event(alert_id, record))
             queue = subscriber.queue
+            if direct:
+                subscriber.send = server_send
             while True:
+                # Nothing queued: the publisher writes the next events itself (write_now).
+                subscriber.idle = direct and queue.empty()
+                items = [await queue.get()]
+                subscriber.idle = False
+                while not queue.empty():
+                    items.append(queue.get_nowait())
+                if subscriber.ended or CLOSE in items:
+                    break  # a client dropped for slowness resumes with Last-Event-ID
                 # Everything queued meanwhile goes out in one write: a burst of alerts costs
                 # this client one wake-up and one write, not one per alert.
-                chunks = [await queue.get()]
-                while not queue.empty():
-                    chunks.append(queue.get_nowait())
-                if subscriber.ended or CLOSE in chunks:
-                    break  # a client dropped for slowness resumes with Last-Event-ID
-                if sent:
-                    chunks = [chunk for chunk in chunks if not _already(chunk, sent)]
+                chunks: list[bytes] = []
+                for item in items:
+                    if isinstance(item, Unfinished):  # a write the publisher began
+                        subscriber.writing_since = time.monotonic()
+                        await item
+                        subscriber.writing_since = 0.0
+                    elif not (sent and _already(item, sent)):
+                        chunks.append(item)
                 if chunks:
                     await write(b"".join(chunks))
             # The stream ends (hub stopping, client too slow, client gone): say why, as an
             # event clients can listen for, and finish the response properly.
             if subscriber.reason:
                 await write(close_event(subscriber.reason))
-            end = {"type": "http.response.body", "body": b"", "more_body": False}
-            async with asyncio.timeout(limit):
-                await send_body(end)
-        except (OSError, TimeoutError):
-            pass  # the client went away mid-write, or stopped reading
+            subscriber.writing_since = time.monotonic()
+            await send_body({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            pass  # the client went away mid-write
+        except asyncio.CancelledError:
+            if not subscriber.stalled:
+                raise
+            if subscriber.task is not None:
+                subscriber.task.uncancel()  # the sweep's drop, not a cancellation from above
         finally:
             hub.broadcaster.unsubscribe(subscriber)
             gone.cancel()

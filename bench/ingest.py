@@ -5,8 +5,11 @@ publishers (accepted alerts per second: validate + authorize + sign + commit), t
 loop at half that rate (p50/p99 request latency). Prints one JSON object.
 
 Run from the project root: ``python -m bench.ingest [--seconds N] [--concurrency N]
-[--stores sqlite,postgresql] [--profile]``; ``--profile`` has py-spy sample the hub during the
-closed loop (bench/profiling.py: top costs per publish in artifacts/profiles/).
+[--stores sqlite,postgresql] [--nodes N] [--profile]``; ``--profile`` has py-spy sample the hub
+(the first node) during the closed loop (bench/profiling.py: top costs per publish in
+artifacts/profiles/). ``--nodes N`` (PostgreSQL only; SQLite has one hub process) runs N hub
+processes on the one database, as a cluster is deployed, the publishers spread over them
+round-robin; the figures are then ``postgresql-<N>-nodes``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import httpx
 from tests.support.alerts import make_alert, xml
+from tests.support.cluster import share_keys
 from tests.support.pg import fresh_database
 from tests.support.server import HubProcess
 
@@ -61,12 +65,12 @@ def _bodies(issuers: list[tuple[str, str]], count: int) -> list[tuple[bytes, dic
     return bodies
 
 
-async def _closed_loop(port: int, bodies: list, concurrency: int, seconds: float) -> dict:
+async def _closed_loop(ports: list[int], bodies: list, concurrency: int, seconds: float) -> dict:
     queue = iter(bodies)
     results: list[Result] = []
     deadline = time.perf_counter() + seconds
 
-    async def worker() -> None:
+    async def worker(port: int) -> None:
         connection = Connection("127.0.0.1", port)
         await connection.open()
         try:
@@ -80,7 +84,7 @@ async def _closed_loop(port: int, bodies: list, concurrency: int, seconds: float
             await connection.close()
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(ports[n % len(ports)]) for n in range(concurrency)))
     elapsed = time.perf_counter() - start
     accepted = sum(1 for r in results if r.status == 201)
     return {
@@ -91,11 +95,11 @@ async def _closed_loop(port: int, bodies: list, concurrency: int, seconds: float
     }
 
 
-async def _open_loop(port: int, bodies: list, rate: float, seconds: float) -> dict:
+async def _open_loop(ports: list[int], bodies: list, rate: float, seconds: float) -> dict:
     count = int(rate * seconds)
     pool: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(64):
-        connection = Connection("127.0.0.1", port)
+    for n in range(64):
+        connection = Connection("127.0.0.1", ports[n % len(ports)])
         await connection.open()
         pool.put_nowait(connection)
     results: list[Result] = []
@@ -135,23 +139,31 @@ def _percentiles(results: list[Result]) -> dict:
     }
 
 
-def run_store(store: str, seconds: float, concurrency: int, profile: bool = False) -> dict:
+def run_store(
+    store: str, seconds: float, concurrency: int, profile: bool = False, nodes: int = 1
+) -> dict:
     with ExitStack() as stack:
         data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(fresh_database()) if store == "postgresql" else None
-        hub = HubProcess(data / "hub", ADMIN, url)
-        hub.start()
-        stack.callback(hub.stop)
-        issuers = _issuers(hub.url)
+        hubs = [HubProcess(data / f"hub{n}", ADMIN, url) for n in range(nodes)]
+        for hub in hubs:
+            if hub is not hubs[0]:  # one cluster: every node has the first one's keys
+                share_keys(hubs[0].data_dir, hub.data_dir)
+            hub.start()
+            stack.callback(hub.stop)
+        ports = [hub.port for hub in hubs]
+        issuers = _issuers(hubs[0].url)
         bodies = _bodies(issuers, int(seconds * 3000) + 100)
-        pid = hub.process.pid if hub.process else 0
-        sampler = Profile(pid, f"ingest-{store}", "publish").start() if profile and pid else None
-        closed = asyncio.run(_closed_loop(hub.port, bodies, concurrency, seconds))
+        pid = hubs[0].process.pid if hubs[0].process else 0
+        phase = f"ingest-{store}" + (f"-{nodes}-nodes" if nodes > 1 else "")
+        sampler = Profile(pid, phase, "publish").start() if profile and pid else None
+        closed = asyncio.run(_closed_loop(ports, bodies, concurrency, seconds))
         if sampler is not None:
-            closed["profile"] = sampler.stop(closed["requests"] - closed["non_201"])
+            # the first node's share of the publishes: the profile is of that node
+            closed["profile"] = sampler.stop((closed["requests"] - closed["non_201"]) // nodes)
         fresh = _bodies(issuers, int(closed["accepted_per_s"] * 0.5 * seconds) + 10)
-        half = asyncio.run(_open_loop(hub.port, fresh, closed["accepted_per_s"] * 0.5, seconds))
-        return {"closed_loop": closed, "open_loop_half_rate": half}
+        half = asyncio.run(_open_loop(ports, fresh, closed["accepted_per_s"] * 0.5, seconds))
+        return {"nodes": nodes, "closed_loop": closed, "open_loop_half_rate": half}
 
 
 def _summary(figures: dict) -> list[dict]:
@@ -159,11 +171,12 @@ def _summary(figures: dict) -> list[dict]:
     is validation, signing and a durable commit, which nothing bare does)."""
     goals = {"sqlite": 1000, "postgresql": 600}
     rows = []
-    for store, result in figures.items():
+    for name, result in figures.items():
+        store = name.split("-", 1)[0]
         rate = result["closed_loop"]["accepted_per_s"]
         rows.append(
             {
-                "measure": f"accepted alerts/s, {store}",
+                "measure": f"accepted alerts/s, {name}",
                 "hub": rate,
                 "goal": f"≥ {goals.get(store, 0)}",
                 "met": rate >= goals.get(store, 0),
@@ -172,7 +185,7 @@ def _summary(figures: dict) -> list[dict]:
         p99 = result["open_loop_half_rate"].get("p99_ms")
         rows.append(
             {
-                "measure": f"p99 at half that rate, {store} (ms)",
+                "measure": f"p99 at half that rate, {name} (ms)",
                 "hub": p99,
                 "goal": "≤ 50 ms" if store == "sqlite" else "—",
                 "met": (p99 is not None and p99 <= 50) if store == "sqlite" else None,
@@ -187,12 +200,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--profile", action="store_true", help="py-spy the hub per store")
+    parser.add_argument(
+        "--nodes", type=int, default=1, help="hub processes on the PostgreSQL database"
+    )
     args = parser.parse_args()
     machine = floors.machine()
-    figures = {
-        store: run_store(store, args.seconds, args.concurrency, args.profile)
-        for store in args.stores.split(",")
-    }
+    figures = {}
+    for store in args.stores.split(","):
+        nodes = args.nodes if store == "postgresql" else 1
+        name = f"{store}-{nodes}-nodes" if nodes > 1 else store
+        figures[name] = run_store(store, args.seconds, args.concurrency, args.profile, nodes)
     print(
         json.dumps(
             {

@@ -63,7 +63,7 @@ async def publish_alert(
     if alert.msg_type == "Ack" and "issuer" not in caller.roles:
         # A receiver's CAP Ack acknowledges deliveries; it is not published as an alert.
         return JSONResponse(await acknowledge_by_cap(hub, caller, alert))  # type: ignore[return-value]
-    outcome = await hub.publisher.publish(caller, alert)
+    outcome = await hub.publisher.publish(caller, alert, size=len(body))
     response.status_code = 201 if outcome.created else 200
     response.headers["Location"] = f"/api/v1/alerts/{outcome.alert_id}"
     return PublishResult(

@@ -52,6 +52,7 @@ async def principal(
         roles=frozenset(row.roles.split(",")),
         sender=row.sender,
         jurisdiction=Jurisdiction(frozenset(json.loads(row.jurisdiction))),
+        two_person_approval=bool(row.two_person_approval),
     )
     hub.principals.put(token_hash, found)
     return found

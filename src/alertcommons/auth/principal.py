@@ -27,6 +27,10 @@ class Principal:
     roles: frozenset[str]
     sender: str | None
     jurisdiction: Jurisdiction
+    # Whether the organization publishes only through approved drafts, when the token lookup
+    # read it with the rest (cached as long as sender and jurisdiction are); None: not known,
+    # the publisher reads it from the store (hub/approval.py).
+    two_person_approval: bool | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -65,6 +65,13 @@ from alertcommons.store.engine import Store
 from alertcommons.store.ids import new_id
 
 VALIDATION_WORKERS = 2
+# A body up to this size is parsed, validated, checked and signed on the event loop: that is
+# well under a millisecond, where each hop to the validation worker costs a thread hand-off
+# and, on a busy hub, waits of up to the interpreter's switch interval (5 ms) for the GIL
+# between the loop and the worker — the hops were most of a publish's latency. A bigger
+# body (long texts, many-vertex polygons) still goes to the worker, so it cannot stall the
+# loop.
+INLINE_BYTES = 16 * 1024
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
 XML_TYPES = ("application/cap+xml", "application/xml", "text/xml")
@@ -168,18 +175,29 @@ class Publisher:
         self.listeners: list[Callable[[Published], None]] = []
 
     async def parse(self, body: bytes, content_type: str, max_bytes: int) -> Alert:
-        """:func:`parse_body` in the validation worker: a big document never blocks the loop."""
+        """:func:`parse_body`; a big document in the validation worker, so that it never
+        blocks the loop."""
+        if len(body) <= INLINE_BYTES:
+            return parse_body(body, content_type, max_bytes)
         return await self._in_worker(parse_body, body, content_type, max_bytes)
 
     async def publish(
-        self, principal: Principal, alert: Alert, *, approved: bool = False
+        self,
+        principal: Principal,
+        alert: Alert,
+        *,
+        approved: bool = False,
+        size: int | None = None,
     ) -> Published:
         """``approved``: a second person approved this (a console draft); otherwise an
-        organization that requires approval is refused (``hub/approval.py``)."""
+        organization that requires approval is refused (``hub/approval.py``). ``size``: the
+        bytes the alert came in, if known; a small alert is checked on the loop."""
         # Parsing, validation, jurisdiction geometry and signing are CPU work that grows with
-        # the alert; they run in the validation worker so that one big alert cannot stall
-        # the event loop (and /healthz, streams, every other request) while it is checked.
-        unsigned = await self._in_worker(self._validated, alert)
+        # the alert; unless the alert is known to be small they run in the validation worker
+        # so that one big alert cannot stall the event loop (and /healthz, streams, every
+        # other request) while it is checked.
+        inline = size is not None and size <= INLINE_BYTES
+        unsigned = await self._cpu(inline, self._validated, alert)
         await self._authorize(principal, alert)
         if not approved:
             await approval.check(self.store, principal, alert)
@@ -188,13 +206,13 @@ class Publisher:
         if imitation and not principal.jurisdiction.national:
             raise await self._refuse(principal, alert, _national_only(imitation))
         try:
-            area_codes = await self._in_worker(self._check_areas, principal, alert)
+            area_codes = await self._cpu(inline, self._check_areas, principal, alert)
         except OutsideJurisdiction as exc:
             raise await self._refuse(principal, alert, exc.message) from None
         references = await self._resolve_references(principal, alert)
 
-        record = await self._in_worker(
-            self._signed_record, principal, alert, unsigned, area_codes, references
+        record = await self._cpu(
+            inline, self._signed_record, principal, alert, unsigned, area_codes, references
         )
         if activation:  # allowed above: the issuer is national
             record = replace(record, activation=True)
@@ -252,6 +270,11 @@ class Publisher:
         endpoint's test delivery): no areas to check, no references, no outbox."""
         unsigned = self._validated(alert)
         return self._signed_record(principal, alert, unsigned, (), ())
+
+    async def _cpu(self, inline: bool, function: Callable[..., _T], *args: Any) -> _T:
+        if inline:
+            return function(*args)
+        return await self._in_worker(function, *args)
 
     async def _in_worker(self, function: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()

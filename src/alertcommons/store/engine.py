@@ -223,6 +223,11 @@ class Store:
         self._checkpointer: threading.Thread | None = None
         self._auditor: threading.Thread | None = None
         self._queue: queue.Queue[_Job | None] = queue.Queue()
+        # Batched writes (publishes) have a writer thread of their own. Spread over the
+        # writer threads, each idle thread took one job as it came, so batches were of one,
+        # and they then queued on the audit head's row lock anyway: one thread taking all
+        # that waits while the previous batch commits makes one transaction of them.
+        self._batched: queue.Queue[_Job | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store-read")
         self._open = False
@@ -271,10 +276,21 @@ class Store:
             return
         for number in range(self._writer_count):
             thread = threading.Thread(
-                target=self._writer_loop, name=f"store-writer-{number}", daemon=True
+                target=self._writer_loop,
+                args=(self._queue,),
+                name=f"store-writer-{number}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
+        batcher = threading.Thread(
+            target=self._writer_loop,
+            args=(self._batched,),
+            name="store-batch-writer",
+            daemon=True,
+        )
+        batcher.start()
+        self._threads.append(batcher)
         self._open = True
 
     def close(self) -> None:
@@ -290,8 +306,9 @@ class Store:
             self._auditor.join(timeout=30)
             self._auditor = None
         if self._open and not self.inline:
-            for _ in self._threads:
+            for _ in range(self._writer_count):
                 self._queue.put(None)
+            self._batched.put(None)
             for thread in self._threads:
                 thread.join(timeout=30)
             self._threads.clear()
@@ -313,7 +330,7 @@ class Store:
 
     def _enqueue(self, job: _Job) -> None:
         if not self.inline:
-            self._queue.put(job)
+            (self._queue if job.batch is None else self._batched).put(job)
             return
         self._pending.append(job)
         if not self._flush_scheduled:
@@ -473,16 +490,16 @@ class Store:
         except Exception:  # a busy database just means: next time
             pass
 
-    def _writer_loop(self) -> None:
+    def _writer_loop(self, jobs: queue.Queue[_Job | None]) -> None:
         while True:
-            job = self._queue.get()
+            job = jobs.get()
             if job is None:
                 return
             batch = [job]
             stop = False
             while len(batch) < _BATCH_LIMIT:
                 try:
-                    more = self._queue.get_nowait()
+                    more = jobs.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:

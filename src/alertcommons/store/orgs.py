@@ -147,6 +147,7 @@ def principal_row(connection: Connection, secret: str) -> Any:
             organizations.c.name,
             organizations.c.sender,
             organizations.c.jurisdiction,
+            organizations.c.two_person_approval,
         )
         .join(organizations, organizations.c.id == tokens.c.organization_id)
         .where(

@@ -80,14 +80,18 @@ def build_services(settings: Settings) -> Services:
     dispatcher = Dispatcher(
         store, channels, DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )
+    outbox.handoff = dispatcher.lend  # lends only while it runs, on its own loop
     broadcaster = Broadcaster()
     rendered = RenderedCache()
     publisher.listeners.append(lambda published: rendered.changed())
 
     def wake_for(published: Published) -> None:
         # Only an alert with deliveries gives the dispatcher work: waking it for every alert
-        # put an empty claim transaction on the single writer per publish.
-        if published.deliveries:
+        # put an empty claim transaction on the single writer per publish. Rows the outbox
+        # handed to the dispatcher in the publish's transaction are sent now, unclaimed.
+        if published.deliveries and dispatcher.handed_off(published.alert_id) < (
+            published.deliveries
+        ):
             dispatcher.wake()
 
     publisher.listeners.append(wake_for)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Connection, select
 
 from alertcommons.delivery.dispatcher import Dispatcher
-from alertcommons.hub import publish
+from alertcommons.store import audit
 from alertcommons.store import deliveries as delivery_queries
 from alertcommons.store.schema import deliveries
 from tests.support.alerts import CAP_XML, make_alert, xml
@@ -94,7 +94,7 @@ async def test_a_publish_that_does_not_commit_sends_nothing_and_gives_the_room_b
     def fail(*args: Any, **kwargs: Any) -> None:  # after the outbox, in the same transaction
         raise RuntimeError("the audit append failed")
 
-    monkeypatch.setattr(publish.audit, "append_many", fail)
+    monkeypatch.setattr(audit, "append_many", fail)
     with pytest.raises(Exception, match="audit append failed"):
         await _publish(hub, issuer)
     assert lent and lent[-1] == ENDPOINTS  # it was lent the room ...
@@ -107,7 +107,6 @@ async def test_rows_handed_off_but_never_sent_come_back_when_the_lease_runs_out(
     hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub.dispatch_fast(lease_seconds=0.6)
-    dispatcher = hub.services.dispatcher
     issuer = await _endpoints(hub, receiver)
     claimed = _count_claims(monkeypatch)
     # the node "dies" between the commit and the sends: nothing starts them

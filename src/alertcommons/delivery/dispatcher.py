@@ -169,6 +169,8 @@ class Dispatcher:
         # publish in the same batch of writes was lent its share (``lend``).
         inline = self.store.inline
         budget = None if inline else self._budget()
+        if (budget or self._budget())[0] <= 0:
+            return False  # no room even in the reserve: a send that ends wakes this again
         exhausted_priority: list[int | None] = [None]
 
         def claim(connection: Connection) -> delivery_queries.ClaimRound:

@@ -82,6 +82,7 @@ def run(rows: int, rounds: int) -> dict[str, Any]:
                             "expires_at": now + timedelta(hours=1),
                             "site_id": None,
                             "route": None,
+                            "claimed_until": None,  # set when handed off at publish
                         }
                         for endpoint in endpoint_ids
                     ],
@@ -111,15 +112,15 @@ def run(rows: int, rounds: int) -> dict[str, Any]:
         floor_db.execute(
             "create table d (id text primary key, alert_id text, endpoint_id text,"
             " priority int, state text, due_at text, attempts int, created_at text,"
-            " expires_at text, site_id text, route int)"
+            " expires_at text, site_id text, route int, claimed_until text)"
         )
         stamp = now.replace(tzinfo=None).isoformat(" ")
 
         def raw_insert() -> None:
             floor_db.executemany(
-                "insert into d values (?,?,?,?,?,?,?,?,?,?,?)",
+                "insert into d values (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (new_id(), "a", e, 3, "pending", stamp, 0, stamp, stamp, None, None)
+                    (new_id(), "a", e, 3, "pending", stamp, 0, stamp, stamp, None, None, None)
                     for e in endpoint_ids
                 ],
             )

@@ -1,5 +1,7 @@
 """The webhook client writes a request a server can read: the Host header of an IPv6 literal
-keeps its brackets, and a URL that would split the request line is refused, never sent."""
+keeps its brackets, and a URL that would split the request line is refused, never sent. An
+answer that never comes times out; one host gets at most its connection limit; a literal
+address is checked by the outbound policy without a lookup."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from alertcommons.delivery import http
 from alertcommons.delivery.http import HTTPError, HTTPPool
-from alertcommons.delivery.outbound import LOOPBACK, OutboundPolicy
+from alertcommons.delivery.outbound import LOOPBACK, UNDELIVERABLE, OutboundPolicy
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.anyio
@@ -80,3 +83,96 @@ async def test_registering_such_a_url_is_a_422(hub: Hub) -> None:
     response = await hub.client.post("/api/v1/endpoints", json=body, headers=rx["headers"])
     assert response.status_code == 422, response.text
     assert response.json()["path"] == "channel settings"
+
+
+async def test_an_answer_that_never_comes_times_out_and_the_socket_is_closed() -> None:
+    ended = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # never answers; returns when the hub closes the connection
+        ended.set()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    pool = HTTPPool(policy=OutboundPolicy.from_setting(LOOPBACK))
+    started = asyncio.get_running_loop().time()
+    try:
+        async with server:
+            with pytest.raises(HTTPError):
+                await pool.post(f"http://127.0.0.1:{port}/x", b"{}", {}, seconds=0.3)
+            elapsed = asyncio.get_running_loop().time() - started
+            await asyncio.wait_for(ended.wait(), 5)
+    finally:
+        await pool.close()
+    assert 0.25 <= elapsed < 2, elapsed
+
+
+async def test_one_host_gets_at_most_its_connection_limit_and_cancelled_waiters_free_theirs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http, "MAX_CONNECTIONS_PER_HOST", 3)
+    hold = asyncio.Event()
+    open_now = most = 0
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal open_now, most
+        open_now += 1
+        most = max(most, open_now)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                await hold.wait()
+                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            open_now -= 1
+            writer.close()
+
+    server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/x"
+    pool = HTTPPool(policy=OutboundPolicy.from_setting(LOOPBACK))
+    try:
+        async with server:
+            posts = [asyncio.create_task(pool.post(url, b"{}", {})) for _ in range(10)]
+            await asyncio.sleep(0.2)
+            assert most == 3  # the others wait their turn
+            for waiting in posts[3:6]:  # three waiters give up
+                waiting.cancel()
+            hold.set()
+            done = await asyncio.gather(*posts[:3], *posts[6:])
+            assert [r.status for r in done] == [204] * 7
+            assert most == 3
+            # every turn came back: three at once again, no more
+            hold.clear()
+            again = [asyncio.create_task(pool.post(url, b"{}", {})) for _ in range(4)]
+            await asyncio.sleep(0.2)
+            assert sum(task.done() for task in again) == 0
+            hold.set()
+            assert [r.status for r in await asyncio.gather(*again)] == [204] * 4
+    finally:
+        await pool.close()
+    assert most == 3
+
+
+async def test_a_literal_address_is_checked_without_a_lookup(
+    monkeypatch: pytest.MonkeyPatch, ipv6_server: RawServer
+) -> None:
+    async def no_lookup(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a literal address was looked up")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_lookup)
+    allowed = HTTPPool(policy=OutboundPolicy.from_setting(LOOPBACK))
+    refused = HTTPPool(policy=OutboundPolicy())  # loopback is not a public address
+    try:
+        response = await allowed.post(f"http://[::1]:{ipv6_server.port}/a", b"{}", {})
+        assert response.status == 204
+        with pytest.raises(HTTPError, match=UNDELIVERABLE):
+            await refused.post(f"http://[::1]:{ipv6_server.port}/b", b"{}", {})
+    finally:
+        await allowed.close()
+        await refused.close()
+    assert len(ipv6_server.heads) == 1  # the refused one never connected

@@ -160,7 +160,7 @@ def serve(
     click.echo(f"  signing key:     {base}/api/v1/keys")
     sys.stdout.flush()
     configure_log_output(settings.log_format)  # nothing is refused after this point
-    app = create_app(settings)
+    app = create_app(settings, freeze_heap=True)  # one hub per process
     config = uvicorn.Config(
         app,
         log_level="warning",

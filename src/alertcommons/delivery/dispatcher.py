@@ -12,6 +12,15 @@ pending in the store, holds no lease and takes no room in flight, so thousands o
 queued behind receivers that never answer cost nothing. And whatever fills the room in flight,
 a reserve above it is kept for the most urgent deliveries (national warnings, Immediate and
 Extreme), so they reach healthy receivers at once (bench/slow_receivers.py measures it).
+
+A fresh alert need not wait for a claim: when the outbox writes its rows in this process (an
+SQLite hub, where the publish runs on the dispatcher's own loop), it asks :meth:`lend` which of
+them this dispatcher has room for, and writes those already claimed — ``sending``, leased,
+first attempt — exactly as a claim would have, in the alert's own transaction. Only once that
+commit succeeded does :meth:`handed_off` start their sends; if it failed, the rows do not
+exist and the room lent is given back. A crash in between leaves leased rows that come back as
+any claim's do. A site's routes are never lent: their first attempt also arms the next route,
+which only the claim does (``store/failover.py``).
 """
 
 from __future__ import annotations
@@ -87,6 +96,9 @@ class Dispatcher:
         self._endpoints: dict[str, _Endpoint] = {}
         self._stopping = False
         self._endpoints_version: tuple[Any, ...] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # rows lent to a publish not yet committed: alert id -> (lent at, its claims)
+        self._lent: dict[str, tuple[float, list[Claimed]]] = {}
         self.on_endpoint_disabled: list[Callable[[str], None]] = []
         self.on_outcome: list[Callable[[str, Outcome], None]] = []  # (channel, outcome)
 
@@ -105,6 +117,7 @@ class Dispatcher:
         hub), so whatever was being sent when it stopped is due at once."""
         if sole_sender if sole_sender is not None else self.store.dialect == "sqlite":
             await self.store.write(delivery_queries.release_claims)
+        self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name="dispatcher")
         self._renewer = asyncio.create_task(self._renew_leases(), name="dispatcher-leases")
 
@@ -135,21 +148,37 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
 
+    def _budget(self) -> tuple[int, int | None, dict[str, int]]:
+        """How many rows there is room for, the least urgent priority that may use it (None:
+        any), and the sends in flight per endpoint."""
+        settings = self.settings
+        free = settings.max_in_flight - self.in_flight
+        if free > 0:
+            return free, None, dict(self._busy)
+        # the room is full: only the urgent reserve is left
+        free = settings.max_in_flight + settings.urgent_reserve - self.in_flight
+        return free, URGENT_PRIORITY, dict(self._busy)
+
     async def _claim_round(self) -> bool:
         """Claim what there is room for; True when more may be due right now."""
         settings = self.settings
-        free = settings.max_in_flight - self.in_flight
-        max_priority: int | None = None
-        if free <= 0:  # the room is full: only the urgent reserve is left
-            free = settings.max_in_flight + settings.urgent_reserve - self.in_flight
-            max_priority = URGENT_PRIORITY
-            if free <= 0:
-                return False
-        busy = dict(self._busy)
-        full = [endpoint for endpoint, sends in busy.items() if sends >= settings.per_endpoint]
         lease = timedelta(seconds=settings.lease_seconds)
+        if self._lent:
+            self._drop_stale_loans()
+        # On SQLite the claim runs on this loop: the room is read as it runs, after any
+        # publish in the same batch of writes was lent its share (``lend``).
+        inline = self.store.inline
+        budget = None if inline else self._budget()
+        if (budget or self._budget())[0] <= 0:
+            return False  # no room even in the reserve: a send that ends wakes this again
+        exhausted_priority: list[int | None] = [None]
 
         def claim(connection: Connection) -> delivery_queries.ClaimRound:
+            free, max_priority, busy = budget or self._budget()
+            exhausted_priority[0] = max_priority
+            if free <= 0:
+                return delivery_queries.ClaimRound([], exhausted=True)
+            full = [endpoint for endpoint, sends in busy.items() if sends >= settings.per_endpoint]
             return delivery_queries.claim_due(
                 connection,
                 limit=min(settings.claim_batch, free),
@@ -163,7 +192,95 @@ class Dispatcher:
         if claimed.claimed:
             await self._refresh_endpoints()
             await self._launch(claimed.claimed)
-        return not claimed.exhausted and max_priority is None
+        return not claimed.exhausted and exhausted_priority[0] is None
+
+    def lend(self, alert_id: str, rows: list[dict[str, Any]]) -> datetime | None:
+        """Called by the outbox, in the publish transaction, with an alert's new delivery
+        rows: marks those this dispatcher has room for (``state`` ``sending``, leased,
+        ``attempts`` 1 — what a claim writes) and answers the lease's end (None: none taken).
+
+        Only on this dispatcher's own loop (an SQLite hub: the outbox runs there), so the
+        room counted here is the room the claim counts. What is lent counts as in flight at
+        once; :meth:`handed_off` sends it after the commit, or gives the room back."""
+        if self._loop is None or self._stopping:
+            return None
+        try:
+            if asyncio.get_running_loop() is not self._loop:
+                return None
+        except RuntimeError:  # a writer thread (PostgreSQL): the claim takes these rows
+            return None
+        old = self._lent.pop(alert_id, None)
+        if old is not None:  # the batch was written again, item by item: lend afresh
+            self._give_back(old[1])
+        settings = self.settings
+        free, max_priority, busy = self._budget()
+        lease_end = datetime.now(UTC) + timedelta(seconds=settings.lease_seconds)
+        lent: list[Claimed] = []
+        for row in rows:
+            if free <= 0:
+                break
+            rank = row["priority"]
+            if row.get("site_id") is not None or row["state"] != "pending":
+                continue  # a site's route: the claim arms its next route
+            if max_priority is not None and rank > max_priority:
+                break  # every row of one alert has the same priority
+            if self._wake.is_set() and rank > URGENT_PRIORITY:
+                break  # rows already queued go first, in the claim's order
+            endpoint_id = row["endpoint_id"]
+            if busy.get(endpoint_id, 0) >= settings.per_endpoint:
+                continue
+            busy[endpoint_id] = busy.get(endpoint_id, 0) + 1
+            free -= 1
+            row["state"] = "sending"
+            row["claimed_until"] = lease_end
+            row["attempts"] = 1
+            claim = Claimed(row["id"], alert_id, endpoint_id, 1, row["expires_at"], rank, None)
+            lent.append(claim)
+            self._in_flight[claim.id] = claim
+            self._busy[endpoint_id] = self._busy.get(endpoint_id, 0) + 1
+        if not lent:
+            return None
+        self._lent[alert_id] = (time.monotonic(), lent)
+        return lease_end
+
+    def handed_off(self, alert_id: str) -> int:
+        """After the publish committed: send what :meth:`lend` marked; how many."""
+        entry = self._lent.pop(alert_id, None)
+        if entry is None:
+            return 0
+        lent_at, claims = entry
+        if time.monotonic() - lent_at > self.settings.lease_seconds / 2 or self._stopping:
+            self._give_back(claims)  # too late to trust the lease: it comes back as any does
+            return 0
+        self._keep(asyncio.ensure_future(self._start_lent(claims)))
+        return len(claims)
+
+    async def _start_lent(self, claims: list[Claimed]) -> None:
+        try:
+            await self._refresh_endpoints()
+            await self._start(claims)
+        except Exception:  # the leases bring them back
+            log.exception("could not start %d handed-off deliveries", len(claims))
+            self._give_back(claims)
+
+    def _drop_stale_loans(self) -> None:
+        """Loans whose publish never committed (it failed): give their room back."""
+        limit = time.monotonic() - self.settings.lease_seconds / 2
+        for alert_id, (lent_at, claims) in list(self._lent.items()):
+            if lent_at < limit:
+                del self._lent[alert_id]
+                self._give_back(claims)
+
+    def _give_back(self, claims: list[Claimed]) -> None:
+        for claim in claims:
+            if self._in_flight.pop(claim.id, None) is None:
+                continue
+            sends = self._busy.get(claim.endpoint_id, 1) - 1
+            if sends > 0:
+                self._busy[claim.endpoint_id] = sends
+            else:
+                self._busy.pop(claim.endpoint_id, None)
+        self._wake.set()  # room opened
 
     async def _refresh_endpoints(self) -> None:
         """Drop cached endpoints when any changed, on any node (a rotated secret, a new URL):
@@ -189,6 +306,13 @@ class Dispatcher:
                 log.exception("could not renew %d delivery leases", len(ids))
 
     async def _launch(self, claimed: list[Claimed]) -> None:
+        for claim in claimed:
+            self._in_flight[claim.id] = claim
+            self._busy[claim.endpoint_id] = self._busy.get(claim.endpoint_id, 0) + 1
+        await self._start(claimed)
+
+    async def _start(self, claimed: list[Claimed]) -> None:
+        """Send claims already counted in flight."""
         missing_alerts = sorted({c.alert_id for c in claimed} - self._messages.keys())
         missing_endpoints = sorted({c.endpoint_id for c in claimed} - self._endpoints.keys())
         if missing_alerts or missing_endpoints:
@@ -196,8 +320,6 @@ class Dispatcher:
         for claim in claimed:
             endpoint = self._endpoints.get(claim.endpoint_id)
             template = self._messages.get(claim.alert_id)
-            self._in_flight[claim.id] = claim
-            self._busy[claim.endpoint_id] = self._busy.get(claim.endpoint_id, 0) + 1
             task = asyncio.create_task(self._send(claim, endpoint, template))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)

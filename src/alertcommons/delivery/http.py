@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import ssl
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
@@ -69,6 +69,40 @@ _Key = tuple[str, str, int]
 _Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
+class _Gate:
+    """At most ``MAX_CONNECTIONS_PER_HOST`` exchanges with one host at a time: a count, and a
+    queue of waiters only when it is full (an ``asyncio.Semaphore`` costs more per send)."""
+
+    __slots__ = ("free", "waiters")
+
+    def __init__(self) -> None:
+        self.free = MAX_CONNECTIONS_PER_HOST
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+    async def enter(self) -> None:
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.leave()  # the turn was handed over as the send was cancelled: pass it on
+            elif waiter in self.waiters:  # a turn handed out meanwhile skipped it already
+                self.waiters.remove(waiter)
+            raise
+
+    def leave(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the turn goes to it: ``free`` stays as it is
+                return
+        self.free += 1
+
+
 class HTTPPool:
     def __init__(
         self,
@@ -81,44 +115,63 @@ class HTTPPool:
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self._idle: dict[_Key, list[_Stream]] = defaultdict(list)
-        self._busy: dict[_Key, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(MAX_CONNECTIONS_PER_HOST)
-        )
+        self._gates: dict[_Key, _Gate] = defaultdict(_Gate)
         self._tls = ssl.create_default_context()
 
     async def post(
         self, url: str, body: bytes, headers: dict[str, str], *, seconds: float | None = None
     ) -> Response:
-        limit = self.timeout if seconds is None else seconds
+        head = "\r\n".join(f"{name}: {value}" for name, value in headers.items())
+        return await self.post_head(url, body, head, self.timeout if seconds is None else seconds)
+
+    async def post_head(self, url: str, body: bytes, head: str, seconds: float) -> Response:
+        """:meth:`post` with the header lines already written (``Name: value`` joined by
+        CRLF, no final CRLF; Host and Content-Length are added here). The caller vouches that
+        no value holds a line break."""
         key, start = _request_start(url)
-        head = [start, f"Content-Length: {len(body)}"]
-        head += [f"{name}: {value}" for name, value in headers.items()]
-        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
-        async with self._busy[key]:
-            return await self._send(key, request, limit)
+        if head:
+            start = f"{start}\r\nContent-Length: {len(body)}\r\n{head}\r\n\r\n"
+        else:
+            start = f"{start}\r\nContent-Length: {len(body)}\r\n\r\n"
+        request = start.encode("latin-1") + body
+        gate = self._gates[key]
+        await gate.enter()
+        try:
+            return await self._send(key, request, seconds)
+        finally:
+            gate.leave()
 
     async def _send(self, key: _Key, request: bytes, limit: float) -> Response:
         # A kept-alive connection may have been closed by the peer while idle: one retry on
         # a fresh connection, and only when no byte of a response was seen.
+        loop = asyncio.get_running_loop()
         for attempt in (0, 1):
             stream, reused = await self._acquire(key, fresh=attempt == 1)
+            # One timer per exchange that aborts the connection when it fires (cheaper than
+            # a timeout scope per request); the exchange then fails and is reported timed out.
+            expired: list[bool] = []
+            timer = loop.call_later(limit, _expire, stream, expired)
             try:
-                async with asyncio.timeout(limit):
-                    response, keep = await _exchange(stream, request)
+                response, keep = await _exchange(stream, request)
             except (ConnectionError, asyncio.IncompleteReadError) as exc:
                 _close(stream)
+                if expired:
+                    raise _undeliverable(key, f"no complete answer within {limit:g} s") from None
                 if reused and attempt == 0 and _nothing_read(exc):
                     continue
                 raise _undeliverable(key, f"connection failed: {exc!r}") from None
-            except TimeoutError:
-                _close(stream)
-                raise _undeliverable(key, f"no complete answer within {limit:g} s") from None
             except (ValueError, OSError) as exc:
                 _close(stream)
+                if expired:
+                    raise _undeliverable(key, f"no complete answer within {limit:g} s") from None
                 raise _undeliverable(key, f"bad response: {exc}") from None
             except asyncio.CancelledError:  # the hub is stopping: leave no socket open
                 _close(stream)
                 raise
+            finally:
+                timer.cancel()
+            if expired:  # the answer was complete as the timer fired: the socket is gone
+                return response
             if keep and len(self._idle[key]) < MAX_IDLE_PER_HOST:
                 self._idle[key].append(stream)
             else:
@@ -181,6 +234,12 @@ def _nothing_read(exc: BaseException) -> bool:
 
 def _close(stream: _Stream) -> None:
     stream[1].close()
+
+
+def _expire(stream: _Stream, expired: list[bool]) -> None:
+    """The exchange on ``stream`` ran out of time: end it (its reads and writes fail now)."""
+    expired.append(True)
+    stream[1].transport.abort()
 
 
 async def _exchange(stream: _Stream, request: bytes) -> tuple[Response, bool]:

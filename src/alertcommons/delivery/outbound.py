@@ -28,6 +28,7 @@ import re
 import socket
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from alertcommons.errors import AlertCommonsError
@@ -71,6 +72,16 @@ def literal_address(host: str) -> Address | None:
         except OSError:
             return ipaddress.IPv4Address("0.0.0.0")  # all digits yet no address: refuse it
     return None
+
+
+@lru_cache(maxsize=4096)
+def _canonical_literal(host: str) -> bool:
+    """Whether ``host`` is an IP address in its one canonical spelling (no scope, no legacy
+    form): what ``getaddrinfo`` would answer for it is exactly it."""
+    try:
+        return str(ipaddress.ip_address(host)) == host and "%" not in host
+    except ValueError:
+        return False
 
 
 def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
@@ -137,6 +148,10 @@ class OutboundPolicy:
         Callers connect to this address (not the name again), so what was checked is what
         is reached.
         """
+        if _canonical_literal(host):
+            # an address spelled as the resolver would answer it resolves to itself: the
+            # same check, without a lookup on a thread for each new connection
+            return self._pick(host, [(0, 0, 0, "", (host, port))])
         loop = asyncio.get_running_loop()
         try:
             found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)

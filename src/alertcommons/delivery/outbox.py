@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,10 @@ from alertcommons.delivery.sites import Routes, plan
 from alertcommons.store import deliveries, endpoints, sites
 from alertcommons.store.alerts import NewAlert
 from alertcommons.store.ids import new_id
+
+# Given an alert's id and its new delivery rows, marks those the dispatcher in this process
+# takes at once (``Dispatcher.lend``); answers their lease's end, or None.
+Handoff = Callable[[str, list[dict[str, Any]]], Any]
 
 
 class DeliveryOutbox:
@@ -38,6 +42,7 @@ class DeliveryOutbox:
         self._version: tuple[Any, ...] | None = None
         self._parsed: dict[str, tuple[str, Filter]] = {}
         self._routes: Routes = {}
+        self.handoff: Handoff | None = None  # set when this process runs the dispatcher
 
     def invalidate(self) -> None:
         with self._lock:
@@ -101,8 +106,9 @@ class DeliveryOutbox:
             rank = priority(record.urgency, record.severity, activation=record.activation)
             # a site's routes: the first now, the others on standby (delivery/sites.py)
             planned = plan(targets, routes, now) if routes else {}
+            mine = []
             for endpoint_id in sorted(targets):
-                rows.append(
+                mine.append(
                     {
                         "id": new_id(),
                         "alert_id": record.id,
@@ -115,9 +121,13 @@ class DeliveryOutbox:
                         "expires_at": record.expires,
                         "site_id": None,
                         "route": None,
+                        "claimed_until": None,
                         **planned.get(endpoint_id, {}),
                     }
                 )
+            if self.handoff is not None and mine:
+                self.handoff(record.id, mine)  # sent after the commit, if it succeeds
+            rows += mine
             counts.append(len(targets))
         deliveries.insert_many(connection, rows)
         return counts

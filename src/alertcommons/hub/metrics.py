@@ -86,15 +86,25 @@ class Metrics:
             registry=self.registry,
         )
         self._gauges: _Gauges | None = None
+        self._settled: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def published(self, created: bool) -> None:
         self.publishes.labels("stored" if created else "repeat").inc()
 
     def settled(self, channel: str, outcome: Outcome) -> None:
-        result = {"pending": "retry"}.get(outcome.state, outcome.state)
-        self.deliveries.labels(channel, result).inc()
+        # once per delivery: each (channel, result)'s series is looked up once, not per call
+        # (``labels`` takes a lock and builds its key every time)
+        key = (channel, outcome.state)
+        series = self._settled.get(key)
+        if series is None:
+            result = {"pending": "retry"}.get(outcome.state, outcome.state)
+            series = self._settled[key] = (
+                self.deliveries.labels(channel, result),
+                self.latency.labels(channel),
+            )
+        series[0].inc()
         if outcome.latency_ms is not None:
-            self.latency.labels(channel).observe(outcome.latency_ms / 1000)
+            series[1].observe(outcome.latency_ms / 1000)
 
     def source_fetched(self, source: str, result: str, seconds: float) -> None:
         self.source_fetches.labels(source, result).inc()

@@ -27,6 +27,7 @@ _INSERT_KEYS = (
     "expires_at",
     "site_id",
     "route",
+    "claimed_until",  # set on rows handed to this node's dispatcher at publish
 )
 _INSERT = insert(deliveries)
 

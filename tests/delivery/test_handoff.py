@@ -1,0 +1,121 @@
+"""A fresh alert's deliveries are handed to this hub's dispatcher in the publish transaction
+(``Dispatcher.lend``): sent without a claim, never sent if that transaction fails, and back
+through the normal claim when the lease of rows handed off but never sent runs out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, select
+
+from alertcommons.delivery.dispatcher import Dispatcher
+from alertcommons.store import audit
+from alertcommons.store import deliveries as delivery_queries
+from alertcommons.store.schema import deliveries
+from tests.support.alerts import CAP_XML, make_alert, xml
+from tests.support.hub import Hub
+from tests.support.receivers import Receiver
+from tests.support.waiting import until
+
+pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+ENDPOINTS = 12
+
+
+async def _endpoints(hub: Hub, receiver: Receiver) -> dict[str, Any]:
+    issuer = await hub.org("気象庁", "jma.go.jp", ["*"])
+    rx = await hub.org("Receivers", None, [], kind="receiver")
+    for n in range(ENDPOINTS):
+        body = {"channel": "webhook", "url": receiver.url(f"/ok/h{n}")}
+        response = await hub.client.post("/api/v1/endpoints", json=body, headers=rx["headers"])
+        assert response.status_code == 201
+    return issuer
+
+
+async def _publish(hub: Hub, issuer: dict[str, Any]) -> Any:
+    alert = make_alert("jma.go.jp", ["131016"])
+    headers = {**issuer["headers"], **CAP_XML}
+    return await hub.client.post("/api/v1/alerts", content=xml(alert), headers=headers)
+
+
+def _rows(connection: Connection) -> list[Any]:
+    return list(connection.execute(select(deliveries.c.state, deliveries.c.attempts)))
+
+
+async def _all_recorded(hub: Hub) -> bool:
+    return all(state == "delivered" for state, _ in await hub.services.store.read(_rows))
+
+
+def _count_claims(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    claimed: list[str] = []
+    real = delivery_queries.claim_due
+
+    def counting(*args: Any, **kwargs: Any) -> delivery_queries.ClaimRound:
+        found = real(*args, **kwargs)
+        claimed.extend(c.id for c in found.claimed)
+        return found
+
+    monkeypatch.setattr(delivery_queries, "claim_due", counting)
+    return claimed
+
+
+async def test_a_fresh_alert_is_sent_without_a_claim(
+    hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.dispatch_fast()
+    issuer = await _endpoints(hub, receiver)
+    claimed = _count_claims(monkeypatch)
+    response = await _publish(hub, issuer)
+    assert response.json()["deliveries"] == ENDPOINTS
+    await until(lambda: receiver.count() >= ENDPOINTS)
+    await until(lambda: _all_recorded(hub))
+    rows = await hub.services.store.read(_rows)
+    assert sorted(rows) == [("delivered", 1)] * ENDPOINTS
+    assert claimed == []  # no claim took them: the publish did
+
+
+async def test_a_publish_that_does_not_commit_sends_nothing_and_gives_the_room_back(
+    hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.dispatch_fast(lease_seconds=0.6)
+    dispatcher = hub.services.dispatcher
+    issuer = await _endpoints(hub, receiver)
+    lent: list[int] = []
+    real_lend = dispatcher.lend
+
+    def lend(alert_id: str, rows: list[dict[str, Any]]) -> Any:
+        until_ = real_lend(alert_id, rows)
+        lent.append(sum(row["state"] == "sending" for row in rows))
+        return until_
+
+    monkeypatch.setattr(hub.services.outbox, "handoff", lend)
+
+    def fail(*args: Any, **kwargs: Any) -> None:  # after the outbox, in the same transaction
+        raise RuntimeError("the audit append failed")
+
+    monkeypatch.setattr(audit, "append_many", fail)
+    with pytest.raises(Exception, match="audit append failed"):
+        await _publish(hub, issuer)
+    assert lent and lent[-1] == ENDPOINTS  # it was lent the room ...
+    await until(lambda: dispatcher.in_flight == 0, 10)  # ... and gave it back
+    assert await hub.services.store.read(_rows) == []
+    assert receiver.count() == 0
+
+
+async def test_rows_handed_off_but_never_sent_come_back_when_the_lease_runs_out(
+    hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.dispatch_fast(lease_seconds=0.6)
+    issuer = await _endpoints(hub, receiver)
+    claimed = _count_claims(monkeypatch)
+    # the node "dies" between the commit and the sends: nothing starts them
+    monkeypatch.setattr(Dispatcher, "handed_off", lambda self, alert_id: 0)
+    response = await _publish(hub, issuer)
+    assert response.status_code == 201
+    assert {row[0] for row in await hub.services.store.read(_rows)} == {"sending"}
+    await until(lambda: receiver.count() >= ENDPOINTS, 15)
+    await until(lambda: _all_recorded(hub))
+    assert len(claimed) == ENDPOINTS  # the claim took them once their lease ran out
+    rows = await hub.services.store.read(_rows)
+    assert sorted(rows) == [("delivered", 2)] * ENDPOINTS

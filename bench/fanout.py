@@ -6,8 +6,9 @@ number of subscribers; the Atom feed against a bare app answering its bytes. Pri
 object; ``summary`` lists every figure with its floor, the ratio and the goal.
 
 Everything runs on this machine: the hub (a real process, SQLite), the webhook receiver (a
-separate process), the stream and MQTT clients (lean sockets in this process). Latency is from
-the start of the publish request to each receiver's own arrival time.
+separate process), the stream and MQTT clients (lean sockets in ``--client-processes``
+processes of their own, the same for the hub, the bare app and Mosquitto; 0: in this process).
+Latency is from the start of the publish request to each receiver's own arrival time.
 
 Run from the project root: ``python -m bench.fanout [--webhooks 100,1000] [--streams
 1000,10000] [--sustained 20000] [--feed-seconds 5] [--profile]``. A quick run (< 60 s):

@@ -265,14 +265,27 @@ _FAILED = (
 )
 
 
+_HEALTH_RESOLUTION = timedelta(seconds=1)  # how fresh an endpoint's last_success_at is kept
+
+
 def _endpoint_health(
     connection: Connection, good: list[Outcome], bad: list[Outcome], now: datetime
 ) -> None:
     good_ids = sorted({o.endpoint_id for o in good})
     if good_ids:
+        # An endpoint already healthy with a success in the last second is not rewritten:
+        # a fan-out otherwise rewrote every endpoint's row once per batch of outcomes.
         connection.execute(
             update(endpoints)
-            .where(endpoints.c.id.in_(good_ids))
+            .where(
+                endpoints.c.id.in_(good_ids),
+                or_(
+                    endpoints.c.last_success_at.is_(None),
+                    endpoints.c.last_success_at < now - _HEALTH_RESOLUTION,
+                    endpoints.c.failing_since.is_not(None),
+                    endpoints.c.last_error.is_not(None),
+                ),
+            )
             .values(last_success_at=now, failing_since=None, last_error=None)
         )
     bad_errors = {o.endpoint_id: o.error for o in bad if o.endpoint_id not in good_ids}

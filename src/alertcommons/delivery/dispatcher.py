@@ -99,6 +99,7 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         # rows lent to a publish not yet committed: alert id -> (lent at, its claims)
         self._lent: dict[str, tuple[float, list[Claimed]]] = {}
+        self._turn_clock: datetime | None = None  # now, for the outcomes of one loop turn
         self.on_endpoint_disabled: list[Callable[[str], None]] = []
         self.on_outcome: list[Callable[[str, Outcome], None]] = []  # (channel, outcome)
 
@@ -398,7 +399,7 @@ class Dispatcher:
         template: Message | None,
         elapsed_ms: float | None = None,
     ) -> None:
-        now = datetime.now(UTC)
+        now = self._clock()
         if isinstance(result, Delivered):
             outcome = Outcome(
                 claim.id, claim.endpoint_id, "delivered", latency_ms=elapsed_ms, at=now
@@ -428,6 +429,19 @@ class Dispatcher:
             asyncio.get_running_loop().call_soon(
                 lambda: self._keep(asyncio.ensure_future(self._record()))
             )
+
+    def _clock(self) -> datetime:
+        """The time, read once per event-loop turn: the outcomes settled together share one
+        value (the store converts a shared value once; each delivery's own latency is
+        measured apart, in ``latency_ms``)."""
+        now = self._turn_clock
+        if now is None:
+            now = self._turn_clock = datetime.now(UTC)
+            asyncio.get_running_loop().call_soon(self._next_turn)
+        return now
+
+    def _next_turn(self) -> None:
+        self._turn_clock = None
 
     def _keep(self, task: asyncio.Future[None]) -> None:
         self._sends.add(task)  # type: ignore[arg-type]

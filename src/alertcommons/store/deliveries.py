@@ -265,6 +265,9 @@ _FAILED = (
 )
 
 
+_HEALTH_RESOLUTION = timedelta(seconds=1)  # how fresh an endpoint's last_success_at is kept
+
+
 def _endpoint_health(
     connection: Connection, good: list[Outcome], bad: list[Outcome], now: datetime
 ) -> None:
@@ -281,9 +284,19 @@ def _endpoint_health(
     good_ids = [endpoint_id for endpoint_id in good_ids if endpoint_id in unlocked]
     bad_errors = {k: v for k, v in bad_errors.items() if k in unlocked}
     if good_ids:
+        # An endpoint already healthy with a success in the last second is not rewritten:
+        # a fan-out otherwise rewrote every endpoint's row once per batch of outcomes.
         connection.execute(
             update(endpoints)
-            .where(endpoints.c.id.in_(good_ids))
+            .where(
+                endpoints.c.id.in_(good_ids),
+                or_(
+                    endpoints.c.last_success_at.is_(None),
+                    endpoints.c.last_success_at < now - _HEALTH_RESOLUTION,
+                    endpoints.c.failing_since.is_not(None),
+                    endpoints.c.last_error.is_not(None),
+                ),
+            )
             .values(last_success_at=now, failing_since=None, last_error=None)
         )
     for endpoint_id, error in bad_errors.items():

@@ -66,8 +66,11 @@ def _freeze_heap() -> None:
     """Put what the hub loaded at start (modules, schemas, the outlines: millions of objects
     that live as long as it does) out of the garbage collector's sight. A full collection
     scans every tracked object: measured at ~90 ms in the middle of a 1,000-webhook fan-out,
-    the whole gap between its p50 and p99 (bench/fanout.py). Frozen objects are still freed
-    when nothing refers to them; only a reference cycle among them would stay."""
+    the whole gap between its p50 and p99 (bench/fanout.py), and 70-80 ms pauses were the whole
+    p99 of publishing at 500/s (bench/ingest.py). Frozen objects are still freed when nothing
+    refers to them; only a reference cycle among them would stay, so what is garbage already
+    is collected first."""
+    gc.collect()
     gc.freeze()
     loading = _loading
     if loading is not None and loading.is_alive():

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import socket
 from typing import Any
 
@@ -29,14 +28,6 @@ class HubServer(uvicorn.Server):
     """uvicorn's server, but a stop signal ends the live streams at once: they never finish
     on their own, so waiting for them only delays the stop (and ends in a cancellation
     traceback). Their clients reconnect to another node, or later, with Last-Event-ID."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        # Everything loaded by now (modules, the app, boundaries, schemas) lives as long as
-        # the process: frozen, the collector no longer walks it. Each full collection walked
-        # it all and stopped the loop for 70-80 ms, the whole p99 of publishing at 500/s.
-        gc.collect()
-        gc.freeze()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         app: Any = self.config.app

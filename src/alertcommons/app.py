@@ -77,6 +77,7 @@ def _freeze_heap() -> None:
 
         def after_loading() -> None:
             loading.join()
+            gc.collect()  # what is garbage by now is not frozen with the outlines
             gc.freeze()
 
         threading.Thread(target=after_loading, name="freeze-heap", daemon=True).start()
@@ -108,6 +109,7 @@ def build_services(settings: Settings) -> Services:
         store, channels, DispatchSettings(lease_seconds=settings.delivery_lease_seconds)
     )
     outbox.handoff = dispatcher.lend  # lends only while it runs, on its own loop
+    publisher.not_stored.append(dispatcher.forfeit)
     broadcaster = Broadcaster()
     rendered = RenderedCache()
     publisher.listeners.append(lambda published: rendered.changed())

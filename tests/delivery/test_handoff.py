@@ -78,7 +78,7 @@ async def test_a_fresh_alert_is_sent_without_a_claim(
 async def test_a_publish_that_does_not_commit_sends_nothing_and_gives_the_room_back(
     hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hub.dispatch_fast(lease_seconds=0.6)
+    hub.dispatch_fast(lease_seconds=30)  # the room must come back at once, not with a lease
     dispatcher = hub.services.dispatcher
     issuer = await _endpoints(hub, receiver)
     lent: list[int] = []
@@ -98,7 +98,7 @@ async def test_a_publish_that_does_not_commit_sends_nothing_and_gives_the_room_b
     with pytest.raises(Exception, match="audit append failed"):
         await _publish(hub, issuer)
     assert lent and lent[-1] == ENDPOINTS  # it was lent the room ...
-    await until(lambda: dispatcher.in_flight == 0, 10)  # ... and gave it back
+    assert dispatcher.in_flight == 0  # ... and the failed publish gave it back
     assert await hub.services.store.read(_rows) == []
     assert receiver.count() == 0
 
@@ -119,3 +119,34 @@ async def test_rows_handed_off_but_never_sent_come_back_when_the_lease_runs_out(
     assert len(claimed) == ENDPOINTS  # the claim took them once their lease ran out
     rows = await hub.services.store.read(_rows)
     assert sorted(rows) == [("delivered", 2)] * ENDPOINTS
+
+
+async def test_claimed_rows_whose_alert_could_not_be_read_come_back(
+    hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim round whose read of the alert fails (a database hiccup) sends nothing: its
+    rows must not stay counted in flight, their leases renewed for ever."""
+    hub.dispatch_fast(lease_seconds=0.6)
+    dispatcher = hub.services.dispatcher
+    await dispatcher.stop()  # started again below: the lease renewal runs at the new lease
+    dispatcher._stopping = False
+    await dispatcher.start()
+    hub.services.outbox.handoff = None  # the claim takes the rows, as on PostgreSQL
+    issuer = await _endpoints(hub, receiver)
+    real_load = Dispatcher._load
+    failures = [1]
+
+    def flaky(self: Dispatcher, connection: Connection, *ids: Any) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise RuntimeError("the read failed")
+        real_load(self, connection, *ids)
+
+    monkeypatch.setattr(Dispatcher, "_load", flaky)
+    response = await _publish(hub, issuer)
+    assert response.status_code == 201
+    await until(lambda: failures[0] == 0)
+    assert dispatcher.in_flight == 0  # the failed round gave its room back
+    await until(lambda: receiver.count() >= ENDPOINTS, 15)  # the leases ran out: claimed again
+    await until(lambda: _all_recorded(hub))
+    assert dispatcher.in_flight == 0 and not dispatcher._busy

@@ -244,6 +244,13 @@ class Dispatcher:
         self._lent[alert_id] = (time.monotonic(), lent)
         return lease_end
 
+    def forfeit(self, alert_id: str) -> None:
+        """The publish was not stored (its transaction failed, or another writer stored the
+        same alert first): the room lent to its deliveries comes back at once."""
+        entry = self._lent.pop(alert_id, None)
+        if entry is not None:
+            self._give_back(entry[1])
+
     def handed_off(self, alert_id: str) -> int:
         """After the publish committed: send what :meth:`lend` marked; how many."""
         entry = self._lent.pop(alert_id, None)
@@ -310,7 +317,14 @@ class Dispatcher:
         for claim in claimed:
             self._in_flight[claim.id] = claim
             self._busy[claim.endpoint_id] = self._busy.get(claim.endpoint_id, 0) + 1
-        await self._start(claimed)
+        try:
+            await self._start(claimed)
+        except BaseException:
+            # Nothing was started (the read of their alerts or endpoints failed): counted in
+            # flight, their leases would be renewed for ever and their room never come back.
+            # Given back, the leases run out and the claim takes them again.
+            self._give_back(claimed)
+            raise
 
     async def _start(self, claimed: list[Claimed]) -> None:
         """Send claims already counted in flight."""

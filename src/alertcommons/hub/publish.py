@@ -173,6 +173,7 @@ class Publisher:
         self.targets = targets
         self.max_bytes = max_bytes
         self.listeners: list[Callable[[Published], None]] = []
+        self.not_stored: list[Callable[[str], None]] = []  # alert id of a failed write
 
     async def parse(self, body: bytes, content_type: str, max_bytes: int) -> Alert:
         """:func:`parse_body`; a big document in the validation worker, so that it never
@@ -217,7 +218,7 @@ class Publisher:
         if activation:  # allowed above: the issuer is national
             record = replace(record, activation=True)
         try:
-            published = await self.store.write_batched(self, (principal, record))
+            published = await self._store(principal, record)
         except IntegrityError:
             # Another writer (thread or hub node) stored the same (sender, identifier) between
             # our check and our insert; it has committed now, so answer as for a repeat.
@@ -236,6 +237,14 @@ class Publisher:
                     # (dispatcher wake-up, live streams) must still run.
                     log.exception("a publish listener failed for alert %s", published.alert_id)
         return published
+
+    async def _store(self, principal: Principal, record: alert_queries.NewAlert) -> Published:
+        try:
+            return await self.store.write_batched(self, (principal, record))
+        except BaseException:
+            for forget in self.not_stored:  # what was readied for it (delivery room) goes back
+                forget(record.id)
+            raise
 
     async def check(self, principal: Principal, alert: Alert) -> Check:
         """A dry run of ``publish``: the same checks, collected instead of raised, and whom it

@@ -42,6 +42,7 @@ async def principal(
     cached = hub.principals.get(token_hash)
     if cached is not None:
         return cached
+    generation = hub.principals.generation
     row = await hub.store.read(lambda c: orgs.principal_row(c, secret))
     if row is None:
         raise Unauthorized("the token is unknown, revoked, or its organization is inactive")
@@ -54,7 +55,7 @@ async def principal(
         jurisdiction=Jurisdiction(frozenset(json.loads(row.jurisdiction))),
         two_person_approval=bool(row.two_person_approval),
     )
-    hub.principals.put(token_hash, found)
+    hub.principals.put(token_hash, found, generation)
     return found
 
 

@@ -30,10 +30,13 @@ class PrincipalCache:
     """Token hash → caller, for a few seconds: most requests then need no database read.
 
     Revocation through this node clears the cache at once; on other nodes sharing the
-    database a revoked token stops working within ``PRINCIPAL_TTL_SECONDS``.
+    database a revoked token (or an organization's new jurisdiction, sender or two-person
+    approval rule) takes effect within ``PRINCIPAL_TTL_SECONDS``. A lookup that began before
+    a clear is not kept (``generation``): it may have read what the clear was for.
     """
 
     ttl: float = PRINCIPAL_TTL_SECONDS
+    generation: int = 0
     _entries: dict[str, tuple[float, Principal]] = field(default_factory=dict)
 
     def get(self, token_hash: str) -> Principal | None:
@@ -43,12 +46,16 @@ class PrincipalCache:
             return None
         return entry[1]
 
-    def put(self, token_hash: str, principal: Principal) -> None:
+    def put(self, token_hash: str, principal: Principal, generation: int) -> None:
+        """Keep ``principal``, read when the cache was at ``generation``, unless cleared since."""
+        if generation != self.generation:
+            return
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[token_hash] = (time.monotonic() + self.ttl, principal)
 
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()
 
 

@@ -70,6 +70,10 @@ class Receiver:
         for task in pending:
             task.cancel()
         self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        # A handler's writer.close() only schedules its socket's closing: let those callbacks
+        # run before the loop closes, or the socket is left to the garbage collector (an
+        # "unclosed socket" warning that fails whichever test is tearing down then).
+        self._loop.run_until_complete(asyncio.sleep(0.05))
         self._loop.run_until_complete(server.wait_closed())
         self._loop.close()
 

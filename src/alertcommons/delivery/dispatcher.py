@@ -138,12 +138,22 @@ class Dispatcher:
             await channel.close()
 
     async def _run(self) -> None:
+        failing = 0  # rounds failed in a row
         while not self._stopping:
             self._wake.clear()
             try:
                 more = await self._claim_round()
-            except Exception:  # never let one bad round stop delivery for everyone
-                log.exception("dispatch round failed")
+                if failing:
+                    log.warning("dispatch rounds work again after %d failed", failing)
+                    failing = 0
+            except Exception as exc:  # never let one bad round stop delivery for everyone
+                # The first failure with its traceback; while the database stays away, a line
+                # every 60 rounds, not a traceback per round (several a second) burying the log.
+                if failing == 0:
+                    log.exception("dispatch round failed")
+                elif failing % 60 == 0:
+                    log.warning("dispatch rounds still failing (%d in a row): %s", failing, exc)
+                failing += 1
                 more = False
             if not more:
                 with contextlib.suppress(TimeoutError):

@@ -82,3 +82,56 @@ async def test_due_times_move_with_what_happens(hub: Hub) -> None:
     assert states[second.id] == "acknowledged"
     assert states[third.id] == "skipped"
     assert states[first.id] == "skipped"  # its retries stop
+
+
+async def test_a_route_falling_due_after_the_alert_expired_is_never_sent(hub: Hub) -> None:
+    """A site's standby route (or a retry, or a lapsed lease) due after the alert's expiry
+    fails in the claim: a receiver must not show an order that is already over."""
+    hub.dispatch_fast(max_in_flight=0, urgent_reserve=0)  # the dispatcher claims nothing
+    issuer = await hub.org("東京都", "metro.tokyo.jp", ["13"])
+    rx = await hub.org("Newsroom", None, [], kind="receiver")
+    put = await hub.client.put(
+        "/api/v1/sites/hq", json={"ack_timeout_s": TIMEOUT_S}, headers=rx["headers"]
+    )
+    assert put.status_code == 201
+    for order in (0, 1):
+        body = {"channel": "webhook", "url": f"http://127.0.0.1:9/{order}", "site": "hq",
+                "route_order": order}  # fmt: skip
+        made = await hub.client.post("/api/v1/endpoints", json=body, headers=rx["headers"])
+        assert made.status_code == 201, made.text
+    published = await hub.client.post(
+        "/api/v1/alerts",
+        content=xml(make_alert("metro.tokyo.jp", ["131016"], hours=1)),
+        headers={**issuer["headers"], **CAP_XML},
+    )
+    alert_id = published.json()["id"]
+    first, second = await _rows(hub, alert_id)
+    assert first.expires_at is not None
+    store = hub.services.store
+
+    # The first route is tried just before the expiry; the second would be due after it.
+    assert await store.write(
+        lambda c: [
+            c.id
+            for c in delivery_queries.claim_due(
+                c,
+                limit=10,
+                lease=timedelta(seconds=30),
+                now=first.expires_at - timedelta(seconds=5),
+            ).claimed
+        ]
+    ) == [first.id]
+    after = first.expires_at + timedelta(seconds=TIMEOUT_S + 60)  # the lease lapsed too
+    assert (
+        await store.write(
+            lambda c: (
+                delivery_queries.claim_due(
+                    c, limit=10, lease=timedelta(seconds=30), now=after
+                ).claimed
+            )
+        )
+        == []
+    )
+    first, second = await _rows(hub, alert_id)
+    assert (first.state, second.state) == ("failed", "failed")
+    assert second.last_error == delivery_queries.EXPIRED

@@ -138,7 +138,8 @@ def claim_due(
         .with_for_update(skip_locked=True)
     )
     found = [_Due._make(row) for row in connection.execute(query)]
-    rows = failover.drop_reached(connection, found)
+    live = _drop_expired(connection, found, moment)
+    rows = failover.drop_reached(connection, live)
     taken: list[_Due] = []
     granted: dict[str, int] = {}
     for row in rows:
@@ -165,6 +166,27 @@ def claim_due(
     ]
     return ClaimRound(claimed, exhausted=len(found) < limit)
 
+
+EXPIRED = "the alert expired before it could be delivered"
+
+
+def _drop_expired(connection: Connection, found: list[_Due], moment: datetime) -> list[_Due]:
+    """``found`` less the rows whose alert has expired, which fail here and are never sent: a
+    site's standby route falling due, or a retry or a lapsed lease coming back, after the
+    alert stopped being in effect (a receiver would show an order already over)."""
+    expired = [r.id for r in found if r.expires_at is not None and r.expires_at <= moment]
+    if not expired:
+        return found
+    connection.execute(_EXPIRE, {"ids": expired})
+    gone = set(expired)
+    return [r for r in found if r.id not in gone]
+
+
+_EXPIRE = (
+    update(deliveries)
+    .where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state="failed", last_error=EXPIRED, claimed_until=None)
+)
 
 _CLAIM = (
     update(deliveries)

@@ -138,8 +138,8 @@ def claim_due(
         .with_for_update(skip_locked=True)
     )
     found = [_Due._make(row) for row in connection.execute(query)]
-    live = _drop_expired(connection, found, moment)
-    rows = failover.drop_reached(connection, live)
+    # a reached site's other routes are skipped first, expired or not: skipped is what they are
+    rows = _drop_expired(connection, failover.drop_reached(connection, found), moment)
     taken: list[_Due] = []
     granted: dict[str, int] = {}
     for row in rows:

@@ -110,6 +110,7 @@ def build_services(settings: Settings) -> Services:
     )
     outbox.handoff = dispatcher.lend  # lends only while it runs, on its own loop
     publisher.not_stored.append(dispatcher.forfeit)
+    dispatcher.warmers.append(outbox.matcher)  # rebuilt while idle, not in the next publish
     broadcaster = Broadcaster()
     rendered = RenderedCache()
     publisher.listeners.append(lambda published: rendered.changed())

@@ -150,3 +150,17 @@ async def test_claimed_rows_whose_alert_could_not_be_read_come_back(
     await until(lambda: receiver.count() >= ENDPOINTS, 15)  # the leases ran out: claimed again
     await until(lambda: _all_recorded(hub))
     assert dispatcher.in_flight == 0 and not dispatcher._busy
+
+
+async def test_endpoints_and_matching_are_ready_before_the_first_alert(
+    hub: Hub, receiver: Receiver
+) -> None:
+    """While idle, the dispatcher opens every active endpoint's settings and the outbox builds
+    its matching index: the first alert after a change does not pay for either."""
+    hub.dispatch_fast(poll_seconds=0.05)
+    dispatcher = hub.services.dispatcher
+    await _endpoints(hub, receiver)
+    dispatcher.wake()  # an idle round follows at once
+    await until(lambda: len(dispatcher._endpoints) == ENDPOINTS)
+    outbox = hub.services.outbox
+    await until(lambda: outbox._matcher is not None and len(outbox._matcher.filters) == ENDPOINTS)

@@ -154,6 +154,12 @@ def change(connection: Connection, endpoint_id: str, values: dict[str, Any]) -> 
     connection.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(**values))
 
 
+def active(connection: Connection, limit: int) -> dict[str, Any]:
+    """Up to ``limit`` active endpoints, settings opened, by id: what a dispatcher keeps warm."""
+    query = _select().where(endpoints.c.active.is_(True)).limit(limit)
+    return {row.id: _opened(connection, row) for row in connection.execute(query)}
+
+
 def by_ids(connection: Connection, ids: list[str]) -> dict[str, Any]:
     query = _select().where(endpoints.c.id.in_(ids))
     return {row.id: _opened(connection, row) for row in connection.execute(query)}

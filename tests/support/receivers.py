@@ -66,6 +66,10 @@ class Receiver:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        # A connection accepted just now has a handler task that has not started: cancelled
+        # before its first step, its ``finally`` never runs and its socket is never closed.
+        # One short turn lets every such handler start (and wait on its read) first.
+        self._loop.run_until_complete(asyncio.sleep(0.02))
         pending = asyncio.all_tasks(self._loop)
         for task in pending:
             task.cancel()

@@ -21,7 +21,7 @@ from alertcommons.delivery.policy import priority
 from alertcommons.delivery.sites import Routes, plan
 from alertcommons.store import deliveries, endpoints, sites
 from alertcommons.store.alerts import NewAlert
-from alertcommons.store.ids import new_id
+from alertcommons.store.ids import new_ids
 
 # Given an alert's id and its new delivery rows, marks those the dispatcher in this process
 # takes at once (``Dispatcher.lend``); answers their lease's end, or None.
@@ -107,10 +107,12 @@ class DeliveryOutbox:
             # a site's routes: the first now, the others on standby (delivery/sites.py)
             planned = plan(targets, routes, now) if routes else {}
             mine = []
-            for endpoint_id in sorted(targets):
+            for endpoint_id, delivery_id in zip(
+                sorted(targets), new_ids(len(targets)), strict=True
+            ):
                 mine.append(
                     {
-                        "id": new_id(),
+                        "id": delivery_id,
                         "alert_id": record.id,
                         "endpoint_id": endpoint_id,
                         "priority": rank,

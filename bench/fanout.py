@@ -68,6 +68,7 @@ def _percentiles(latencies_ms: list[float]) -> dict[str, float]:
         else [ordered[0]] * 99
     )
     return {
+        "first_ms": round(ordered[0], 1),
         "p50_ms": round(cuts[49], 1),
         "p99_ms": round(cuts[98], 1),
         "max_ms": round(ordered[-1], 1),

@@ -34,11 +34,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from alertcommons.delivery.channels import Channel
+from alertcommons.delivery.channels import Channel, ManySender, Outgoing
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.policy import next_attempt
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
@@ -83,6 +83,12 @@ class Dispatcher:
     ) -> None:
         self.store = store
         self.channels = channels
+        # channels that take a batch of sends at once (delivery/channels: ManySender)
+        self._many_senders: dict[str, ManySender] = {
+            name: cast(ManySender, channel)
+            for name, channel in channels.items()
+            if callable(getattr(channel, "send_many", None))
+        }
         self.settings = settings or DispatchSettings()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -136,9 +142,9 @@ class Dispatcher:
         for send in list(self._sends):
             send.cancel()
         await asyncio.gather(*self._sends, return_exceptions=True)
-        await self._record()
-        for channel in self.channels.values():
+        for channel in self.channels.values():  # its send loops too: no outcome comes later
             await channel.close()
+        await self._record()
 
     async def _run(self) -> None:
         failing = 0  # rounds failed in a row
@@ -373,12 +379,44 @@ class Dispatcher:
         missing_endpoints = sorted({c.endpoint_id for c in claimed} - self._endpoints.keys())
         if missing_alerts or missing_endpoints:
             await self.store.read(lambda c: self._load(c, missing_alerts, missing_endpoints))
+        batches: dict[str, list[Outgoing]] = {}
         for claim in claimed:
             endpoint = self._endpoints.get(claim.endpoint_id)
             template = self._messages.get(claim.alert_id)
+            if (
+                endpoint is not None
+                and endpoint.active
+                and template is not None
+                and endpoint.channel in self._many_senders
+            ):
+                batch = batches.get(endpoint.channel)
+                if batch is None:
+                    batch = batches[endpoint.channel] = []
+                batch.append(Outgoing(template.for_delivery(claim.id), endpoint.config, claim))
+                continue
             task = asyncio.create_task(self._send(claim, endpoint, template))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
+        for name, batch in batches.items():
+            self._send_many(name, batch)
+
+    def _send_many(self, name: str, batch: list[Outgoing]) -> None:
+        pending = {id(outgoing) for outgoing in batch}
+
+        def finished(outgoing: Outgoing, result: DeliveryResult) -> None:
+            if id(outgoing) not in pending:
+                return  # once only, whatever a channel does
+            pending.discard(id(outgoing))
+            elapsed = (time.perf_counter() - outgoing.started) * 1000 if outgoing.started else None
+            self._settle(outgoing.token, result, None, elapsed)
+            self._sent(outgoing.token)
+
+        try:
+            self._many_senders[name].send_many(batch, finished)
+        except Exception as exc:  # a channel bug must neither lose them nor hold their room
+            log.exception("channel %s failed to start %d deliveries", name, len(pending))
+            for outgoing in batch:
+                finished(outgoing, RetryAfter(f"internal error: {exc!r}"))
 
     def _load(self, connection: Connection, alert_ids: list[str], endpoint_ids: list[str]) -> None:
         rows = delivery_queries.alert_rows(connection, alert_ids)
@@ -423,16 +461,20 @@ class Dispatcher:
             log.exception("channel failed on delivery %s", claim.id)
             self._settle(claim, RetryAfter(f"internal error: {exc!r}"), template)
         finally:
-            self._in_flight.pop(claim.id, None)
-            sends = self._busy.get(claim.endpoint_id, 1) - 1
-            if sends > 0:
-                self._busy[claim.endpoint_id] = sends
-            else:
-                self._busy.pop(claim.endpoint_id, None)
-            # a slot opened where rows may have been left pending: claim again at once
-            room_opened = self.in_flight == self.settings.max_in_flight - 1
-            if sends == self.settings.per_endpoint - 1 or room_opened:
-                self._wake.set()
+            self._sent(claim)
+
+    def _sent(self, claim: Claimed) -> None:
+        """A send ended (its outcome settled): its room in flight is free."""
+        self._in_flight.pop(claim.id, None)
+        sends = self._busy.get(claim.endpoint_id, 1) - 1
+        if sends > 0:
+            self._busy[claim.endpoint_id] = sends
+        else:
+            self._busy.pop(claim.endpoint_id, None)
+        # a slot opened where rows may have been left pending: claim again at once
+        room_opened = self.in_flight == self.settings.max_in_flight - 1
+        if sends == self.settings.per_endpoint - 1 or room_opened:
+            self._wake.set()
 
     async def _attempt(
         self, claim: Claimed, endpoint: _Endpoint | None, template: Message | None

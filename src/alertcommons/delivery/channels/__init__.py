@@ -7,6 +7,8 @@ store: the dispatcher records what happened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from alertcommons.delivery.message import Message
@@ -31,6 +33,27 @@ class Channel(Protocol):
     async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """One delivery handed to a channel's :meth:`ManySender.send_many`."""
+
+    message: Message
+    config: dict[str, Any]
+    token: Any  # the sender's own, handed back with the result
+    started: float = 0.0  # time.perf_counter() as its attempt began: set by the channel
+
+
+Finished = Callable[[Outgoing, DeliveryResult], None]
+
+
+class ManySender(Protocol):
+    """A channel that sends a batch without a task per delivery (webhooks: a send loop per
+    connection). ``send_many`` starts them all and returns; ``finished`` is then called on
+    the loop exactly once per delivery, with its result."""
+
+    def send_many(self, outgoing: list[Outgoing], finished: Finished) -> None: ...
 
 
 def masked(config: dict[str, Any], *secrets: str) -> dict[str, Any]:

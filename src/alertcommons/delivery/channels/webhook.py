@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import logging
 import secrets
 import time
 from functools import lru_cache
@@ -22,8 +23,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from alertcommons.delivery import cellbroadcast
-from alertcommons.delivery.channels import ChannelConfigError
-from alertcommons.delivery.http import UNSAFE_URL, HTTPError, HTTPPool
+from alertcommons.delivery.channels import ChannelConfigError, Finished, Outgoing
+from alertcommons.delivery.http import UNSAFE_URL, HTTPError, HTTPPool, Response
 from alertcommons.delivery.message import Message
 from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGood, RetryAfter
@@ -31,6 +32,8 @@ from alertcommons.delivery.result import Delivered, DeliveryResult, FailedForGoo
 SECRET_PREFIX = "whsec_"
 FORMATS = ("cap", "json", "cell-broadcast")
 _RETRYABLE = {408, 425, 429}
+
+log = logging.getLogger(__name__)
 
 
 def new_secret() -> str:
@@ -107,41 +110,74 @@ class WebhookChannel:
         return {**config, "secret": SECRET_PREFIX + "…"}
 
     async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult:
-        if config.get("format") == "json":
-            body, content_type = message.json_body(), "application/json"
-        elif config.get("format") == "cell-broadcast":
-            body = message.rendered("cell-broadcast", _cell_broadcast)
-            content_type = "application/json"
-        else:
-            body, content_type = message.cap_xml, "application/cap+xml"
-        timestamp = int(time.time())
-        alert_id = message.alert_id
-        # The header block as text at once (the hub's own ids and a base64 signature: nothing
-        # here can carry a line break), not a dict joined again by the pool.
-        headers = (
-            f"Content-Type: {content_type}\r\nwebhook-id: {alert_id}\r\n"
-            f"webhook-timestamp: {timestamp}\r\n"
-            f"webhook-signature: {sign(config['secret'], alert_id, timestamp, body)}\r\n"
-            f"X-Alert-Commons-Delivery: {message.delivery_id}\r\n"
-            "User-Agent: AlertCommons-Webhook/1"
-        )
+        body, headers, seconds = _request(message, config)
         try:
-            response = await self._pool.post_head(
-                config["url"], body, headers, float(config.get("timeout_seconds", 10))
-            )
+            response = await self._pool.post_head(config["url"], body, headers, seconds)
         except HTTPError as exc:
             return RetryAfter(str(exc))
-        status = response.status
-        if 200 <= status < 300:
-            return Delivered(f"HTTP {status}")
-        if status == 410:
-            return FailedForGood("HTTP 410 Gone: the receiver retired this endpoint", disable=True)
-        if status >= 500 or status in _RETRYABLE:
-            return RetryAfter(f"HTTP {status}", _retry_after(response.headers.get("retry-after")))
-        return FailedForGood(f"HTTP {status}: the receiver refused the message")
+        return _result(response)
+
+    def send_many(self, outgoing: list[Outgoing], finished: Finished) -> None:
+        """Queue every POST on the pool's send loops (``HTTPPool.submit``); each request is
+        built and signed only when its turn comes, so the first goes out at once."""
+
+        def finish(item: Outgoing, outcome: Response | Exception) -> None:
+            if isinstance(outcome, Response):
+                finished(item, _result(outcome))
+            elif isinstance(outcome, HTTPError):
+                finished(item, RetryAfter(str(outcome)))
+            else:  # a bug building the request: logged, and tried again later
+                log.error("webhook request could not be built", exc_info=outcome)
+                finished(item, RetryAfter(f"internal error: {outcome!r}"))
+
+        submit = self._pool.submit
+        for item in outgoing:
+            try:
+                submit(item.config["url"], item, _build, finish)
+            except HTTPError as exc:  # an unusable URL, as ``send`` answers it
+                finished(item, RetryAfter(str(exc)))
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+def _build(item: Outgoing) -> tuple[bytes, str, float]:
+    item.started = time.perf_counter()
+    return _request(item.message, item.config)
+
+
+def _request(message: Message, config: dict[str, Any]) -> tuple[bytes, str, float]:
+    """The body, the header lines and the seconds allowed for one delivery's POST."""
+    if config.get("format") == "json":
+        body, content_type = message.json_body(), "application/json"
+    elif config.get("format") == "cell-broadcast":
+        body = message.rendered("cell-broadcast", _cell_broadcast)
+        content_type = "application/json"
+    else:
+        body, content_type = message.cap_xml, "application/cap+xml"
+    timestamp = int(time.time())
+    alert_id = message.alert_id
+    # The header block as text at once (the hub's own ids and a base64 signature: nothing
+    # here can carry a line break), not a dict joined again by the pool.
+    headers = (
+        f"Content-Type: {content_type}\r\nwebhook-id: {alert_id}\r\n"
+        f"webhook-timestamp: {timestamp}\r\n"
+        f"webhook-signature: {sign(config['secret'], alert_id, timestamp, body)}\r\n"
+        f"X-Alert-Commons-Delivery: {message.delivery_id}\r\n"
+        "User-Agent: AlertCommons-Webhook/1"
+    )
+    return body, headers, float(config.get("timeout_seconds", 10))
+
+
+def _result(response: Response) -> DeliveryResult:
+    status = response.status
+    if 200 <= status < 300:
+        return Delivered(f"HTTP {status}")
+    if status == 410:
+        return FailedForGood("HTTP 410 Gone: the receiver retired this endpoint", disable=True)
+    if status >= 500 or status in _RETRYABLE:
+        return RetryAfter(f"HTTP {status}", _retry_after(response.headers.get("retry-after")))
+    return FailedForGood(f"HTTP {status}: the receiver refused the message")
 
 
 def _cell_broadcast(message: Message) -> dict[str, Any]:

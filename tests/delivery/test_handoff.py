@@ -164,3 +164,32 @@ async def test_endpoints_and_matching_are_ready_before_the_first_alert(
     await until(lambda: len(dispatcher._endpoints) == ENDPOINTS)
     outbox = hub.services.outbox
     await until(lambda: outbox._matcher is not None and len(outbox._matcher.filters) == ENDPOINTS)
+
+
+async def test_a_batch_the_channel_cannot_start_is_retried_and_gives_its_room_back(
+    hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Webhooks go to their channel as one batch (``send_many``); a channel that fails while
+    starting it must neither lose those deliveries nor keep them counted in flight."""
+    hub.dispatch_fast()
+    dispatcher = hub.services.dispatcher
+    channel = dispatcher.channels["webhook"]
+    real = channel.send_many  # type: ignore[attr-defined]
+    failures = [1]
+
+    def failing_once(outgoing: list[Any], finished: Any) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise RuntimeError("the channel broke")
+        real(outgoing, finished)
+
+    monkeypatch.setattr(channel, "send_many", failing_once)
+    issuer = await _endpoints(hub, receiver)
+    response = await _publish(hub, issuer)
+    assert response.status_code == 201
+    await until(lambda: receiver.count() >= ENDPOINTS, 15)
+    await until(lambda: _all_recorded(hub))
+    assert failures == [0]
+    rows = await hub.services.store.read(_rows)
+    assert sorted(rows) == [("delivered", 2)] * ENDPOINTS  # the failed start was attempt 1
+    assert dispatcher.in_flight == 0 and not dispatcher._busy

@@ -176,3 +176,69 @@ async def test_a_literal_address_is_checked_without_a_lookup(
         await allowed.close()
         await refused.close()
     assert len(ipv6_server.heads) == 1  # the refused one never connected
+
+
+async def test_queued_requests_share_send_loops_within_the_limit_and_each_finishes_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``HTTPPool.submit``: twenty requests to one host go over at most its connection limit,
+    each is finished exactly once with its own answer, one whose request cannot be built is
+    finished with the error and the rest still go, and a single post waits its turn beside
+    the send loops."""
+    monkeypatch.setattr(http, "MAX_CONNECTIONS_PER_HOST", 3)
+    open_now = most = 0
+    paths: list[str] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal open_now, most
+        open_now += 1
+        most = max(most, open_now)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                body = await reader.readexactly(length)
+                paths.append(head.split(b" ")[1].decode())
+                await asyncio.sleep(0.01)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            open_now -= 1
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    pool = HTTPPool(policy=OutboundPolicy.from_setting(LOOPBACK))
+    finished: dict[int, list[object]] = {}
+
+    def build(number: int) -> tuple[bytes, str, float]:
+        if number == 7:
+            raise RuntimeError("no request for seven")
+        return str(number).encode(), "Content-Type: text/plain", 5.0
+
+    def finish(number: int, outcome: object) -> None:
+        finished.setdefault(number, []).append(outcome)
+
+    try:
+        async with server:
+            for number in range(20):
+                pool.submit(f"{base}/{number}", number, build, finish)
+            single = asyncio.create_task(pool.post(f"{base}/single", b"s", {}))
+            with pytest.raises(HTTPError):
+                pool.submit("ftp://example.org/x", 99, build, finish)
+            for _ in range(200):
+                if len(finished) == 20 and single.done():
+                    break
+                await asyncio.sleep(0.02)
+            assert (await single).body == b"s"
+    finally:
+        await pool.close()
+    assert sorted(finished) == list(range(20))  # 99 was never queued
+    assert all(len(outcomes) == 1 for outcomes in finished.values())
+    assert isinstance(finished[7][0], RuntimeError)
+    for number, (outcome,) in finished.items():
+        if number != 7:
+            assert isinstance(outcome, http.Response) and outcome.body == str(number).encode()
+    assert "/7" not in paths and len(paths) == 20  # nineteen queued and the single post
+    assert most == 3

@@ -45,8 +45,11 @@ class DeliveryOutbox:
         self.handoff: Handoff | None = None  # set when this process runs the dispatcher
 
     def invalidate(self) -> None:
+        """Rebuild before the next use. The index built so far is kept until then: an idle
+        warm-up may have rebuilt it after the change already (a race the idle-warming test
+        lost one run in six when this dropped the index)."""
         with self._lock:
-            self._matcher = None
+            self._version = None
 
     def matcher(self, connection: Connection) -> Matcher:
         with self._lock:

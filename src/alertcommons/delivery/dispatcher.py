@@ -392,7 +392,7 @@ class Dispatcher:
                 batch = batches.get(endpoint.channel)
                 if batch is None:
                     batch = batches[endpoint.channel] = []
-                batch.append(Outgoing(template.for_delivery(claim.id), endpoint.config, claim))
+                batch.append(Outgoing(template, claim.id, endpoint.config, claim))
                 continue
             task = asyncio.create_task(self._send(claim, endpoint, template))
             self._sends.add(task)

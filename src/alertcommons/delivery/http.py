@@ -306,7 +306,8 @@ def _expire(stream: _Stream, expired: list[bool]) -> None:
 async def _exchange(stream: _Stream, request: bytes) -> tuple[Response, bool]:
     reader, writer = stream
     writer.write(request)
-    await writer.drain()
+    if writer.transport.get_write_buffer_size():  # else the socket took it all: no wait
+        await writer.drain()
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.LimitOverrunError:

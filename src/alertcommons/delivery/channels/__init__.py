@@ -39,7 +39,8 @@ class Channel(Protocol):
 class Outgoing:
     """One delivery handed to a channel's :meth:`ManySender.send_many`."""
 
-    message: Message
+    message: Message  # the alert's, shared by every delivery of it
+    delivery_id: str
     config: dict[str, Any]
     token: Any  # the sender's own, handed back with the result
     started: float = 0.0  # time.perf_counter() as its attempt began: set by the channel

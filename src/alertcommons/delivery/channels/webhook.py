@@ -110,7 +110,7 @@ class WebhookChannel:
         return {**config, "secret": SECRET_PREFIX + "…"}
 
     async def send(self, message: Message, config: dict[str, Any]) -> DeliveryResult:
-        body, headers, seconds = _request(message, config)
+        body, headers, seconds = _request(message, message.delivery_id, config)
         try:
             response = await self._pool.post_head(config["url"], body, headers, seconds)
         except HTTPError as exc:
@@ -143,15 +143,20 @@ class WebhookChannel:
 
 def _build(item: Outgoing) -> tuple[bytes, str, float]:
     item.started = time.perf_counter()
-    return _request(item.message, item.config)
+    return _request(item.message, item.delivery_id, item.config)
 
 
-def _request(message: Message, config: dict[str, Any]) -> tuple[bytes, str, float]:
-    """The body, the header lines and the seconds allowed for one delivery's POST."""
-    if config.get("format") == "json":
-        body, content_type = message.json_body(), "application/json"
-    elif config.get("format") == "cell-broadcast":
-        body = message.rendered("cell-broadcast", _cell_broadcast)
+def _request(
+    message: Message, delivery_id: str, config: dict[str, Any]
+) -> tuple[bytes, str, float]:
+    """The body, the header lines and the seconds allowed for one delivery's POST.
+    ``message`` may be the alert's own, shared by its deliveries: the CAP body is the same
+    bytes for all, and only the JSON bodies carry ``delivery_id``."""
+    body_format = config.get("format")
+    if body_format == "json":
+        body, content_type = message.for_delivery(delivery_id).json_body(), "application/json"
+    elif body_format == "cell-broadcast":
+        body = message.for_delivery(delivery_id).rendered("cell-broadcast", _cell_broadcast)
         content_type = "application/json"
     else:
         body, content_type = message.cap_xml, "application/cap+xml"
@@ -163,7 +168,7 @@ def _request(message: Message, config: dict[str, Any]) -> tuple[bytes, str, floa
         f"Content-Type: {content_type}\r\nwebhook-id: {alert_id}\r\n"
         f"webhook-timestamp: {timestamp}\r\n"
         f"webhook-signature: {sign(config['secret'], alert_id, timestamp, body)}\r\n"
-        f"X-Alert-Commons-Delivery: {message.delivery_id}\r\n"
+        f"X-Alert-Commons-Delivery: {delivery_id}\r\n"
         "User-Agent: AlertCommons-Webhook/1"
     )
     return body, headers, float(config.get("timeout_seconds", 10))

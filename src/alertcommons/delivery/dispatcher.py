@@ -545,7 +545,17 @@ class Dispatcher:
         task.add_done_callback(self._sends.discard)
 
     async def _record(self) -> None:
-        self._record_scheduled = False
+        """Write the outcomes settled so far, then those settled meanwhile, until none are
+        left: one record transaction at a time, each taking all that waited for it. (One
+        per loop turn, as sends ended, made a thousand-webhook fan-out write dozens of small
+        transactions on the loop it sends from.)"""
+        try:
+            while self._outcomes or self._disable:
+                await self._record_once()
+        finally:
+            self._record_scheduled = False
+
+    async def _record_once(self) -> None:
         outcomes, self._outcomes = self._outcomes, []
         disable, self._disable = self._disable, {}
         if not outcomes and not disable:

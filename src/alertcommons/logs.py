@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import time
+from collections import deque
 from typing import IO, Any
 from urllib.parse import parse_qsl, quote
 
@@ -126,17 +127,21 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     them: one write per line (a system call each, the stream's lock, its flush) was a good part
     of an access line's cost under load. A warning or worse is written at once, with every line
     before it. ``flush`` writes what is kept: ``logging.shutdown``, which runs at a clean exit,
-    calls it, so a stopping process loses no line (only a crash can: SIGKILL, a power cut)."""
+    calls it, so a stopping process loses no line (only a crash can: SIGKILL, a power cut).
+
+    The kept lines are a deque (appending and taking are atomic) and writing has a lock of its
+    own, so the thread that writes never holds the lock a logging call takes: a line is never
+    kept waiting by a write."""
 
     def __init__(self, stream: IO[str], delay: float = FLUSH_SECONDS) -> None:
         super().__init__(stream)
         self.delay = delay
-        self._lines: list[str] = []
+        self._lines: deque[str] = deque()
+        self._writing = threading.Lock()  # one writer at a time: lines leave in order
         self._due = threading.Event()
         self._flusher: threading.Thread | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        # Called with the handler's lock held (``Handler.handle``), as ``flush`` takes it.
         try:
             self._lines.append(self.format(record))
         except Exception:
@@ -144,22 +149,24 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             return
         if record.levelno >= logging.WARNING:
             self.flush()
-        elif len(self._lines) == 1:
+        elif not self._due.is_set():
             self._wake()
 
     def flush(self) -> None:
-        with self.lock:  # type: ignore[union-attr]
-            lines, self._lines = self._lines, []
-            if self.stream is None:
+        with self._writing:
+            lines = self._lines
+            taken = [lines.popleft() for _ in range(len(lines))]
+            stream = self.stream
+            if stream is None:
                 return
             try:
-                if lines:
-                    self.stream.write("\n".join(lines) + "\n")
-                if hasattr(self.stream, "flush"):
-                    self.stream.flush()
+                if taken:
+                    stream.write("\n".join(taken) + "\n")
+                if hasattr(stream, "flush"):
+                    stream.flush()
             except Exception:
                 # As StreamHandler.emit: a broken stream is reported, never raised to a caller.
-                logging.Handler.handleError(self, logging.makeLogRecord({"msg": "flush"}))
+                self.handleError(logging.makeLogRecord({"msg": "(lines kept for the log)"}))
 
     def _wake(self) -> None:
         flusher = self._flusher

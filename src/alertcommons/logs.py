@@ -80,8 +80,13 @@ class PlainFormatter(logging.Formatter):
         parts = (_timestamp(record), record.levelname, _short(record.name), record.getMessage())
         text = " ".join([part for part in parts if part])
         if fields:
-            # ``event`` repeats the message: said once.
-            shown = [f"{key}={_plain(value)}" for key, value in fields.items() if key != "event"]
+            # ``event`` repeats the message: said once. A bare text is taken as it is here,
+            # without a call per field (see _plain for the test).
+            shown = [
+                f"{key}={value if type(value) is str and _bare(value) else _plain(value)}"
+                for key, value in fields.items()
+                if key != "event"
+            ]
             text += " " + " ".join(shown)
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
@@ -98,12 +103,14 @@ def _plain(value: Any) -> str:
     if kind is int or kind is float:  # not a bool, not a subclass
         return repr(value)
     text = value if kind is str else str(value)
-    # ``_BARE.fullmatch(text) and text.isprintable()`` without the regular expression (a good
-    # part of a line's cost): every white space but the space is unprintable already
-    # (tests/hub/test_log_lines.py checks this over all of Unicode).
-    if text and text.isprintable() and " " not in text and '"' not in text and "\\" not in text:
-        return text
-    return json.dumps(text, ensure_ascii=False)
+    return text if _bare(text) else json.dumps(text, ensure_ascii=False)
+
+
+def _bare(text: str) -> bool:
+    """``_BARE.fullmatch(text) and text.isprintable()`` without the regular expression (a good
+    part of a line's cost): every white space but the space is unprintable already
+    (tests/hub/test_log_lines.py checks this over all of Unicode)."""
+    return bool(text) and text.isprintable() and not (" " in text or '"' in text or "\\" in text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -140,6 +147,16 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._writing = threading.Lock()  # one writer at a time: lines leave in order
         self._due = threading.Event()
         self._flusher: threading.Thread | None = None
+
+    def handle(self, record: logging.LogRecord) -> bool | logging.LogRecord:  # type: ignore[override]
+        """As ``Handler.handle``, less its lock: ``emit`` needs none (the formatters keep no
+        state but ``_timestamp``'s, which is safe across threads; the deque is)."""
+        kept = self.filter(record)
+        if isinstance(kept, logging.LogRecord):  # Python 3.12: a filter may give another
+            record = kept
+        if kept:
+            self.emit(record)
+        return kept
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

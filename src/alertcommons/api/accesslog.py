@@ -51,7 +51,8 @@ def log_request(scope: Scope, status: int, started: float, request_id: str) -> N
     """The request's line; ``started`` is its ``time.perf_counter()`` at arrival."""
     if not log.isEnabledFor(logging.INFO):
         return
-    query = redact_query(scope.get("query_string", b"").decode("latin-1"))
+    raw_query = scope.get("query_string")
+    query = redact_query(raw_query.decode("latin-1")) if raw_query else ""
     client = scope.get("client")
     fields = {
         "method": scope["method"],

@@ -217,6 +217,7 @@ def configure(form: str, stream: IO[str] | None = None) -> None:
     handler.setFormatter(JsonFormatter() if form == "json" else PlainFormatter())
     root = logging.getLogger("alertcommons")
     for old in list(root.handlers):
+        old.flush()  # what it keeps is written before it goes
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -14,11 +14,15 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
+from collections import deque
 from typing import IO, Any
 from urllib.parse import parse_qsl, quote
 
 FORMATS = ("plain", "json")
+# How long a line may wait in memory before it is written (see ``BufferedStreamHandler``).
+FLUSH_SECONDS = 0.1
 ACCESS = "alertcommons.access"
 EVENTS = "alertcommons.events"
 
@@ -33,7 +37,7 @@ API_TOKEN = re.compile(r"ac_[A-Za-z0-9_-]{20,}")
 
 def redact(text: str) -> str:
     """``text`` (a path, a query value) with any API token in it masked."""
-    return API_TOKEN.sub("ac_***", text)
+    return API_TOKEN.sub("ac_***", text) if "ac_" in text else text
 
 
 def redact_query(query: str) -> str:
@@ -74,10 +78,15 @@ class PlainFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] = getattr(record, "fields", {})
         parts = (_timestamp(record), record.levelname, _short(record.name), record.getMessage())
-        text = " ".join(part for part in parts if part)
+        text = " ".join([part for part in parts if part])
         if fields:
-            # ``event`` repeats the message: said once.
-            shown = (f"{key}={_plain(value)}" for key, value in fields.items() if key != "event")
+            # ``event`` repeats the message: said once. A bare text is taken as it is here,
+            # without a call per field (see _plain for the test).
+            shown = [
+                f"{key}={value if type(value) is str and _bare(value) else _plain(value)}"
+                for key, value in fields.items()
+                if key != "event"
+            ]
             text += " " + " ".join(shown)
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
@@ -90,11 +99,18 @@ _BARE = re.compile(r'[^\s"\\]+')
 
 
 def _plain(value: Any) -> str:
-    if type(value) is int or type(value) is float:  # not a bool, not a subclass
+    kind = type(value)
+    if kind is int or kind is float:  # not a bool, not a subclass
         return repr(value)
-    text = str(value)
-    bare = _BARE.fullmatch(text) and text.isprintable()
-    return text if bare else json.dumps(text, ensure_ascii=False)
+    text = value if kind is str else str(value)
+    return text if _bare(text) else json.dumps(text, ensure_ascii=False)
+
+
+def _bare(text: str) -> bool:
+    """``_BARE.fullmatch(text) and text.isprintable()`` without the regular expression (a good
+    part of a line's cost): every white space but the space is unprintable already
+    (tests/hub/test_log_lines.py checks this over all of Unicode)."""
+    return bool(text) and text.isprintable() and not (" " in text or '"' in text or "\\" in text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -113,6 +129,79 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Lines kept in memory and written together, at most ``FLUSH_SECONDS`` after the first of
+    them: one write per line (a system call each, the stream's lock, its flush) was a good part
+    of an access line's cost under load. A warning or worse is written at once, with every line
+    before it. ``flush`` writes what is kept: ``logging.shutdown``, which runs at a clean exit,
+    calls it, so a stopping process loses no line (only a crash can: SIGKILL, a power cut).
+
+    The kept lines are a deque (appending and taking are atomic) and writing has a lock of its
+    own, so the thread that writes never holds the lock a logging call takes: a line is never
+    kept waiting by a write."""
+
+    def __init__(self, stream: IO[str], delay: float = FLUSH_SECONDS) -> None:
+        super().__init__(stream)
+        self.delay = delay
+        self._lines: deque[str] = deque()
+        self._writing = threading.Lock()  # one writer at a time: lines leave in order
+        self._due = threading.Event()
+        self._flusher: threading.Thread | None = None
+
+    def handle(self, record: logging.LogRecord) -> bool | logging.LogRecord:  # type: ignore[override]
+        """As ``Handler.handle``, less its lock: ``emit`` needs none (the formatters keep no
+        state but ``_timestamp``'s, which is safe across threads; the deque is)."""
+        kept = self.filter(record)
+        if isinstance(kept, logging.LogRecord):  # Python 3.12: a filter may give another
+            record = kept
+        if kept:
+            self.emit(record)
+        return kept
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._lines.append(self.format(record))
+        except Exception:
+            self.handleError(record)
+            return
+        if record.levelno >= logging.WARNING:
+            self.flush()
+        elif not self._due.is_set():
+            self._wake()
+
+    def flush(self) -> None:
+        with self._writing:
+            lines = self._lines
+            taken = [lines.popleft() for _ in range(len(lines))]
+            stream = self.stream
+            if stream is None:
+                return
+            try:
+                if taken:
+                    stream.write("\n".join(taken) + "\n")
+                if hasattr(stream, "flush"):
+                    stream.flush()
+            except Exception:
+                # As StreamHandler.emit: a broken stream is reported, never raised to a caller.
+                self.handleError(logging.makeLogRecord({"msg": "(lines kept for the log)"}))
+
+    def _wake(self) -> None:
+        flusher = self._flusher
+        if flusher is None or not flusher.is_alive():  # the first line, or after a fork
+            flusher = threading.Thread(target=self._flush_when_due, name="log-flush", daemon=True)
+            self._flusher = flusher
+            flusher.start()
+        self._due.set()
+
+    def _flush_when_due(self) -> None:
+        while True:
+            self._due.wait()
+            time.sleep(self.delay)
+            # Cleared before the lines are taken: one added after that wakes the next round.
+            self._due.clear()
+            self.flush()
+
+
 def check(form: str) -> None:
     if form not in FORMATS:
         raise ValueError(f"log format {form!r}: choose plain or json")
@@ -124,13 +213,22 @@ def configure(form: str, stream: IO[str] | None = None) -> None:
     everything it could refuse (the set-up is for the whole process). Records still
     propagate: the root logger of a hub process has no handler, so nothing is written twice."""
     check(form)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = BufferedStreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if form == "json" else PlainFormatter())
     root = logging.getLogger("alertcommons")
     for old in list(root.handlers):
+        old.flush()  # what it keeps is written before it goes
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+
+
+def flush() -> None:
+    """Write every line the hub's handlers keep, now: for a process about to end without its
+    exit handlers (``logging.shutdown``) running, as uvicorn's does when it raises the stop
+    signal again."""
+    for handler in logging.getLogger("alertcommons").handlers:
+        handler.flush()
 
 
 def event(name: str, **fields: Any) -> None:

@@ -59,6 +59,22 @@ def test_a_request_head_sent_slowly_is_dropped(hub: HubProcess) -> None:
     assert httpx.get(f"{hub.url}/healthz").status_code == 200  # others are served as usual
 
 
+def test_a_slow_head_after_a_whole_one_on_a_kept_alive_connection_is_dropped(
+    hub: HubProcess,
+) -> None:
+    """A head that arrives whole gets no timer (api/server.py); the next one, on the same
+    connection, sent a byte at a time, is still timed from its first byte."""
+    with socket.create_connection(("127.0.0.1", hub.port)) as kept:
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        for byte in b"GET /healthz HTTP/1.1\r\nHo":
+            kept.sendall(bytes([byte]))
+            time.sleep(0.02)
+        assert _closed_by_server(kept, within=8)
+        assert time.monotonic() - started < 4  # the 1 s head timeout, not the keep-alive's
+
+
 def test_many_slow_heads_do_not_stop_the_hub(hub: HubProcess) -> None:
     slow = []
     try:

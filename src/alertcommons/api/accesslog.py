@@ -12,10 +12,14 @@ answers before this middleware is reached: its line is the same.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import random
 import re
-import secrets
+import threading
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,12 +35,24 @@ def request_id(scope: Scope) -> str:
     for name, value in scope.get("headers") or ():
         if name == b"x-request-id":
             given = value  # the last one, as dict() of the headers kept
-    return given.decode() if REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+    return new_or_given(given)
+
+
+def new_or_given(given: bytes) -> str:
+    """``given`` (an ``X-Request-ID``, or b"") if it is a short plain token, else a new id."""
+    if given and REQUEST_ID.fullmatch(given):
+        return given.decode()
+    # An id names a line; it guards nothing (a client may choose its own), so it need not come
+    # from the system's random source: a read of that per request cost more than the id's use.
+    return f"{random.getrandbits(64):016x}"
 
 
 def log_request(scope: Scope, status: int, started: float, request_id: str) -> None:
     """The request's line; ``started`` is its ``time.perf_counter()`` at arrival."""
-    query = redact_query(scope.get("query_string", b"").decode("latin-1"))
+    if not log.isEnabledFor(logging.INFO):
+        return
+    raw_query = scope.get("query_string")
+    query = redact_query(raw_query.decode("latin-1")) if raw_query else ""
     client = scope.get("client")
     fields = {
         "method": scope["method"],
@@ -46,14 +62,47 @@ def log_request(scope: Scope, status: int, started: float, request_id: str) -> N
         "remote": client[0] if client else "-",
         "request_id": request_id,
     }
-    if log.isEnabledFor(logging.INFO):
-        # As log.info("", extra=…) does, less its walk up the stack for the caller's line (no
-        # format of ours prints it). The whole line is still near half a cached feed's CPU
-        # (Python's logging and the formatter: see the feed's profile in bench/public_pages).
-        extra = {"fields": fields}  # the plain form is key=value only
-        log.handle(
-            log.makeRecord(log.name, logging.INFO, __file__, 0, "", (), None, "log_request", extra)
-        )
+    # As log.info("", extra=…) does, less its walk up the stack for the caller's line (no
+    # format of ours prints it) and less what every record works out again (see _record).
+    log.handle(_record(fields))
+
+
+def _template() -> dict[str, Any]:
+    record = logging.LogRecord(ACCESS, logging.INFO, __file__, 0, "", (), None, "log_request")
+    return dict(record.__dict__)
+
+
+# What every access record holds alike: its logger, level and place in the code, the process
+# (made again in a forked child). A LogRecord works these out for each record — the file's
+# base name and module, the process, its name — which was near half a record's cost.
+_same = _template()
+os.register_at_fork(after_in_child=lambda: globals().update(_same=_template()))
+
+
+def _record(fields: dict[str, Any]) -> logging.LogRecord:
+    """A record with every attribute ``LogRecord`` gives one, as it would give them."""
+    same = _same
+    record: logging.LogRecord = logging.LogRecord.__new__(logging.LogRecord)
+    record.__dict__.update(same)
+    now = time.time()
+    record.created = now
+    record.msecs = int((now - int(now)) * 1000) + 0.0
+    record.relativeCreated = same["relativeCreated"] + (now - same["created"]) * 1000
+    if same["thread"] is not None:  # logging.logThreads
+        record.thread = threading.get_ident()
+        record.threadName = threading.current_thread().name
+    if same.get("taskName", 0) is None and getattr(logging, "logAsyncioTasks", False):
+        record.taskName = _task_name()  # Python 3.12 and later
+    record.fields = fields
+    return record
+
+
+def _task_name() -> str | None:
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop in this thread
+        return None
+    return task.get_name() if task is not None else None
 
 
 class AccessLog:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,6 +30,11 @@ from .feeds import answer, cache_key, feed_key
 
 # As the route's ``/feeds/{name}.atom`` (a name is one path segment), but the whole path.
 FEED_PATH = re.compile(r"/feeds/([^/]+)\.atom")
+# The cache key each path asked for names ("" for no feed): the same path is asked for again
+# and again, and matching and normalizing it each time was a fifth of this path's cost.
+# Bounded, as paths are the clients' to choose.
+KEYS_KEPT = 1024
+NOT_A_FEED = ""
 
 
 class FeedFastPath:
@@ -38,49 +44,77 @@ class FeedFastPath:
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
         self.state = state
+        self._values: dict[str, Any] = state._state
+        self._keys: dict[str, str] = {}
+        # The last 200 answer's headers, and the document they were made for.
+        self._last: tuple[Rendered | None, list[tuple[bytes, bytes]]] = (None, [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             started = time.perf_counter()
-            found = _fresh(scope, self.state)
+            found = self._fresh(scope)
             if found is not None:
-                await _answer(scope, send, started, *found)
+                await self._answer(scope, send, started, *found)
                 return
         await self.app(scope, receive, send)
 
+    def _fresh(self, scope: Scope) -> tuple[Rendered, str, bytes] | None:
+        """The fresh cached feed the request asks for, its If-None-Match and X-Request-ID;
+        None: not ours."""
+        if scope.get("query_string") or scope.get("root_path"):
+            return None
+        path = scope["path"]
+        key = self._keys.get(path)
+        if key is None:
+            key = self._keys[path] = _cache_key(path)
+            if len(self._keys) > KEYS_KEPT:
+                self._keys = {path: key}
+        if key == NOT_A_FEED:
+            return None
+        tags: list[bytes] = []
+        given = b""
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                tags.append(value)
+            elif name == b"x-request-id":
+                given = value  # the last one, as accesslog.request_id takes
+            elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                return None  # a body: the body limit and the route see it
+        # The state's own mapping: reading it as an attribute goes through State.__getattr__.
+        services = self._values.get("services")
+        if services is None:
+            return None  # not started yet
+        built = services.rendered.get(key)
+        if built is None:
+            return None
+        return built, b",".join(tags).decode("latin-1"), given
 
-def _fresh(scope: Scope, state: State) -> tuple[Rendered, str] | None:
-    """The fresh cached feed the request asks for, and its If-None-Match; None: not ours."""
-    if scope.get("query_string") or scope.get("root_path"):
-        return None
-    match = FEED_PATH.fullmatch(scope["path"])
+    async def _answer(
+        self, scope: Scope, send: Send, started: float, built: Rendered, tags: str, given: bytes
+    ) -> None:
+        request_id = accesslog.new_or_given(given)
+        last, head = self._last
+        if tags or built is not last:
+            status, head, body = answer(built, tags)
+            if status == 200:
+                self._last = (built, head)
+        else:
+            status, body = 200, built.body
+        # The same answer as the route's (api/feeds.py's ``answer``), with the request's id.
+        headers = [*head, (b"x-request-id", request_id.encode())]
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            accesslog.log_request(scope, status, started, request_id)
+
+
+def _cache_key(path: str) -> str:
+    """The cache key of the feed ``path`` names, or ``NOT_A_FEED`` (the route's 404 too)."""
+    match = FEED_PATH.fullmatch(path)
     if match is None:
-        return None
-    tags: list[bytes] = []
-    for name, value in scope["headers"]:
-        if name == b"if-none-match":
-            tags.append(value)
-        elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
-            return None  # a body: the body limit and the route see it
-    services = getattr(state, "services", None)
-    if services is None:
-        return None  # not started yet
+        return NOT_A_FEED
     try:
-        key = feed_key(match[1])
+        return cache_key(feed_key(match[1]))
     except CodeError:
-        return None  # the route's 404
-    built = services.rendered.get(cache_key(key))
-    if built is None:
-        return None
-    return built, b",".join(tags).decode("latin-1")
-
-
-async def _answer(scope: Scope, send: Send, started: float, built: Rendered, tags: str) -> None:
-    request_id = accesslog.request_id(scope)
-    status, headers, body = answer(built, tags)
-    headers.append((b"x-request-id", request_id.encode()))
-    try:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-    finally:
-        accesslog.log_request(scope, status, started, request_id)
+        return NOT_A_FEED

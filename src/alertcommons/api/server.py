@@ -18,10 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from alertcommons import logs
 
 
 class HubServer(uvicorn.Server):
@@ -36,12 +39,24 @@ class HubServer(uvicorn.Server):
             services.broadcaster.close()
         super().handle_exit(sig, frame)
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                # On leaving, uvicorn raises the stop signal again and the process ends with no
+                # exit handler run: the lines the log keeps (logs.BufferedStreamHandler), the
+                # node's stop among them, are written first.
+                logs.flush()
+
 
 def guarded_protocol(header_timeout: float, send_timeout: float) -> type[asyncio.Protocol]:
     """An HTTP/1.1 protocol class for uvicorn's ``http=`` with the two guards above."""
 
     class GuardedHttpToolsProtocol(HttpToolsProtocol):
         _head_timer: asyncio.TimerHandle | None = None
+        _in_head = False  # a request head has begun and is not complete yet
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
@@ -52,11 +67,22 @@ def guarded_protocol(header_timeout: float, send_timeout: float) -> type[asyncio
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, milliseconds)
             self._arm()
 
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            # A head begun in these bytes and not finished by them is timed from now (its
+            # first byte came microseconds ago). One that came whole — nearly every request —
+            # needs no timer: making and cancelling one per request was a measurable share of
+            # a cached feed's cost.
+            if self._in_head and self._head_timer is None:
+                self._arm()
+
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._arm()
+            self._disarm()  # the head is timed from its own first byte
+            self._in_head = True
 
         def on_headers_complete(self) -> None:
+            self._in_head = False
             self._disarm()
             super().on_headers_complete()
 
@@ -66,7 +92,8 @@ def guarded_protocol(header_timeout: float, send_timeout: float) -> type[asyncio
 
         def _arm(self) -> None:
             self._disarm()
-            self._head_timer = self.loop.call_later(header_timeout, self._too_slow)
+            if self.transport is not None and not self.transport.is_closing():
+                self._head_timer = self.loop.call_later(header_timeout, self._too_slow)
 
         def _disarm(self) -> None:
             if self._head_timer is not None:

@@ -164,6 +164,9 @@ def serve(
     config = uvicorn.Config(
         app,
         log_level="warning",
+        # The hub writes its own access line (api/accesslog.py). uvicorn's, below warning, was
+        # never shown, yet its arguments (the client, the path) were worked out per request.
+        access_log=False,
         http=guarded_protocol(settings.header_timeout_seconds, settings.send_timeout_seconds),
         limit_concurrency=settings.max_connections,
         # Live streams are closed at once on shutdown (see HubServer); other requests get a

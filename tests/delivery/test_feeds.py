@@ -58,3 +58,41 @@ async def test_unknown_feed_is_404_problem(hub: Hub) -> None:
     response = await hub.client.get("/feeds/99999.atom")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_feed_rendered_across_a_publish_is_not_kept(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A render that read the alerts before a publish and finished after it answers its own
+    request, but is not kept as current: the next request renders again, with the alert."""
+    from alertcommons.api import feeds
+
+    real = feeds._render
+    renders: list[bytes] = []
+
+    def crossed_by_a_publish(*args: object) -> bytes:
+        body: bytes = real(*args)  # type: ignore[arg-type]
+        renders.append(body)
+        if len(renders) == 1:
+            hub.services.rendered.changed()  # what a publish does, landing mid-render
+        return body
+
+    monkeypatch.setattr(feeds, "_render", crossed_by_a_publish)
+    assert (await hub.client.get("/feeds/13.atom")).status_code == 200
+    assert (await hub.client.get("/feeds/13.atom")).status_code == 200
+    assert len(renders) == 2  # the first render was not kept
+    assert (await hub.client.get("/feeds/13.atom")).status_code == 200
+    assert len(renders) == 2  # the second was
+
+
+def test_a_document_rendered_across_a_change_is_answered_once_and_not_kept() -> None:
+    from alertcommons.hub.rendered import RenderedCache
+
+    cache = RenderedCache()
+    version = cache.version  # read as the render starts
+    cache.changed()  # a publish during the render
+    assert cache.put("feed:13", b"old", version).body == b"old"
+    assert cache.get("feed:13") is None
+    cache.put("feed:13", b"new", cache.version)
+    found = cache.get("feed:13")
+    assert found is not None and found.body == b"new"

@@ -50,8 +50,9 @@ async def feed(name: str, request: Request, hub: ServicesDep) -> Response:
     built = cache.get(cache_key(key))
     if built is None:
         base = hub.settings.public_base
+        version = cache.version  # before the read: a publish during it leaves this uncached
         body = await hub.store.read(lambda c: _render(c, key, base, hub.settings.hub_name))
-        built = cache.put(cache_key(key), body)
+        built = cache.put(cache_key(key), body, version)
     status, headers, body = answer(built, ",".join(request.headers.getlist("if-none-match")))
     response = Response(body, status_code=status)
     response.raw_headers = headers  # the very headers the fast path sends (api/feedpath.py)

@@ -39,9 +39,14 @@ class RenderedCache:
             return None
         return found
 
-    def put(self, key: str, body: bytes) -> Rendered:
+    def put(self, key: str, body: bytes, version: int | None = None) -> Rendered:
+        """Keep ``body``, rendered from what was in force at ``version`` (read before the
+        render began). A publish during the render moved the version on: the entry is then
+        answered this once but never found by ``get``, so no request after the publish is
+        served the document from before it."""
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        rendered = Rendered(body, etag, self.version, time.monotonic())
+        at_version = self.version if version is None else version
+        rendered = Rendered(body, etag, at_version, time.monotonic())
         if len(self._entries) > MAX_ENTRIES:
             self._entries.clear()
         self._entries[key] = rendered

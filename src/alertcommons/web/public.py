@@ -124,10 +124,11 @@ async def _cached(
     key = f"page:{request.url.path}?lang={language_of(request)}&text={text_language_of(request)}"
     built = hub.rendered.get(key)
     if built is None:
+        version = hub.rendered.version  # before the render: see RenderedCache.put
         response = await build(request)
         if response.status_code != 200:
             return response
-        built = hub.rendered.put(key, bytes(response.body))
+        built = hub.rendered.put(key, bytes(response.body), version)
     headers = {**security_headers(hub.settings), **PUBLIC_CACHE, "ETag": built.etag}
     if request.headers.get("if-none-match") == built.etag:
         return Response(status_code=304, headers=headers)

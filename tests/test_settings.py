@@ -34,3 +34,25 @@ def test_secret_never_shown() -> None:
 def test_bad_value_is_clear() -> None:
     with pytest.raises(SettingsError, match="ALERTCOMMONS_PORT"):
         Settings.load({"ALERTCOMMONS_PORT": "eighty"})
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://x y", "nats://", "nats//host:4222", "nats://host:99999", "http://host:4222"]
+)
+def test_a_malformed_nats_url_is_refused_at_start(url: str) -> None:
+    with pytest.raises(SettingsError, match=r"ALERTCOMMONS_NATS_URL.*not a NATS URL"):
+        Settings.load({"ALERTCOMMONS_NATS_URL": url})
+
+
+@pytest.mark.parametrize("url", ["nats://127.0.0.1:4222", "tls://nats.example:4222", "nats://n"])
+def test_a_nats_url_is_taken(url: str) -> None:
+    assert Settings.load({"ALERTCOMMONS_NATS_URL": url}).nats_url == url
+
+
+@pytest.mark.parametrize("name", ["a.b", "a b", "a*", ">", ""])
+def test_a_cluster_name_that_would_change_its_subjects_is_refused(name: str) -> None:
+    if not name:  # empty: the default applies
+        assert Settings.load({"ALERTCOMMONS_CLUSTER_NAME": name}).cluster_name == "alertcommons"
+        return
+    with pytest.raises(SettingsError, match="ALERTCOMMONS_CLUSTER_NAME"):
+        Settings.load({"ALERTCOMMONS_CLUSTER_NAME": name})

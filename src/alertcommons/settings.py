@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from alertcommons.delivery.outbound import OutboundPolicy
 from alertcommons.errors import AlertCommonsError
@@ -170,9 +172,44 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
             return _in_range(name, int(raw))
         if "Secret" in text:
             return Secret(raw)
+        if name in _CHECKED:
+            return _CHECKED[name](name, str(raw))
         return str(raw)
     except ValueError:
         raise SettingsError(f"{ENV_PREFIX}{name.upper()}: '{raw}' is not valid") from None
+
+
+def _nats_url(name: str, raw: str) -> str:
+    """One NATS server's URL: a typo here would otherwise leave every node polling, with
+    nothing but a retry line in the log to show for it."""
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        parts = urlsplit("")
+    if (
+        re.search(r"[\x00-\x20\x7f]", raw)
+        or parts.scheme not in ("nats", "tls", "ws", "wss")
+        or not parts.hostname
+    ):
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()}: '{raw}' is not a NATS URL "
+            "(nats://host:4222, tls://, ws:// or wss://)"
+        )
+    return raw
+
+
+def _cluster_name(name: str, raw: str) -> str:
+    """The prefix of NATS subjects and stream names: letters, digits, '-' and '_' only (a
+    dot, a space or a wildcard would change which subjects it means)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", raw):
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()}: '{raw}' may hold only letters, digits, '-' and '_'"
+        )
+    return raw
+
+
+_CHECKED = {"nats_url": _nats_url, "cluster_name": _cluster_name}
 
 
 def _in_range(name: str, value: float) -> Any:

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from alertcommons.hub.natsclient import connect_until_up
 from alertcommons.store.engine import Store
 from alertcommons.store.ids import floor_id
 from alertcommons.store.schema import alerts
@@ -124,10 +125,6 @@ class LiveBus:
                 log.warning("live-event poll failed: %s", exc)
 
     async def _follow_nats(self) -> None:
-        import nats
-
-        url = self.nats_url or ""
-
         async def disconnected() -> None:
             self.connected = False
             log.warning("NATS connection lost: live events from the database until it is back")
@@ -137,35 +134,22 @@ class LiveBus:
             log.info("NATS connection back")
             self._tasks.append(asyncio.create_task(self._subscribe(), name="livebus-resub"))
 
-        async def error(exc: Exception) -> None:
-            log.debug("NATS: %s", exc)
-
-        while True:
+        async def subscribe(client: Any) -> None:
+            self._nats, self._js = client, client.jetstream()
             try:
-                self._nats = await nats.connect(
-                    url,
-                    name="alertcommons-hub",
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=1,
-                    connect_timeout=2,
-                    allow_reconnect=True,
-                    disconnected_cb=disconnected,
-                    reconnected_cb=reconnected,
-                    error_cb=error,
-                )
-                self._js = self._nats.jetstream()
                 await self._subscribe()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # not up yet: the database carries events meanwhile
+            except BaseException:  # closed by connect_until_up: not ours to use or close
+                self._nats = self._js = None
                 self.connected = False
-                log.warning("NATS not reachable (%s): retrying in 2 s", exc)
-                if self._nats is not None:
-                    with contextlib.suppress(Exception):
-                        await self._nats.close()
-                    self._nats = None
-                await asyncio.sleep(2)
+                raise
+
+        await connect_until_up(
+            self.nats_url or "",
+            name="alertcommons-hub",
+            disconnected=disconnected,
+            reconnected=reconnected,
+            ready=subscribe,
+        )
 
     async def _subscribe(self) -> None:
         from nats.js.api import DeliverPolicy, StreamConfig

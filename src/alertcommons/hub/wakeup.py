@@ -21,6 +21,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from alertcommons.hub.natsclient import connect_until_up
+
 log = logging.getLogger("alertcommons.wakeup")
 
 
@@ -46,8 +48,6 @@ class PublishWake:
                 await self._nats.close()
 
     async def _follow(self) -> None:
-        import nats
-
         async def on_message(message: Any) -> None:
             self.wake()
 
@@ -59,34 +59,16 @@ class PublishWake:
             self.connected = True  # the client subscribes again by itself
             log.info("NATS connection back: woken by publishes again")
 
-        async def error(exc: Exception) -> None:
-            log.debug("NATS: %s", exc)
+        async def subscribe(client: Any) -> None:
+            await client.subscribe(self.subject, cb=on_message)
 
-        while True:
-            try:
-                self._nats = await nats.connect(
-                    self.nats_url,
-                    name="alertcommons-dispatch",
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=1,
-                    connect_timeout=2,
-                    allow_reconnect=True,
-                    disconnected_cb=disconnected,
-                    reconnected_cb=reconnected,
-                    error_cb=error,
-                )
-                await self._nats.subscribe(self.subject, cb=on_message)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # not up yet: polling finds the deliveries meanwhile
-                log.warning("NATS not reachable (%s): retrying in 2 s", exc)
-                if self._nats is not None:
-                    with contextlib.suppress(Exception):
-                        await self._nats.close()
-                    self._nats = None
-                await asyncio.sleep(2)
-                continue
-            self.connected = True
-            self.wake()  # whatever was published while we were connecting
-            log.info("woken by publishes through NATS at %s", self.nats_url)
-            return
+        self._nats = await connect_until_up(
+            self.nats_url,
+            name="alertcommons-dispatch",
+            disconnected=disconnected,
+            reconnected=reconnected,
+            ready=subscribe,
+        )
+        self.connected = True
+        self.wake()  # whatever was published while we were connecting
+        log.info("woken by publishes through NATS at %s", self.nats_url)

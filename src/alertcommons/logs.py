@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from typing import IO, Any
 from urllib.parse import parse_qsl, quote
@@ -147,6 +149,17 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._writing = threading.Lock()  # one writer at a time: lines leave in order
         self._due = threading.Event()
         self._flusher: threading.Thread | None = None
+        # A forked child starts with none of the parent's kept lines (the parent writes
+        # them), a lock no thread holds and no flusher: else it wrote the parent's lines
+        # again, and with the flag still set no timer ever wrote its own.
+        forked = weakref.WeakMethod(self._forked)  # a handler replaced since is let go
+        os.register_at_fork(after_in_child=lambda: (method := forked()) and method())
+
+    def _forked(self) -> None:
+        self._lines = deque()
+        self._writing = threading.Lock()
+        self._due = threading.Event()
+        self._flusher = None
 
     def handle(self, record: logging.LogRecord) -> bool | logging.LogRecord:  # type: ignore[override]
         """As ``Handler.handle``, less its lock: ``emit`` needs none (the formatters keep no
@@ -174,8 +187,8 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             lines = self._lines
             taken = [lines.popleft() for _ in range(len(lines))]
             stream = self.stream
-            if stream is None:
-                return
+            if stream is None or getattr(stream, "closed", False):
+                return  # closed by its owner (at exit, logging.shutdown flushes every handler)
             try:
                 if taken:
                     stream.write("\n".join(taken) + "\n")

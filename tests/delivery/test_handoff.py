@@ -193,3 +193,40 @@ async def test_a_batch_the_channel_cannot_start_is_retried_and_gives_its_room_ba
     rows = await hub.services.store.read(_rows)
     assert sorted(rows) == [("delivered", 2)] * ENDPOINTS  # the failed start was attempt 1
     assert dispatcher.in_flight == 0 and not dispatcher._busy
+
+
+async def test_a_failing_outcome_listener_neither_holds_room_nor_keeps_outcomes_unwritten(
+    hub: Hub, receiver: Receiver
+) -> None:
+    hub.dispatch_fast()
+    dispatcher = hub.services.dispatcher
+    calls: list[str] = []
+
+    def broken(channel: str, outcome: Any) -> None:
+        calls.append(outcome.id)
+        raise RuntimeError("a metrics bug")
+
+    dispatcher.on_outcome.insert(0, broken)
+    issuer = await _endpoints(hub, receiver)
+    assert (await _publish(hub, issuer)).status_code == 201
+    await until(lambda: _all_recorded(hub))
+    assert len(calls) == ENDPOINTS
+    assert dispatcher.in_flight == 0 and not dispatcher._busy
+
+
+async def test_a_channel_failing_to_close_does_not_stop_the_last_outcomes_being_written(
+    hub: Hub, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.dispatch_fast()
+    dispatcher = hub.services.dispatcher
+
+    async def broken_close() -> None:
+        raise RuntimeError("the broker went away")
+
+    monkeypatch.setattr(dispatcher.channels["mqtt"], "close", broken_close)
+    issuer = await _endpoints(hub, receiver)
+    assert (await _publish(hub, issuer)).status_code == 201
+    await until(lambda: receiver.count() >= ENDPOINTS)
+    await dispatcher.stop()  # logs the failed close, and still writes what was settled
+    assert dispatcher._outcomes == []
+    await until(lambda: _all_recorded(hub))

@@ -6,6 +6,7 @@ address is checked by the outbound policy without a lookup."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from alertcommons.delivery import http
 from alertcommons.delivery.http import HTTPError, HTTPPool
 from alertcommons.delivery.outbound import LOOPBACK, UNDELIVERABLE, OutboundPolicy
 from tests.support.hub import Hub
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.anyio
 
@@ -242,3 +244,68 @@ async def test_queued_requests_share_send_loops_within_the_limit_and_each_finish
             assert isinstance(outcome, http.Response) and outcome.body == str(number).encode()
     assert "/7" not in paths and len(paths) == 20  # nineteen queued and the single post
     assert most == 3
+
+
+async def test_a_slow_answer_holds_only_its_own_loop_and_urgent_requests_go_first() -> None:
+    """A receiver slow to answer one request must not hold back the next one to the same
+    host while connections are free (a send loop in an exchange is not counted as one that
+    will take it); and a request queued ``first`` goes ahead of those already queued."""
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                path = head.split(b" ")[1].decode()
+                order.append(path)
+                if path == "/slow":
+                    await release.wait()
+                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    pool = HTTPPool(policy=OutboundPolicy.from_setting(LOOPBACK))
+    finished: dict[str, float] = {}
+
+    def build(path: str) -> tuple[bytes, str, float]:
+        return b"x", "", 10.0
+
+    def finish(path: str, outcome: object) -> None:
+        assert isinstance(outcome, http.Response), outcome
+        finished[path] = time.monotonic()
+
+    try:
+        async with server:
+            pool.submit(f"{base}/slow", "/slow", build, finish)
+            await until(lambda: order == ["/slow"], 5)
+            started = time.monotonic()
+            pool.submit(f"{base}/fast", "/fast", build, finish)
+            await until(lambda: "/fast" in finished, 5)
+            assert finished["/fast"] - started < 1.0  # not behind the slow one's 10 s
+            release.set()
+            await until(lambda: "/slow" in finished, 5)
+    finally:
+        await pool.close()
+
+
+def test_a_request_queued_first_is_taken_before_the_others() -> None:
+    pool = HTTPPool(policy=OutboundPolicy.from_setting(LOOPBACK))
+
+    def build(path: str) -> tuple[bytes, str, float]:
+        return b"", "", 1.0
+
+    async def queue_three() -> list[str]:
+        for path, first in (("/a", False), ("/b", False), ("/urgent", True)):
+            pool.submit(f"http://127.0.0.1:9/{path}", path, build, lambda *_: None, first=first)
+        queued = [entry[0] for entry in next(iter(pool._queues.values()))]
+        await pool.close()
+        return queued
+
+    assert asyncio.run(queue_three()) == ["/urgent", "/a", "/b"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import time
 import weakref
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +122,31 @@ def test_no_line_is_lost_when_the_process_stops_cleanly() -> None:
     logger.info("last words")
     logging.shutdown([weakref.ref(handler)])  # what runs at a clean exit
     assert stream.getvalue().endswith("INFO test-buffered last words\n")
+
+
+def test_a_forked_child_writes_its_own_lines_and_not_the_parents(tmp_path: Path) -> None:
+    """The parent's kept lines are the parent's to write; the child's are written by its own
+    timer (its exit here skips the exit handlers, as a crash or os._exit does)."""
+    path = tmp_path / "log.txt"
+    with path.open("a", buffering=1) as stream:
+        handler = BufferedStreamHandler(stream, delay=0.05)
+        handler.setFormatter(PlainFormatter())
+        logger = logging.getLogger("alertcommons.forktest")
+        logger.addHandler(handler)
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        try:
+            logger.info("parent line")  # kept, not yet written
+            child = os.fork()
+            if child == 0:  # pragma: no cover - the child process
+                logger.info("child line")
+                time.sleep(0.5)
+                os._exit(0)
+            os.waitpid(child, 0)
+            handler.flush()
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+    text = path.read_text()
+    assert text.count("parent line") == 1
+    assert text.count("child line") == 1

@@ -139,12 +139,17 @@ class Dispatcher:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        for send in list(self._sends):
-            send.cancel()
-        await asyncio.gather(*self._sends, return_exceptions=True)
-        for channel in self.channels.values():  # its send loops too: no outcome comes later
-            await channel.close()
-        await self._record()
+        try:
+            for name, channel in self.channels.items():  # their send loops first
+                try:
+                    await channel.close()
+                except Exception:
+                    log.exception("channel %s did not close cleanly", name)
+            for send in list(self._sends):
+                send.cancel()
+            await asyncio.gather(*self._sends, return_exceptions=True)
+        finally:  # what was settled is written: not sent again when the leases run out
+            await self._record()
 
     async def _run(self) -> None:
         failing = 0  # rounds failed in a row
@@ -392,7 +397,9 @@ class Dispatcher:
                 batch = batches.get(endpoint.channel)
                 if batch is None:
                     batch = batches[endpoint.channel] = []
-                batch.append(Outgoing(template, claim.id, endpoint.config, claim))
+                outgoing = Outgoing(template, claim.id, endpoint.config, claim)
+                outgoing.urgent = claim.priority <= URGENT_PRIORITY
+                batch.append(outgoing)
                 continue
             task = asyncio.create_task(self._send(claim, endpoint, template))
             self._sends.add(task)
@@ -405,11 +412,14 @@ class Dispatcher:
 
         def finished(outgoing: Outgoing, result: DeliveryResult) -> None:
             if id(outgoing) not in pending:
+                log.warning("channel %s finished a delivery twice or one not its own", name)
                 return  # once only, whatever a channel does
             pending.discard(id(outgoing))
             elapsed = (time.perf_counter() - outgoing.started) * 1000 if outgoing.started else None
-            self._settle(outgoing.token, result, None, elapsed)
-            self._sent(outgoing.token)
+            try:
+                self._settle(outgoing.token, result, None, elapsed)
+            finally:  # its room and lease, whatever a listener of the outcome did
+                self._sent(outgoing.token)
 
         try:
             self._many_senders[name].send_many(batch, finished)
@@ -471,10 +481,19 @@ class Dispatcher:
             self._busy[claim.endpoint_id] = sends
         else:
             self._busy.pop(claim.endpoint_id, None)
-        # a slot opened where rows may have been left pending: claim again at once
-        room_opened = self.in_flight == self.settings.max_in_flight - 1
-        if sends == self.settings.per_endpoint - 1 or room_opened:
+        # Room opened where rows may have been left pending: claim again. Once the room was
+        # full, only when an eighth of a claim's worth is free: a claim per freed slot made a
+        # sustained fan-out run hundreds of one-row claims. Urgent deliveries do not wait for
+        # this: they have the reserve, and their publish wakes the claim itself.
+        settings = self.settings
+        room_opened = self.in_flight == settings.max_in_flight - self._refill
+        if sends == settings.per_endpoint - 1 or room_opened:
             self._wake.set()
+
+    @property
+    def _refill(self) -> int:
+        settings = self.settings
+        return max(1, min(settings.claim_batch, settings.max_in_flight) // 8)
 
     async def _attempt(
         self, claim: Claimed, endpoint: _Endpoint | None, template: Message | None
@@ -520,7 +539,10 @@ class Dispatcher:
         self._outcomes.append(outcome)
         endpoint = self._endpoints.get(claim.endpoint_id)
         for listener in self.on_outcome:
-            listener(endpoint.channel if endpoint else "unknown", outcome)
+            try:
+                listener(endpoint.channel if endpoint else "unknown", outcome)
+            except Exception:  # a metric or a summary must not keep the outcome unwritten
+                log.exception("a listener failed on the outcome of delivery %s", claim.id)
         if not self._record_scheduled:
             self._record_scheduled = True
             asyncio.get_running_loop().call_soon(

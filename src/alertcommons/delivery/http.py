@@ -128,22 +128,33 @@ class HTTPPool:
         # queued requests per host, and the send loops working through them
         self._queues: dict[_Key, deque[tuple[Any, str, Build, Finish]]] = {}
         self._loops: dict[_Key, int] = {}
+        self._exchanging: dict[_Key, int] = {}  # of those loops, the ones in an exchange
         self._loop_tasks: set[asyncio.Task[None]] = set()
 
-    def submit(self, url: str, item: Any, build: Build, finish: Finish) -> None:
+    def submit(
+        self, url: str, item: Any, build: Build, finish: Finish, *, first: bool = False
+    ) -> None:
         """Queue a POST to ``url`` and return: ``build(item)`` makes its request when its
         turn comes and ``finish(item, outcome)`` is called when it is done. Each host's queue
         is worked through by send loops, one per connection, up to the host's connection
         limit: a fan-out of thousands costs a loop turn per request, not a task per request
         (a task, a gate and a timer each were half a delivery's CPU in the profile). An
-        unusable URL raises HTTPError here, and nothing is queued."""
+        unusable URL raises HTTPError here, and nothing is queued. ``first``: ahead of the
+        requests already queued (an urgent alert behind a routine one's thousands).
+
+        A loop busy with an exchange does not count as one that will take this request: a
+        receiver that answers slowly holds its loops, and the rest of the host's queue gets
+        loops of its own (up to the limit), as each request had its own task before."""
         key, start = _request_start(url)
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = deque()
-        queue.append((item, start, build, finish))
+        if first:
+            queue.appendleft((item, start, build, finish))
+        else:
+            queue.append((item, start, build, finish))
         loops = self._loops.get(key, 0)
-        if loops < MAX_CONNECTIONS_PER_HOST and loops < len(queue):
+        if loops < MAX_CONNECTIONS_PER_HOST and loops - self._exchanging.get(key, 0) < len(queue):
             self._loops[key] = loops + 1
             task = asyncio.create_task(self._send_loop(key, queue))
             self._loop_tasks.add(task)
@@ -160,11 +171,14 @@ class HTTPPool:
             while queue:
                 item, start, build, finish = queue.popleft()
                 outcome: Response | Exception
+                self._exchanging[key] = self._exchanging.get(key, 0) + 1
                 try:
                     body, head, seconds = build(item)
                     outcome = await self._send(key, _request(start, body, head), seconds)
                 except Exception as exc:  # HTTPError, or a bug in build: finish says which
                     outcome = exc
+                finally:
+                    self._exchanging[key] -= 1
                 try:
                     finish(item, outcome)
                 except Exception:  # the rest of the queue must still be sent

@@ -44,6 +44,7 @@ class Outgoing:
     config: dict[str, Any]
     token: Any  # the sender's own, handed back with the result
     started: float = 0.0  # time.perf_counter() as its attempt began: set by the channel
+    urgent: bool = False  # goes ahead of the others queued for the same receiver
 
 
 Finished = Callable[[Outgoing, DeliveryResult], None]

@@ -133,9 +133,12 @@ class WebhookChannel:
         submit = self._pool.submit
         for item in outgoing:
             try:
-                submit(item.config["url"], item, _build, finish)
+                submit(item.config["url"], item, _build, finish, first=item.urgent)
             except HTTPError as exc:  # an unusable URL, as ``send`` answers it
                 finished(item, RetryAfter(str(exc)))
+            except Exception as exc:  # this one only: the others are queued already
+                log.error("webhook could not be queued", exc_info=exc)
+                finished(item, RetryAfter(f"internal error: {exc!r}"))
 
     async def close(self) -> None:
         await self._pool.close()

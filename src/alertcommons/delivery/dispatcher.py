@@ -140,14 +140,14 @@ class Dispatcher:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         try:
-            for name, channel in self.channels.items():  # their send loops first
+            for send in list(self._sends):
+                send.cancel()
+            await asyncio.gather(*self._sends, return_exceptions=True)
+            for name, channel in self.channels.items():  # a send loop cancelled settles nothing
                 try:
                     await channel.close()
                 except Exception:
                     log.exception("channel %s did not close cleanly", name)
-            for send in list(self._sends):
-                send.cancel()
-            await asyncio.gather(*self._sends, return_exceptions=True)
         finally:  # what was settled is written: not sent again when the leases run out
             await self._record()
 

@@ -161,3 +161,64 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
             assert "miyagi-flood-9" not in {a["identifier"] for a in _alerts(national)}
         finally:
             national.stop()
+
+
+def test_a_cancel_whose_alert_failed_to_arrive_waits_for_it(
+    prefecture: HubProcess, tmp_path: Path
+) -> None:
+    """The alert's link fails for a while (503) and its cancel, next on the feed, refers to
+    it: the cancel is not refused for good, it comes again at the next poll, after its
+    alert."""
+    miyagi = prefecture.org("宮城県", "issuer", MIYAGI, ["04"])
+    headers = {"Authorization": f"Bearer {miyagi['token']}", **CAP_XML}
+    first = make_alert(MIYAGI, ["042021"], identifier="miyagi-flood-1")
+    cancel = make_alert(
+        MIYAGI,
+        ["042021"],
+        identifier="miyagi-flood-3",
+        msg_type="Cancel",
+        references=reference_to(first),
+    )
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for name, alert in (("first.xml", first), ("cancel.xml", cancel)):
+        response = httpx.post(
+            f"{prefecture.url}/api/v1/alerts", content=xml(alert), headers=headers
+        )
+        assert response.status_code == 201, response.text
+        signed = httpx.get(f"{prefecture.url}/api/v1/alerts/{response.json()['id']}/cap")
+        (folder / name).write_bytes(signed.content)
+    with FeedServer(folder) as copies:
+        copies.add("cap", "first.xml", "flood")
+        copies.add("cap", "cancel.xml", "flood cancelled")
+        copies.fail_next["/data/first.xml"] = 10**6  # until told otherwise
+        source = {
+            "name": "copies",
+            "url": copies.base_url + "cap.xml",
+            "organization": MIYAGI,
+            "certificates": str(prefecture.data_dir / "hub-cert.pem"),
+        }
+        national = HubProcess(
+            tmp_path / "national",
+            secrets.token_urlsafe(16),
+            env={
+                "ALERTCOMMONS_CAP_SOURCES": json.dumps([source]),
+                "ALERTCOMMONS_CAP_SOURCE_POLL_SECONDS": "0.2",
+            },
+        )
+        national.start()
+        try:
+            national.org("宮城県", "issuer", MIYAGI, ["04"])
+            # a poll that found the organization there took the cancel after its alert failed
+            seen = copies.requests["/data/cancel.xml"]
+            until_blocking(lambda: copies.requests["/data/cancel.xml"] > seen, seconds=20)
+            copies.fail_next["/data/first.xml"] = 0  # the link works again
+            until_blocking(lambda: len(_alerts(national)) == 2, seconds=20)
+            assert {a["identifier"] for a in _alerts(national)} == {
+                "miyagi-flood-1",
+                "miyagi-flood-3",
+            }
+            health = {s["name"]: s for s in _sources(national)}["copies"]
+            assert health["refused"] == 0 and health["published"] == 2
+        finally:
+            national.stop()

@@ -437,22 +437,27 @@ class CapIngest:
             self.metrics.source_refused_one(state.source.name, reason)
 
     async def _take_entries(self, state: _State, result: str) -> str:
+        failed = False  # an entry before this one is to be tried again
         for entry in state.entries:
             if entry.id in state.handled:
                 continue
             try:
-                await self._take(state, entry)
+                await self._take(state, entry, after_a_failure=failed)
             except asyncio.CancelledError:
                 raise
             except FetchRefused as exc:
                 self._refused(state, "link", f"{entry.url}: {exc}")
             except Exception as exc:  # this entry only: the next poll tries it again
                 state.health.warn(f"{entry.url}: {str(exc) or type(exc).__name__}")
+                failed = True
                 continue
             state.handled.add(entry.id)
         return result
 
-    async def _take(self, state: _State, entry: Entry) -> None:
+    async def _take(self, state: _State, entry: Entry, *, after_a_failure: bool = False) -> None:
+        """Republish one entry. ``after_a_failure``: an earlier entry of the feed is still to
+        come, so a refusal is not final: an update or cancel refused because what it refers
+        to is not here yet is tried again with it, at the next poll."""
         source, health = state.source, state.health
         if source.directory is not None:
             data = await asyncio.to_thread(_read_file, Path(entry.url))
@@ -491,6 +496,10 @@ class CapIngest:
         try:
             outcome = await self.publisher.publish(principal, alert)
         except ProblemError as exc:
+            if after_a_failure:
+                raise OSError(
+                    f"{alert.identifier}: refused for now (an earlier entry failed): {exc}"
+                ) from None
             self._refused(state, "rejected", f"{alert.identifier}: refused: {exc}")
             return
         if outcome.created:

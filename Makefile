@@ -48,7 +48,7 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy tests
 
 unit: $(BIN)/.installed assets
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=30
 
 test: lint typecheck unit
 

@@ -44,6 +44,13 @@ class RawServer:
         writer.close()
 
 
+async def _read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """One request from a test server's connection: its head and its body."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    return head, await reader.readexactly(length)
+
+
 @pytest.fixture
 async def ipv6_server() -> AsyncIterator[RawServer]:
     recorder = RawServer()
@@ -123,9 +130,7 @@ async def test_one_host_gets_at_most_its_connection_limit_and_cancelled_waiters_
         most = max(most, open_now)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await _read_request(reader)
                 await hold.wait()
                 writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -197,9 +202,7 @@ async def test_queued_requests_share_send_loops_within_the_limit_and_each_finish
         most = max(most, open_now)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                body = await reader.readexactly(length)
+                head, body = await _read_request(reader)
                 paths.append(head.split(b" ")[1].decode())
                 await asyncio.sleep(0.01)
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
@@ -256,9 +259,7 @@ async def test_a_slow_answer_holds_only_its_own_loop_and_urgent_requests_go_firs
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                head, _ = await _read_request(reader)
                 path = head.split(b" ")[1].decode()
                 order.append(path)
                 if path == "/slow":

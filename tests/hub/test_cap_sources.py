@@ -33,6 +33,20 @@ def prefecture(tmp_path: Path) -> Iterator[HubProcess]:
         hub.stop()
 
 
+def _national_hub(tmp_path: Path, sources: list[dict[str, Any]]) -> HubProcess:
+    """A started hub reading ``sources`` five times a second."""
+    hub = HubProcess(
+        tmp_path / "national",
+        secrets.token_urlsafe(16),
+        env={
+            "ALERTCOMMONS_CAP_SOURCES": json.dumps(sources),
+            "ALERTCOMMONS_CAP_SOURCE_POLL_SECONDS": "0.2",
+        },
+    )
+    hub.start()
+    return hub
+
+
 def _admin(hub: HubProcess) -> dict[str, str]:
     return {"Authorization": f"Bearer {hub.admin_token}"}
 
@@ -110,15 +124,7 @@ def test_a_national_hub_reads_a_prefecture_hub(prefecture: HubProcess, tmp_path:
                 "certificates": str(certificate),
             },
         ]
-        national = HubProcess(
-            tmp_path / "national",
-            secrets.token_urlsafe(16),
-            env={
-                "ALERTCOMMONS_CAP_SOURCES": json.dumps(sources),
-                "ALERTCOMMONS_CAP_SOURCE_POLL_SECONDS": "0.2",
-            },
-        )
-        national.start()
+        national = _national_hub(tmp_path, sources)
         try:
             # The prefecture's organization exists on the national hub with its own
             # jurisdiction; the sources republish under it.
@@ -198,15 +204,7 @@ def test_a_cancel_whose_alert_failed_to_arrive_waits_for_it(
             "organization": MIYAGI,
             "certificates": str(prefecture.data_dir / "hub-cert.pem"),
         }
-        national = HubProcess(
-            tmp_path / "national",
-            secrets.token_urlsafe(16),
-            env={
-                "ALERTCOMMONS_CAP_SOURCES": json.dumps([source]),
-                "ALERTCOMMONS_CAP_SOURCE_POLL_SECONDS": "0.2",
-            },
-        )
-        national.start()
+        national = _national_hub(tmp_path, [source])
         try:
             national.org("宮城県", "issuer", MIYAGI, ["04"])
             # a poll that found the organization there took the cancel after its alert failed

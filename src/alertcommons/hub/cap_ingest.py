@@ -497,7 +497,7 @@ class CapIngest:
             outcome = await self.publisher.publish(principal, alert)
         except ProblemError as exc:
             if after_a_failure:
-                raise OSError(
+                raise NotYet(
                     f"{alert.identifier}: refused for now (an earlier entry failed): {exc}"
                 ) from None
             self._refused(state, "rejected", f"{alert.identifier}: refused: {exc}")
@@ -524,6 +524,11 @@ class CapIngest:
             row.sender,
             Jurisdiction(frozenset(json.loads(row.jurisdiction))),
         )
+
+
+class NotYet(Exception):
+    """An entry refused while an earlier one of its feed is still to come: tried again at
+    the next poll, like an entry whose fetch failed."""
 
 
 def _marked(alert: Alert, name: str) -> Alert:

@@ -6,6 +6,7 @@ address is checked by the outbound policy without a lookup."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -310,3 +311,29 @@ def test_a_request_queued_first_is_taken_before_the_others() -> None:
         return queued
 
     assert asyncio.run(queue_three()) == ["/urgent", "/a", "/b"]
+
+
+async def test_a_dead_receiver_fails_every_queued_request_once_and_leaves_no_loop() -> None:
+    """Nothing listens: each queued request is finished with an HTTPError (the dispatcher's
+    retry), exactly once, and the host's send loops end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: connections are refused
+    pool = HTTPPool(policy=OutboundPolicy.from_setting(LOOPBACK))
+    finished: dict[int, list[object]] = {}
+
+    def build(number: int) -> tuple[bytes, str, float]:
+        return b"x", "", 5.0
+
+    def finish(number: int, outcome: object) -> None:
+        finished.setdefault(number, []).append(outcome)
+
+    try:
+        for number in range(300):  # more than the host's connection limit
+            pool.submit(f"http://127.0.0.1:{port}/{number}", number, build, finish)
+        await until(lambda: len(finished) == 300, 10)
+        await until(lambda: not pool._loop_tasks, 5)
+    finally:
+        await pool.close()
+    assert all(len(o) == 1 and isinstance(o[0], HTTPError) for o in finished.values())
+    assert sum(pool._loops.values()) == 0 and sum(pool._exchanging.values()) == 0
